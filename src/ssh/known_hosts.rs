@@ -1,0 +1,1 @@
+//! Checking host keys against OpenSSH known_hosts files.
