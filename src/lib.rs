@@ -4,4 +4,5 @@
 //! The flow reads off the modules: [`inventory`] → [`plan`] → [`runner`] (one task per host, over
 //! one [`ssh`] session) → events → [`reporter`]. [`commands`] wires each subcommand of [`cli`].
 
+pub mod inventory;
 pub mod ssh;

@@ -1,0 +1,69 @@
+//! A resolved inventory host: every variable merged and validated, nothing left to default.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ssh::{Become, SshTarget};
+
+/// The installer that manages the hub's Python environment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Installer {
+    /// `python -m pip` of the hub env.
+    #[default]
+    Pip,
+    /// `uv pip --python HUB_PYTHON`.
+    Uv,
+    /// `conda install` in the hub's conda env.
+    Conda,
+}
+
+impl Installer {
+    /// The name as written in the inventory.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pip => "pip",
+            Self::Uv => "uv",
+            Self::Conda => "conda",
+        }
+    }
+}
+
+/// Where and how the hub runs on a host.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Hub {
+    /// The hub's Python environment prefix (its `bin/python` runs JupyterHub).
+    pub env: String,
+    /// Who manages that environment's packages.
+    pub installer: Installer,
+    /// The conda env name (with the conda installer), if not the prefix itself.
+    pub conda_env: Option<String>,
+    /// The single-user servers' environment, kept at the hub's JupyterHub version.
+    pub singleuser_env: Option<String>,
+    /// `jupyterhub_config.py` on the host.
+    pub config: String,
+    /// The hub's working directory: relative sqlite URLs and secrets resolve against it.
+    pub workdir: String,
+    /// Shell command that stops the hub.
+    pub stop: String,
+    /// Shell command that starts the hub.
+    pub start: String,
+    /// URL of `/hub/api` as seen from the host.
+    pub health_url: String,
+    /// More files to back up.
+    pub backup_extra: Vec<String>,
+    /// Privilege escalation for hub commands.
+    pub become_: Become,
+}
+
+/// One host of the inventory, ready to be connected to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Host {
+    /// The inventory name.
+    pub name: String,
+    /// Groups the host belongs to (directly or through children), in merge order.
+    pub groups: Vec<String>,
+    /// How to reach it.
+    pub ssh: SshTarget,
+    /// Its hub.
+    pub hub: Hub,
+}

@@ -1,0 +1,107 @@
+//! The inventory file exactly as written: serde structs that mirror the TOML, with spans for
+//! error messages. Nothing here is validated beyond types and key names; [`super::resolve`] turns
+//! it into always-valid [`super::Host`]s.
+
+use indexmap::IndexMap;
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::inventory::Installer;
+use crate::ssh::HostKeyPolicy;
+
+/// Defines [`RawVars`] once, with the list of its keys and the merge of two layers, so that a new
+/// variable is one line here and cannot be forgotten in the merge.
+macro_rules! raw_vars {
+    ($( $(#[$attr:meta])* $field:ident : $ty:ty ),* $(,)?) => {
+        /// The variables a `[defaults]`, `[groups.NAME.vars]` or `[hosts.NAME]` table may set.
+        /// Every key is optional; an unset key inherits from the layer below.
+        #[derive(Debug, Clone, Default, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct RawVars {
+            $( $(#[$attr])* pub $field: Option<Spanned<$ty>>, )*
+        }
+
+        impl RawVars {
+            /// Sets every key that `upper` sets, keeping the others: `upper` wins.
+            pub fn overlay(&mut self, upper: &RawVars) {
+                $( if upper.$field.is_some() { self.$field = upper.$field.clone(); } )*
+            }
+        }
+    };
+}
+
+raw_vars! {
+    /// Address to connect to; defaults to the host's name.
+    address: String,
+    /// sshd port.
+    port: u16,
+    /// Remote login user.
+    user: String,
+    /// Private key files, tried after the agent's keys.
+    identity_files: Vec<String>,
+    /// OpenSSH known_hosts file.
+    known_hosts: String,
+    /// How unknown host keys are treated.
+    host_key_policy: HostKeyPolicy,
+    /// Seconds for connect, handshake and authentication.
+    connect_timeout: u64,
+    /// Seconds between keepalives.
+    keepalive: u64,
+    /// Jump host: an inventory host name or `user@address:port`; empty for none.
+    jump: String,
+    /// Run hub commands through sudo.
+    #[serde(rename = "become")]
+    become_: bool,
+    /// The user sudo runs hub commands as.
+    become_user: String,
+    /// The hub's Python environment prefix.
+    hub_env: String,
+    /// The package installer of the hub environment.
+    installer: Installer,
+    /// The conda environment name, with `installer = "conda"`.
+    conda_env: String,
+    /// The single-user servers' environment prefix.
+    singleuser_env: String,
+    /// `jupyterhub_config.py` on the host.
+    config: String,
+    /// The hub's working directory.
+    workdir: String,
+    /// Shell command that stops the hub.
+    stop: String,
+    /// Shell command that starts the hub.
+    start: String,
+    /// URL of the hub's `/hub/api`, as reachable from the host.
+    health_url: String,
+    /// More remote files to include in every backup.
+    backup_extra: Vec<String>,
+}
+
+/// A `[groups.NAME]` table.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawGroup {
+    /// Hosts in this group.
+    #[serde(default)]
+    pub hosts: Vec<Spanned<String>>,
+    /// Groups whose hosts belong to this group too.
+    #[serde(default)]
+    pub children: Vec<Spanned<String>>,
+    /// Variables of the group's hosts.
+    #[serde(default)]
+    pub vars: RawVars,
+}
+
+/// The whole inventory file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawInventory {
+    /// Variables of every host.
+    #[serde(default)]
+    pub defaults: RawVars,
+    /// Groups, in file order.
+    #[serde(default)]
+    pub groups: IndexMap<Spanned<String>, RawGroup>,
+    /// Hosts and their own variables, in file order.
+    #[serde(default)]
+    pub hosts: IndexMap<Spanned<String>, RawVars>,
+}
