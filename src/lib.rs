@@ -1,8 +1,16 @@
 //! hubfleet: upgrade a fleet of JupyterHub servers safely, over SSH, with nothing installed on the
 //! hubs.
 //!
-//! The flow reads off the modules: [`inventory`] → [`plan`] → [`runner`] (one task per host, over
-//! one [`ssh`] session) → events → [`reporter`]. [`commands`] wires each subcommand of [`cli`].
+//! The flow reads off the modules: [`inventory`] → [`runner`] (one task per host, over one [`ssh`]
+//! session) → events → [`reporter`]. [`commands`] wires each subcommand of [`cli`] to them.
 
+pub mod atomic_file;
+pub mod cli;
+pub mod commands;
+pub mod error;
+pub mod exit_code;
 pub mod inventory;
+pub mod printer;
+pub mod reporter;
+pub mod runner;
 pub mod ssh;

@@ -1,0 +1,81 @@
+//! Command-line arguments (clap), kept apart from the settings they resolve to.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Default `--forks`: the work is I/O-bound and one in-process SSH session is cheap, so many
+/// hosts run at once; chosen by the 100-host benchmark (`examples/bench_exec.rs`).
+pub const DEFAULT_FORKS: u16 = 50;
+
+/// Upgrade a fleet of JupyterHub servers safely, over SSH, with nothing installed on the hubs.
+#[derive(Debug, Parser)]
+#[command(name = "hubfleet", version, max_term_width = 100)]
+pub struct Cli {
+    /// Show only results and errors.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Show the cause chain of every failure.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+    /// Plain lines instead of progress bars, even in a terminal.
+    #[arg(long, global = true)]
+    pub no_progress: bool,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show the resolved hosts and their variables.
+    Inventory(InventoryArgs),
+    /// Run a shell command on every selected host in parallel.
+    Exec(ExecArgs),
+}
+
+/// Which inventory and which of its hosts.
+#[derive(Debug, Args)]
+pub struct TargetArgs {
+    /// The inventory file (TOML).
+    #[arg(short, long, env = "HUBFLEET_INVENTORY", value_name = "FILE")]
+    pub inventory: PathBuf,
+    /// Hosts to act on: names, groups, globs, `!exclusions`, `@FILE`, comma-separated.
+    #[arg(short, long, value_name = "PATTERN")]
+    pub limit: Option<String>,
+    /// Set a variable for every host, above the inventory (repeatable).
+    #[arg(short = 'e', long = "extra-var", value_name = "KEY=VALUE")]
+    pub extra_vars: Vec<String>,
+}
+
+/// `hubfleet inventory`.
+#[derive(Debug, Args)]
+pub struct InventoryArgs {
+    /// Which hosts.
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `hubfleet exec`.
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    /// Which hosts.
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// How many hosts at once.
+    #[arg(short, long, default_value_t = DEFAULT_FORKS, value_parser = clap::value_parser!(u16).range(1..))]
+    pub forks: u16,
+    /// Run the command through sudo as each host's `become_user`.
+    #[arg(short, long = "become")]
+    pub become_: bool,
+    /// Also write the results as JSON to this file.
+    #[arg(long, value_name = "FILE.json")]
+    pub report: Option<PathBuf>,
+    /// The command, run by the remote user's shell (as with `ssh HOST COMMAND`).
+    #[arg(required = true, last = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
+}

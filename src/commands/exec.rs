@@ -1,0 +1,75 @@
+//! `hubfleet exec -- COMMAND`: the command on every selected host, output labelled by host.
+
+use std::sync::Arc;
+
+use super::run_job;
+use crate::cli::ExecArgs;
+use crate::error::FatalError;
+use crate::inventory::Host;
+use crate::printer::Printer;
+use crate::runner::{HostEvents, HostJob, StepFailure};
+use crate::ssh::{Become, ExitStatus, RemoteCommand, Session};
+
+/// Runs the command everywhere; the exit code says whether some host failed or was unreachable.
+pub fn run(args: &ExecArgs, printer: &Printer) -> Result<u8, FatalError> {
+    let job = ExecJob {
+        // As `ssh HOST a b` does, the words are joined and given to the remote shell: this is the
+        // operator's own shell code, passed as one quoted argument of `sh -c`.
+        command: args.command.join(" "),
+        become_: args.become_,
+    };
+    run_job(
+        "exec",
+        &args.target,
+        args.forks.into(),
+        args.report.as_deref(),
+        Arc::new(job),
+        printer,
+    )
+}
+
+struct ExecJob {
+    command: String,
+    become_: bool,
+}
+
+impl HostJob for ExecJob {
+    async fn run(
+        &self,
+        host: &Host,
+        session: &Session,
+        events: &HostEvents,
+    ) -> Result<(), StepFailure> {
+        let become_ = if self.become_ {
+            host.hub.become_.clone()
+        } else {
+            Become::No
+        };
+        let become_ = match (&become_, self.become_) {
+            (Become::No, true) => Become::Sudo {
+                user: "root".to_owned(),
+            },
+            _ => become_,
+        };
+        let command = RemoteCommand::shell(&self.command).become_(become_);
+        events.step("exec", &self.command);
+        let status = session
+            .exec(&command, &mut events.output())
+            .await
+            .map_err(|e| StepFailure {
+                step: "exec",
+                reason: crate::error::one_line(&e, &e.hints()),
+            })?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(StepFailure {
+                step: "exec",
+                reason: match status {
+                    ExitStatus::Code(code) => format!("the command exited with code {code}"),
+                    ExitStatus::Signal(signal) => format!("the command was killed by SIG{signal}"),
+                },
+            })
+        }
+    }
+}

@@ -1,0 +1,81 @@
+//! Thin wiring from each subcommand's arguments to the inventory, the runner and the reporters.
+
+mod exec;
+mod inventory;
+mod targets;
+
+use std::io::IsTerminal;
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::cli::{Cli, Command, TargetArgs};
+use crate::error::{FatalError, render};
+use crate::printer::{Printer, Verbosity};
+use crate::reporter::{Reporter, Summary, render_recap};
+use crate::runner::{HostJob, run_fleet};
+use crate::ssh::{Credentials, PassphrasePrompt};
+
+/// Runs the command line and returns the process exit code.
+pub fn run(cli: &Cli) -> u8 {
+    let verbosity = match (cli.quiet, cli.verbose) {
+        (true, _) => Verbosity::Quiet,
+        (_, true) => Verbosity::Verbose,
+        _ => Verbosity::Normal,
+    };
+    let printer = Printer::new(verbosity, cli.no_progress);
+    let result = match &cli.command {
+        Command::Inventory(args) => inventory::run(args, &printer),
+        Command::Exec(args) => exec::run(args, &printer),
+    };
+    result.unwrap_or_else(|error| {
+        printer.err(&render(&error, &error.hints()));
+        crate::exit_code::USAGE
+    })
+}
+
+/// Width for tables: `$COLUMNS`, else 100.
+fn terminal_width() -> u16 {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(100)
+}
+
+/// Selects the hosts, runs `job` on them with the reporters attached, prints the recap, writes
+/// the report, and returns the exit code.
+fn run_job<J: HostJob>(
+    command: &str,
+    target: &TargetArgs,
+    forks: usize,
+    report: Option<&Path>,
+    job: Arc<J>,
+    printer: &Printer,
+) -> Result<u8, FatalError> {
+    let hosts = targets::select(target)?;
+    let runtime = tokio::runtime::Runtime::new().map_err(FatalError::Runtime)?;
+    let credentials = Credentials::new(passphrase_prompt());
+    let (events, reporter) = Reporter::start(*printer);
+    let results = runtime.block_on(run_fleet(&hosts, forks, &credentials, job, events));
+    reporter.finish();
+    let summary = Summary::new(command, results);
+    printer.out(&render_recap(&summary.hosts, terminal_width()));
+    if let Some(path) = report {
+        crate::atomic_file::write(path, summary.to_json().as_bytes()).map_err(|source| {
+            FatalError::Report {
+                path: path.to_path_buf(),
+                source,
+            }
+        })?;
+    }
+    Ok(summary.exit_code)
+}
+
+/// Asks for a key's passphrase on the terminal, once per key file; nobody to ask without one.
+fn passphrase_prompt() -> PassphrasePrompt {
+    Arc::new(|path: &Path| {
+        if !std::io::stdin().is_terminal() {
+            return None;
+        }
+        rpassword::prompt_password(format!("passphrase for `{}`: ", path.display())).ok()
+    })
+}

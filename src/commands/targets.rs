@@ -1,0 +1,25 @@
+//! Shared by every subcommand: load the inventory with `-e`, apply `--limit`.
+
+use std::path::PathBuf;
+
+use crate::cli::TargetArgs;
+use crate::inventory::{
+    Host, Inventory, InventoryError, Limit, ResolveContext, SshConfig, parse_extra_vars,
+};
+
+/// The selected hosts, resolved, in inventory order.
+pub fn select(args: &TargetArgs) -> Result<Vec<Host>, InventoryError> {
+    let home = std::env::var_os("HOME").map_or_else(|| PathBuf::from("/"), PathBuf::from);
+    let context = ResolveContext {
+        ssh_config: SshConfig::load(&home)?,
+        home,
+        local_user: std::env::var("USER").unwrap_or_else(|_| "root".to_owned()),
+        extra_vars: parse_extra_vars(&args.extra_vars)?,
+    };
+    let inventory = Inventory::load(&args.inventory, &context)?;
+    let limit = match &args.limit {
+        Some(text) => Limit::parse(text)?,
+        None => Limit::all(),
+    };
+    Ok(limit.select(&inventory)?.into_iter().cloned().collect())
+}

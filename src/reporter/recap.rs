@@ -1,0 +1,102 @@
+//! The recap: one row per host at the end of a run, and the counts line under it.
+
+use comfy_table::{ContentArrangement, Table, presets};
+
+use crate::runner::{HostResult, Outcome};
+
+/// Counts of outcomes in a run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Counts {
+    /// Hosts that ended ok.
+    pub ok: usize,
+    /// Hosts reached on which a step failed.
+    pub failed: usize,
+    /// Hosts not reached (no connection, refused host key, no accepted key).
+    pub unreachable: usize,
+}
+
+impl Counts {
+    /// Counts the outcomes of `results`.
+    pub fn of(results: &[HostResult]) -> Self {
+        let mut counts = Self::default();
+        for result in results {
+            match result.outcome {
+                Outcome::Ok => counts.ok += 1,
+                Outcome::Failed { .. } => counts.failed += 1,
+                Outcome::Unreachable { .. } => counts.unreachable += 1,
+            }
+        }
+        counts
+    }
+}
+
+/// The recap table, `width` columns wide at most.
+pub fn render(results: &[HostResult], width: u16) -> String {
+    let mut table = Table::new();
+    table
+        .load_style(presets::ASCII_BORDERS_ONLY_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(width)
+        .set_header(["HOST", "RESULT", "TIME", "DETAIL"]);
+    for result in results {
+        let detail = match &result.outcome {
+            Outcome::Ok => String::new(),
+            Outcome::Failed { step, reason } => format!("{step}: {reason}"),
+            Outcome::Unreachable { reason, .. } => reason.clone(),
+        };
+        table.add_row([
+            result.host.clone(),
+            result.outcome.label().to_owned(),
+            format!("{:.1}s", result.elapsed.as_secs_f64()),
+            detail,
+        ]);
+    }
+    let counts = Counts::of(results);
+    format!(
+        "{table}\n{} hosts: {} ok, {} failed, {} unreachable",
+        results.len(),
+        counts.ok,
+        counts.failed,
+        counts.unreachable
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::ssh::SshFailure;
+
+    pub(crate) fn sample() -> Vec<HostResult> {
+        let result = |host: &str, outcome, ms| HostResult {
+            host: host.to_owned(),
+            outcome,
+            elapsed: Duration::from_millis(ms),
+        };
+        vec![
+            result("h1", Outcome::Ok, 412),
+            result(
+                "h2",
+                Outcome::Failed {
+                    step: "exec".to_owned(),
+                    reason: "`false` exited with code 1".to_owned(),
+                },
+                380,
+            ),
+            result(
+                "h3",
+                Outcome::Unreachable {
+                    failure: SshFailure::Unreachable,
+                    reason: "cannot connect to `h3` (127.0.0.3:22022): Connection refused (os error 111)".to_owned(),
+                },
+                2,
+            ),
+        ]
+    }
+
+    #[test]
+    fn recap_table() {
+        insta::assert_snapshot!(render(&sample(), 100));
+    }
+}

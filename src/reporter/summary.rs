@@ -1,0 +1,42 @@
+//! The summary of a run: what the recap shows, as a value that is also written as JSON.
+
+use serde::Serialize;
+
+use super::recap::Counts;
+use crate::runner::HostResult;
+
+/// The version of the JSON report's shape; bumped on any incompatible change.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// One run's results, hosts in inventory order.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    /// [`SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// The subcommand (`exec`, `upgrade`…).
+    pub command: String,
+    /// Counts of outcomes.
+    pub counts: Counts,
+    /// The exit code hubfleet returns for this run.
+    pub exit_code: u8,
+    /// Every host's result.
+    pub hosts: Vec<HostResult>,
+}
+
+impl Summary {
+    /// The summary of `results` of `command`.
+    pub fn new(command: &str, results: Vec<HostResult>) -> Self {
+        Self {
+            schema_version: SCHEMA_VERSION,
+            command: command.to_owned(),
+            counts: Counts::of(&results),
+            exit_code: crate::exit_code::for_counts(Counts::of(&results)),
+            hosts: results,
+        }
+    }
+
+    /// Pretty JSON, stable in field and host order.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+    }
+}

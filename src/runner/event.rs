@@ -1,0 +1,57 @@
+//! What the runner tells the reporters. Steps and the runner never print: they send these.
+
+use std::time::Duration;
+
+use super::Outcome;
+
+/// Which output stream a line of remote output came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stream {
+    /// Standard output.
+    Stdout,
+    /// Standard error.
+    Stderr,
+}
+
+/// One thing that happened during a run.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// The run begins on `hosts` hosts.
+    RunStarted {
+        /// How many hosts are selected.
+        hosts: usize,
+    },
+    /// A host's task started (it got a slot under `--forks`).
+    HostStarted {
+        /// The host.
+        host: String,
+    },
+    /// A host moved to a new step; `detail` says what it is doing.
+    Step {
+        /// The host.
+        host: String,
+        /// Short name of the step (`connect`, `exec`, `backup`…).
+        step: &'static str,
+        /// What it does, for the display.
+        detail: String,
+    },
+    /// A complete line of a remote command's output.
+    Output {
+        /// The host.
+        host: String,
+        /// Which stream.
+        stream: Stream,
+        /// The line, without its newline, lossily decoded as UTF-8.
+        line: String,
+    },
+    /// A host finished, one way or another.
+    HostFinished {
+        /// The host.
+        host: String,
+        /// How it ended.
+        outcome: Outcome,
+        /// How long it took from its start.
+        elapsed: Duration,
+    },
+}

@@ -1,0 +1,144 @@
+//! The fleet runner: one task per host, at most `forks` at once, each over one SSH session.
+//!
+//! A host that cannot be reached or whose job fails ends with an [`Outcome`]; nothing a host does
+//! stops the others. Results come back in inventory order whatever order hosts finish in.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::mpsc::SyncSender;
+use std::time::{Duration, Instant};
+
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use super::{Event, HostEvents, Outcome};
+use crate::inventory::Host;
+use crate::ssh::{Credentials, Session, SshError};
+
+/// Why a job failed on a host: the step and a one-line reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepFailure {
+    /// The step that failed.
+    pub step: &'static str,
+    /// Why, and what to do.
+    pub reason: String,
+}
+
+/// The work done on each host once it is connected.
+pub trait HostJob: Send + Sync + 'static {
+    /// Runs on one host over its session, reporting through `events`.
+    fn run<'a>(
+        &'a self,
+        host: &'a Host,
+        session: &'a Session,
+        events: &'a HostEvents,
+    ) -> impl Future<Output = Result<(), StepFailure>> + Send + 'a;
+}
+
+/// One host's result.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct HostResult {
+    /// The host.
+    pub host: String,
+    /// How it ended.
+    pub outcome: Outcome,
+    /// Wall time from its start to its end.
+    #[serde(serialize_with = "seconds")]
+    pub elapsed: Duration,
+}
+
+fn seconds<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64((d.as_secs_f64() * 1000.0).round() / 1000.0)
+}
+
+/// Runs `job` on every host, `forks` at a time, and returns their results in `hosts` order.
+pub async fn run_fleet<J: HostJob>(
+    hosts: &[Host],
+    forks: usize,
+    credentials: &Credentials,
+    job: Arc<J>,
+    events: SyncSender<Event>,
+) -> Vec<HostResult> {
+    let _ = events.send(Event::RunStarted { hosts: hosts.len() });
+    let slots = Arc::new(Semaphore::new(forks.max(1)));
+    let mut tasks = JoinSet::new();
+    for (index, host) in hosts.iter().cloned().enumerate() {
+        let (slots, credentials, job) = (slots.clone(), credentials.clone(), job.clone());
+        let events = HostEvents::new(&host.name, events.clone());
+        tasks.spawn(async move {
+            // The semaphore is never closed, so acquiring only waits for a slot.
+            let _slot = slots.acquire_owned().await;
+            (index, run_host(&host, &credentials, &*job, &events).await)
+        });
+    }
+    let mut results: Vec<Option<HostResult>> = vec![None; hosts.len()];
+    while let Some(joined) = tasks.join_next().await {
+        // A panic is a bug of ours; the host it happened on is found below as missing.
+        if let Ok((index, result)) = joined {
+            results[index] = Some(result);
+        }
+    }
+    results
+        .into_iter()
+        .zip(hosts)
+        .map(|(result, host)| {
+            result.unwrap_or_else(|| HostResult {
+                host: host.name.clone(),
+                outcome: Outcome::Failed {
+                    step: "internal".to_owned(),
+                    reason: "hubfleet crashed on this host; please report a bug".to_owned(),
+                },
+                elapsed: Duration::ZERO,
+            })
+        })
+        .collect()
+}
+
+async fn run_host<J: HostJob>(
+    host: &Host,
+    credentials: &Credentials,
+    job: &J,
+    events: &HostEvents,
+) -> HostResult {
+    let started = Instant::now();
+    events.send(Event::HostStarted {
+        host: host.name.clone(),
+    });
+    events.step(
+        "connect",
+        format!("{}@{}:{}", host.ssh.user, host.ssh.address, host.ssh.port),
+    );
+    let outcome = match Session::connect(&host.ssh, credentials).await {
+        Err(error) => unreachable(&error),
+        Ok(session) => {
+            let outcome = match job.run(host, &session, events).await {
+                Ok(()) => Outcome::Ok,
+                Err(StepFailure { step, reason }) => Outcome::Failed {
+                    step: step.to_owned(),
+                    reason,
+                },
+            };
+            session.close().await;
+            outcome
+        }
+    };
+    let elapsed = started.elapsed();
+    events.send(Event::HostFinished {
+        host: host.name.clone(),
+        outcome: outcome.clone(),
+        elapsed,
+    });
+    HostResult {
+        host: host.name.clone(),
+        outcome,
+        elapsed,
+    }
+}
+
+/// The outcome of a host whose connection failed: the error and its hints on one line.
+fn unreachable(error: &SshError) -> Outcome {
+    Outcome::Unreachable {
+        failure: error.failure(),
+        reason: crate::error::one_line(error, &error.hints()),
+    }
+}

@@ -1,0 +1,12 @@
+//! The runner: runs a job on every selected host in parallel and turns what happens into events
+//! and per-host outcomes.
+
+mod event;
+mod fleet;
+mod host_events;
+mod outcome;
+
+pub use event::{Event, Stream};
+pub use fleet::{HostJob, HostResult, StepFailure, run_fleet};
+pub use host_events::{HostEvents, LineSink};
+pub use outcome::Outcome;
