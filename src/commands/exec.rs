@@ -34,11 +34,14 @@ struct ExecJob {
 }
 
 impl HostJob for ExecJob {
+    type Report = ();
+
     async fn run(
         &self,
         host: &Host,
         session: &Session,
         events: &HostEvents,
+        _report: &mut (),
     ) -> Result<(), StepFailure> {
         let become_ = if self.become_ {
             host.hub.become_.clone()

@@ -2,7 +2,7 @@
 
 use comfy_table::{ContentArrangement, Table, presets};
 
-use crate::runner::{HostResult, Outcome};
+use crate::runner::{HostResult, Outcome, RecapColumns};
 
 /// Counts of outcomes in a run.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
@@ -17,7 +17,7 @@ pub struct Counts {
 
 impl Counts {
     /// Counts the outcomes of `results`.
-    pub fn of(results: &[HostResult]) -> Self {
+    pub fn of<R>(results: &[HostResult<R>]) -> Self {
         let mut counts = Self::default();
         for result in results {
             match result.outcome {
@@ -31,25 +31,30 @@ impl Counts {
 }
 
 /// The recap table, `width` columns wide at most.
-pub fn render(results: &[HostResult], width: u16) -> String {
+pub fn render<R: RecapColumns>(results: &[HostResult<R>], width: u16) -> String {
     let mut table = Table::new();
+    let mut headers = vec!["HOST", "RESULT", "TIME"];
+    headers.extend(R::headers());
+    headers.push("DETAIL");
     table
         .load_style(presets::ASCII_BORDERS_ONLY_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic)
         .set_width(width)
-        .set_header(["HOST", "RESULT", "TIME", "DETAIL"]);
+        .set_header(headers);
     for result in results {
         let detail = match &result.outcome {
             Outcome::Ok => String::new(),
             Outcome::Failed { step, reason } => format!("{step}: {reason}"),
             Outcome::Unreachable { reason, .. } => reason.clone(),
         };
-        table.add_row([
+        let mut row = vec![
             result.host.clone(),
             result.outcome.label().to_owned(),
             format!("{:.1}s", result.elapsed.as_secs_f64()),
-            detail,
-        ]);
+        ];
+        row.extend(result.report.cells());
+        row.push(detail);
+        table.add_row(row);
     }
     let counts = Counts::of(results);
     format!(
@@ -68,11 +73,12 @@ mod tests {
     use super::*;
     use crate::ssh::SshFailure;
 
-    pub(crate) fn sample() -> Vec<HostResult> {
+    pub(crate) fn sample() -> Vec<HostResult<()>> {
         let result = |host: &str, outcome, ms| HostResult {
             host: host.to_owned(),
             outcome,
             elapsed: Duration::from_millis(ms),
+            report: (),
         };
         vec![
             result("h1", Outcome::Ok, 412),

@@ -10,7 +10,7 @@ pub const SCHEMA_VERSION: u32 = 1;
 
 /// One run's results, hosts in inventory order.
 #[derive(Debug, Clone, Serialize)]
-pub struct Summary {
+pub struct Summary<R> {
     /// [`SCHEMA_VERSION`].
     pub schema_version: u32,
     /// The subcommand (`exec`, `upgrade`…).
@@ -20,12 +20,12 @@ pub struct Summary {
     /// The exit code hubfleet returns for this run.
     pub exit_code: u8,
     /// Every host's result.
-    pub hosts: Vec<HostResult>,
+    pub hosts: Vec<HostResult<R>>,
 }
 
-impl Summary {
+impl<R: Serialize> Summary<R> {
     /// The summary of `results` of `command`.
-    pub fn new(command: &str, results: Vec<HostResult>) -> Self {
+    pub fn new(command: &str, results: Vec<HostResult<R>>) -> Self {
         Self {
             schema_version: SCHEMA_VERSION,
             command: command.to_owned(),

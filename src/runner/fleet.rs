@@ -26,18 +26,41 @@ pub struct StepFailure {
 
 /// The work done on each host once it is connected.
 pub trait HostJob: Send + Sync + 'static {
-    /// Runs on one host over its session, reporting through `events`.
+    /// What the job learns about a host (versions, archive…), for the recap and the report. It
+    /// is filled in as the job goes, so a host that fails half-way still shows what was known.
+    type Report: RecapColumns + Default + serde::Serialize + Clone + Send + 'static;
+
+    /// Runs on one host over its session, reporting through `events` and into `report`.
     fn run<'a>(
         &'a self,
         host: &'a Host,
         session: &'a Session,
         events: &'a HostEvents,
+        report: &'a mut Self::Report,
     ) -> impl Future<Output = Result<(), StepFailure>> + Send + 'a;
+}
+
+/// The columns a job's report adds to the recap table.
+pub trait RecapColumns {
+    /// Column headers.
+    fn headers() -> Vec<&'static str>;
+    /// This host's cells, one per header.
+    fn cells(&self) -> Vec<String>;
+}
+
+impl RecapColumns for () {
+    fn headers() -> Vec<&'static str> {
+        Vec::new()
+    }
+
+    fn cells(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// One host's result.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct HostResult {
+pub struct HostResult<R> {
     /// The host.
     pub host: String,
     /// How it ended.
@@ -45,6 +68,8 @@ pub struct HostResult {
     /// Wall time from its start to its end.
     #[serde(serialize_with = "seconds")]
     pub elapsed: Duration,
+    /// What the job learnt about the host.
+    pub report: R,
 }
 
 fn seconds<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -58,7 +83,7 @@ pub async fn run_fleet<J: HostJob>(
     credentials: &Credentials,
     job: Arc<J>,
     events: SyncSender<Event>,
-) -> Vec<HostResult> {
+) -> Vec<HostResult<J::Report>> {
     let _ = events.send(Event::RunStarted { hosts: hosts.len() });
     let slots = Arc::new(Semaphore::new(forks.max(1)));
     let mut tasks = JoinSet::new();
@@ -71,7 +96,7 @@ pub async fn run_fleet<J: HostJob>(
             (index, run_host(&host, &credentials, &*job, &events).await)
         });
     }
-    let mut results: Vec<Option<HostResult>> = vec![None; hosts.len()];
+    let mut results: Vec<Option<HostResult<J::Report>>> = vec![None; hosts.len()];
     while let Some(joined) = tasks.join_next().await {
         // A panic is a bug of ours; the host it happened on is found below as missing.
         if let Ok((index, result)) = joined {
@@ -89,6 +114,7 @@ pub async fn run_fleet<J: HostJob>(
                     reason: "hubfleet crashed on this host; please report a bug".to_owned(),
                 },
                 elapsed: Duration::ZERO,
+                report: J::Report::default(),
             })
         })
         .collect()
@@ -99,7 +125,7 @@ async fn run_host<J: HostJob>(
     credentials: &Credentials,
     job: &J,
     events: &HostEvents,
-) -> HostResult {
+) -> HostResult<J::Report> {
     let started = Instant::now();
     events.send(Event::HostStarted {
         host: host.name.clone(),
@@ -108,10 +134,11 @@ async fn run_host<J: HostJob>(
         "connect",
         format!("{}@{}:{}", host.ssh.user, host.ssh.address, host.ssh.port),
     );
+    let mut report = J::Report::default();
     let outcome = match Session::connect(&host.ssh, credentials).await {
         Err(error) => unreachable(&error),
         Ok(session) => {
-            let outcome = match job.run(host, &session, events).await {
+            let outcome = match job.run(host, &session, events, &mut report).await {
                 Ok(()) => Outcome::Ok,
                 Err(StepFailure { step, reason }) => Outcome::Failed {
                     step: step.to_owned(),
@@ -132,6 +159,7 @@ async fn run_host<J: HostJob>(
         host: host.name.clone(),
         outcome,
         elapsed,
+        report,
     }
 }
 

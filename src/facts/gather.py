@@ -1,0 +1,137 @@
+# Gathers a JupyterHub host's facts in one round trip, run by the hub's own Python:
+#   HUB_ENV/bin/python -c SCRIPT ARGS_JSON
+# Prints one JSON object on stdout. Problems are reported in "problems", never as a traceback,
+# so the controller always gets facts it can show. Reads the database read-only; writes nothing.
+import json
+import os
+import platform
+import shutil
+import sqlite3
+import subprocess
+import sys
+import urllib.request
+
+args = json.loads(sys.argv[1])
+facts = {"problems": []}
+
+
+def problem(what, error):
+    facts["problems"].append(f"{what}: {type(error).__name__}: {error}".strip())
+
+
+facts["python_version"] = platform.python_version()
+facts["python"] = sys.executable
+facts["prefix"] = sys.prefix
+if os.path.isdir(os.path.join(sys.prefix, "conda-meta")):
+    facts["env_kind"] = "conda"
+elif sys.prefix != sys.base_prefix:
+    facts["env_kind"] = "venv"
+else:
+    facts["env_kind"] = "system"
+
+try:
+    from importlib import metadata
+
+    facts["jupyterhub_version"] = metadata.version("jupyterhub")
+except Exception as e:  # noqa: BLE001 - any failure is a fact to report
+    facts["jupyterhub_version"] = None
+    problem("jupyterhub is not importable in the hub env", e)
+
+# The alembic revisions the installed JupyterHub ships (revision -> down_revision), from which
+# the controller computes the code's head and the migrations an upgrade would apply.
+try:
+    import jupyterhub
+
+    versions = os.path.join(os.path.dirname(jupyterhub.__file__), "alembic", "versions")
+    revisions = {}
+    for name in sorted(os.listdir(versions)):
+        if not name.endswith(".py"):
+            continue
+        scope = {}
+        with open(os.path.join(versions, name)) as f:
+            for line in f:
+                if line.startswith(("revision =", "down_revision =")):
+                    exec(line, scope)  # plain literal assignments
+        if "revision" in scope:
+            revisions[scope["revision"]] = scope.get("down_revision")
+    facts["code_revisions"] = revisions
+except Exception as e:  # noqa: BLE001
+    facts["code_revisions"] = {}
+    problem("cannot read the alembic revisions of the installed jupyterhub", e)
+
+# The database URL exactly as JupyterHub resolves it: its own config loader, in its own working
+# directory (a relative sqlite:///jupyterhub.sqlite resolves against the hub's cwd).
+workdir = args["workdir"]
+try:
+    os.chdir(workdir)
+except OSError as e:
+    problem(f"cannot enter the hub's working directory {workdir}", e)
+facts["db_url"] = None
+facts["db_backend"] = None
+facts["db_path"] = None
+facts["cookie_secret_file"] = None
+try:
+    from jupyterhub.app import JupyterHub
+
+    app = JupyterHub()
+    app.load_config_file(os.path.abspath(args["config"]))
+    url = app.db_url
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    facts["db_url"] = parsed.render_as_string(hide_password=True)
+    facts["db_backend"] = parsed.get_backend_name()
+    if facts["db_backend"] == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        facts["db_path"] = os.path.abspath(parsed.database)
+    secret = app.cookie_secret_file
+    facts["cookie_secret_file"] = os.path.abspath(secret) if secret else None
+except Exception as e:  # noqa: BLE001
+    problem(f"cannot load the hub config {args['config']}", e)
+
+facts["db_size"] = None
+facts["db_revision"] = None
+facts["active_servers"] = None
+facts["users"] = None
+path = facts["db_path"]
+if path:
+    try:
+        facts["db_size"] = os.path.getsize(path)
+        # Read-only: a plain connect on a wrong path would create an empty database.
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+        try:
+            facts["db_revision"] = db.execute("SELECT version_num FROM alembic_version").fetchone()[0]
+            facts["users"] = db.execute("SELECT COUNT(*) FROM users").fetchone()[0]
+            facts["active_servers"] = db.execute(
+                "SELECT COUNT(*) FROM spawners WHERE server_id IS NOT NULL"
+            ).fetchone()[0]
+        finally:
+            db.close()
+    except Exception as e:  # noqa: BLE001
+        problem(f"cannot read the database {path}", e)
+
+try:
+    facts["free_disk"] = shutil.disk_usage(workdir).free
+except OSError as e:
+    facts["free_disk"] = None
+    problem("cannot measure free disk", e)
+
+facts["running_version"] = None
+try:
+    with urllib.request.urlopen(args["health_url"], timeout=3) as answer:
+        facts["running_version"] = json.load(answer).get("version")
+except Exception:  # noqa: BLE001 - a hub that does not answer is simply not running
+    pass
+
+facts["singleuser_version"] = None
+if args.get("singleuser_env"):
+    python = os.path.join(args["singleuser_env"], "bin", "python")
+    try:
+        out = subprocess.run(
+            [python, "-c", "from importlib import metadata; print(metadata.version('jupyterhub'))"],
+            capture_output=True, text=True, timeout=30, check=True,
+        )
+        facts["singleuser_version"] = out.stdout.strip()
+    except Exception as e:  # noqa: BLE001
+        problem(f"cannot read jupyterhub's version in the single-user env {python}", e)
+
+json.dump(facts, sys.stdout)
