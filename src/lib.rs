@@ -9,6 +9,7 @@ pub mod cli;
 pub mod commands;
 pub mod error;
 pub mod exit_code;
+pub mod facts;
 pub mod inventory;
 pub mod printer;
 pub mod reporter;

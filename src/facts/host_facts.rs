@@ -1,0 +1,67 @@
+//! What hubfleet knows about a hub host, as gathered by `gather.py` with the hub's own Python.
+
+use serde::{Deserialize, Serialize};
+
+use super::alembic::{self, Revisions};
+
+/// The facts of one host. Optional fields are facts that may truly be absent (no database file
+/// yet, a hub that is not running); `problems` says why something could not be read.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostFacts {
+    /// Python version of the hub env.
+    pub python_version: String,
+    /// The hub env's interpreter.
+    pub python: String,
+    /// The hub env's prefix.
+    pub prefix: String,
+    /// `venv`, `conda` or `system`.
+    pub env_kind: String,
+    /// JupyterHub installed in the hub env.
+    pub jupyterhub_version: Option<String>,
+    /// Alembic revisions shipped by the installed JupyterHub.
+    #[serde(default)]
+    pub code_revisions: Revisions,
+    /// The database URL as JupyterHub resolves it, password masked.
+    pub db_url: Option<String>,
+    /// `sqlite`, `postgresql`, `mysql`…
+    pub db_backend: Option<String>,
+    /// Absolute path of the SQLite database.
+    pub db_path: Option<String>,
+    /// Absolute path of the cookie secret file.
+    pub cookie_secret_file: Option<String>,
+    /// Size of the database in bytes.
+    pub db_size: Option<u64>,
+    /// The database's alembic revision.
+    pub db_revision: Option<String>,
+    /// Users in the database.
+    pub users: Option<u64>,
+    /// User servers the database records as running.
+    pub active_servers: Option<u64>,
+    /// Free bytes on the hub's working directory's filesystem.
+    pub free_disk: Option<u64>,
+    /// The version `/hub/api` reports, if the hub answers.
+    pub running_version: Option<String>,
+    /// JupyterHub in the single-user env, when the inventory names one.
+    pub singleuser_version: Option<String>,
+    /// What could not be read, one line each.
+    #[serde(default)]
+    pub problems: Vec<String>,
+}
+
+impl HostFacts {
+    /// The alembic head of the installed JupyterHub.
+    pub fn code_head(&self) -> Option<&str> {
+        alembic::head(&self.code_revisions)
+    }
+
+    /// `REVISION (RELEASE)` for display.
+    pub fn db_revision_label(&self) -> String {
+        match self.db_revision.as_deref() {
+            Some(rev) => match alembic::release_of(rev) {
+                Some(release) => format!("{rev} ({release})"),
+                None => rev.to_owned(),
+            },
+            None => "-".to_owned(),
+        }
+    }
+}

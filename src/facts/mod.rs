@@ -1,0 +1,9 @@
+//! Facts about a hub host: versions, environment, database, disk, whether the hub runs.
+
+pub mod alembic;
+mod host_facts;
+
+pub use host_facts::HostFacts;
+
+/// The fact-gathering script, run by the hub's Python with one JSON argument.
+pub const GATHER_SCRIPT: &str = include_str!("gather.py");
