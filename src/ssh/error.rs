@@ -1,4 +1,13 @@
 //! Why a host could not be reached or a command could not run over SSH.
+//!
+//! Every message names the host twice over: the inventory name the operator knows (`host`) and the
+//! `address:port` actually dialled (`addr`), because a wrong address is a common cause. Messages are
+//! lowercase fragments; the cause sits in `#[source]`; [`SshError::hints`] says what to do.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::UnquotableArgument;
 
 /// What an SSH error means for the host's outcome.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -12,27 +21,433 @@ pub enum SshFailure {
     HostKeyChanged,
     /// No key was accepted.
     Auth,
+    /// The command could not be sent at all (an argument cannot be quoted); the host is fine.
+    BadCommand,
 }
 
 /// An SSH error, naming the host and the cause.
 #[derive(Debug, thiserror::Error)]
 pub enum SshError {
-    /// Placeholder until the transport lands.
-    #[error("cannot connect to `{host}`")]
-    Connect {
-        /// Host name.
+    /// The address did not resolve.
+    #[error("cannot resolve the address of `{host}` (`{addr}`)")]
+    Resolve {
+        /// Inventory name of the host.
         host: String,
+        /// `address:port` dialled.
+        addr: String,
+        /// The resolver's error.
+        #[source]
+        source: std::io::Error,
     },
+
+    /// The TCP connection failed (refused, no route, reset during the handshake).
+    #[error("cannot connect to `{host}` (`{addr}`)")]
+    Connect {
+        /// Inventory name of the host.
+        host: String,
+        /// `address:port` dialled.
+        addr: String,
+        /// The socket error.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// Connect, handshake and authentication did not finish within `connect_timeout`.
+    #[error("connecting to `{host}` (`{addr}`) timed out after {}s", after.as_secs_f64())]
+    Timeout {
+        /// Inventory name of the host.
+        host: String,
+        /// `address:port` dialled.
+        addr: String,
+        /// The timeout that elapsed.
+        after: Duration,
+    },
+
+    /// Strict policy and the host is not in known_hosts.
+    #[error(transparent)]
+    HostKeyUnknown(Box<UnknownHostKey>),
+
+    /// The host offered a key other than the recorded one. Always refused.
+    #[error(transparent)]
+    HostKeyChanged(Box<ChangedHostKey>),
+
+    /// The known_hosts file could not be read, or (under `accept-new`) written.
+    #[error("cannot check the host key of `{host}` (`{addr}`) against `{}`", known_hosts.display())]
+    KnownHosts {
+        /// Inventory name of the host.
+        host: String,
+        /// `address:port` dialled.
+        addr: String,
+        /// The known_hosts file.
+        known_hosts: PathBuf,
+        /// The file error.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// No key was accepted.
+    #[error(
+        "no key was accepted for `{user}` on `{host}` (`{addr}`); tried: {}",
+        tried_list(tried)
+    )]
+    Auth {
+        /// Inventory name of the host.
+        host: String,
+        /// `address:port` dialled.
+        addr: String,
+        /// The remote user.
+        user: String,
+        /// Each key offered or skipped, with why (`` `~/.ssh/id_rsa` (missing) ``).
+        tried: Vec<String>,
+    },
+
+    /// The bastion could not be reached; the source says why.
+    #[error("cannot reach `{host}` (`{addr}`) through jump host `{jump}`")]
+    Jump {
+        /// Inventory name of the host.
+        host: String,
+        /// `address:port` dialled through the bastion.
+        addr: String,
+        /// The bastion's name.
+        jump: String,
+        /// Why the bastion failed.
+        #[source]
+        source: Box<SshError>,
+    },
+
+    /// The bastion is up but would not open a tunnel to the host.
+    #[error("jump host `{jump}` cannot open a tunnel to `{host}` (`{addr}`)")]
+    Tunnel {
+        /// Inventory name of the host.
+        host: String,
+        /// `address:port` the bastion was asked to reach.
+        addr: String,
+        /// The bastion's name.
+        jump: String,
+        /// russh's error (the bastion's refusal).
+        #[source]
+        source: Box<russh::Error>,
+    },
+
+    /// The SSH protocol failed (handshake, channel open, request).
+    #[error("ssh error with `{host}` (`{addr}`) while {doing}")]
+    Protocol {
+        /// Inventory name of the host.
+        host: String,
+        /// `address:port` dialled.
+        addr: String,
+        /// What we were doing (`opening a channel`).
+        doing: &'static str,
+        /// russh's error.
+        #[source]
+        source: Box<russh::Error>,
+    },
+
+    /// sshd refused the exec request (e.g. `MaxSessions` reached, or a `ForceCommand` policy).
+    #[error("`{host}` (`{addr}`) refused to run the command")]
+    ExecRefused {
+        /// Inventory name of the host.
+        host: String,
+        /// `address:port` dialled.
+        addr: String,
+    },
+
+    /// The connection ended while a command was running; its outcome is unknown.
+    #[error("connection to `{host}` (`{addr}`) was lost while a command was running")]
+    Disconnected {
+        /// Inventory name of the host.
+        host: String,
+        /// `address:port` dialled.
+        addr: String,
+    },
+
+    /// A command argument cannot be quoted; nothing was sent.
+    #[error("cannot send a command to `{host}`")]
+    Unquotable {
+        /// Inventory name of the host.
+        host: String,
+        /// The argument at fault.
+        #[source]
+        source: UnquotableArgument,
+    },
+}
+
+/// A host whose key is not in known_hosts (boxed in [`SshError`] to keep results small).
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "host key of `{host}` (`{addr}`) is not in `{}`: the host offered {key_type} key {fingerprint}",
+    known_hosts.display()
+)]
+pub struct UnknownHostKey {
+    /// Inventory name of the host.
+    pub host: String,
+    /// `address:port` dialled.
+    pub addr: String,
+    /// The known_hosts file checked.
+    pub known_hosts: PathBuf,
+    /// `ED25519`, `ECDSA`, `RSA`.
+    pub key_type: &'static str,
+    /// The offered key's `SHA256:…` fingerprint.
+    pub fingerprint: String,
+    /// The `ssh-keyscan` command line that prints the key for known_hosts.
+    pub keyscan: String,
+}
+
+/// A host that offered a key other than the recorded one (boxed in [`SshError`]).
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "host key of `{host}` (`{addr}`) does not match `{}:{line}`: recorded {recorded}, offered {key_type} key {offered}",
+    known_hosts.display()
+)]
+pub struct ChangedHostKey {
+    /// Inventory name of the host.
+    pub host: String,
+    /// `address:port` dialled.
+    pub addr: String,
+    /// The known_hosts file checked.
+    pub known_hosts: PathBuf,
+    /// 1-based line of the recorded entry.
+    pub line: usize,
+    /// The recorded key, `TYPE SHA256:…`.
+    pub recorded: String,
+    /// The offered key's type.
+    pub key_type: &'static str,
+    /// The offered key's fingerprint.
+    pub offered: String,
+    /// The name the host is recorded under (`[addr]:port` or `addr`), for `ssh-keygen -R`.
+    pub recorded_as: String,
+}
+
+fn tried_list(tried: &[String]) -> String {
+    if tried.is_empty() {
+        "no keys (no agent and no `identity_files`)".to_owned()
+    } else {
+        tried.join(", ")
+    }
 }
 
 impl SshError {
     /// What this error means for the host's outcome.
     pub fn failure(&self) -> SshFailure {
-        SshFailure::Unreachable
+        match self {
+            SshError::Resolve { .. }
+            | SshError::Connect { .. }
+            | SshError::Timeout { .. }
+            | SshError::Tunnel { .. }
+            | SshError::Protocol { .. }
+            | SshError::ExecRefused { .. }
+            | SshError::Disconnected { .. } => SshFailure::Unreachable,
+            // Not being able to read or write known_hosts means the key was not accepted.
+            SshError::HostKeyUnknown(_) | SshError::KnownHosts { .. } => SshFailure::HostKeyUnknown,
+            SshError::HostKeyChanged(_) => SshFailure::HostKeyChanged,
+            SshError::Auth { .. } => SshFailure::Auth,
+            SshError::Jump { source, .. } => source.failure(),
+            SshError::Unquotable { .. } => SshFailure::BadCommand,
+        }
     }
 
     /// Lines telling the operator what to do, if there is something to do.
     pub fn hints(&self) -> Vec<String> {
-        Vec::new()
+        match self {
+            SshError::Resolve { host, .. } => vec![format!(
+                "check the `address` of `{host}` in the inventory (or its `HostName` in `~/.ssh/config`)"
+            )],
+            SshError::Connect { host, addr, .. } => vec![format!(
+                "check that sshd is running on `{host}` and listening on `{addr}`, and that no firewall is in the way"
+            )],
+            SshError::Timeout { .. } => vec![
+                "check that the host is up and the address is right; raise `connect_timeout` for slow links".to_owned(),
+            ],
+            SshError::HostKeyUnknown(unknown) => vec![
+                format!(
+                    "confirm that {} is the host's key (`ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub` on the host), then run `{} >> {}`",
+                    unknown.fingerprint,
+                    unknown.keyscan,
+                    unknown.known_hosts.display()
+                ),
+                "or rerun with `-e host_key_policy=accept-new` to record the keys of hosts seen for the first time".to_owned(),
+            ],
+            SshError::HostKeyChanged(changed) => vec![
+                "someone may be intercepting the connection, or the host was reinstalled: hubfleet will not connect".to_owned(),
+                format!(
+                    "if the host's administrator confirms the new key, remove the old one with `ssh-keygen -R '{}' -f {}` and record the new one",
+                    changed.recorded_as,
+                    changed.known_hosts.display()
+                ),
+            ],
+            SshError::KnownHosts { known_hosts, .. } => vec![format!(
+                "check that `{}` is readable (and writable under `accept-new`)",
+                known_hosts.display()
+            )],
+            SshError::Auth { user, .. } => vec![
+                format!(
+                    "check `identity_files`, the keys in the ssh-agent (`ssh-add -l`) and `~{user}/.ssh/authorized_keys` on the host"
+                ),
+            ],
+            SshError::Jump { source, .. } => source.hints(),
+            SshError::Tunnel { jump, addr, .. } => vec![format!(
+                "check that `{jump}` allows TCP forwarding (`AllowTcpForwarding` in its sshd_config) and can reach `{addr}`"
+            )],
+            SshError::Protocol { .. } | SshError::ExecRefused { .. } => vec![
+                "check the host's sshd log; `MaxSessions` limits how many commands run at once on one connection".to_owned(),
+            ],
+            SshError::Disconnected { host, .. } => vec![format!(
+                "the command may or may not have finished on `{host}`: check its state before retrying"
+            )],
+            SshError::Unquotable { .. } => vec![
+                "remove the NUL byte (or the invalid environment variable name) from the inventory value".to_owned(),
+            ],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn addr() -> (String, String) {
+        ("web1".to_owned(), "10.0.0.5:2222".to_owned())
+    }
+
+    #[test]
+    fn messages_and_hints() {
+        let (host, addr) = addr();
+        let cases: Vec<(SshError, SshFailure, &str, Vec<&str>)> = vec![
+            (
+                SshError::Connect {
+                    host: host.clone(),
+                    addr: addr.clone(),
+                    source: std::io::ErrorKind::ConnectionRefused.into(),
+                },
+                SshFailure::Unreachable,
+                "cannot connect to `web1` (`10.0.0.5:2222`)",
+                vec![
+                    "check that sshd is running on `web1` and listening on `10.0.0.5:2222`, and that no firewall is in the way",
+                ],
+            ),
+            (
+                SshError::Timeout {
+                    host: host.clone(),
+                    addr: addr.clone(),
+                    after: Duration::from_secs(10),
+                },
+                SshFailure::Unreachable,
+                "connecting to `web1` (`10.0.0.5:2222`) timed out after 10s",
+                vec![
+                    "check that the host is up and the address is right; raise `connect_timeout` for slow links",
+                ],
+            ),
+            (
+                SshError::HostKeyUnknown(Box::new(UnknownHostKey {
+                    host: host.clone(),
+                    addr: addr.clone(),
+                    known_hosts: "/home/op/.ssh/known_hosts".into(),
+                    key_type: "ED25519",
+                    fingerprint: "SHA256:T7SvZ2cslqpPj6nKzitCBHHlpVF3r3MvLwmFL0fk0IE".into(),
+                    keyscan: "ssh-keyscan -p 2222 -t ed25519 10.0.0.5".into(),
+                })),
+                SshFailure::HostKeyUnknown,
+                "host key of `web1` (`10.0.0.5:2222`) is not in `/home/op/.ssh/known_hosts`: the host offered ED25519 key SHA256:T7SvZ2cslqpPj6nKzitCBHHlpVF3r3MvLwmFL0fk0IE",
+                vec![
+                    "confirm that SHA256:T7SvZ2cslqpPj6nKzitCBHHlpVF3r3MvLwmFL0fk0IE is the host's key (`ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub` on the host), then run `ssh-keyscan -p 2222 -t ed25519 10.0.0.5 >> /home/op/.ssh/known_hosts`",
+                    "or rerun with `-e host_key_policy=accept-new` to record the keys of hosts seen for the first time",
+                ],
+            ),
+            (
+                SshError::HostKeyChanged(Box::new(ChangedHostKey {
+                    host: host.clone(),
+                    addr: addr.clone(),
+                    known_hosts: "/home/op/.ssh/known_hosts".into(),
+                    line: 7,
+                    recorded: "ED25519 SHA256:old".into(),
+                    key_type: "ED25519",
+                    offered: "SHA256:new".into(),
+                    recorded_as: "[10.0.0.5]:2222".into(),
+                })),
+                SshFailure::HostKeyChanged,
+                "host key of `web1` (`10.0.0.5:2222`) does not match `/home/op/.ssh/known_hosts:7`: recorded ED25519 SHA256:old, offered ED25519 key SHA256:new",
+                vec![
+                    "someone may be intercepting the connection, or the host was reinstalled: hubfleet will not connect",
+                    "if the host's administrator confirms the new key, remove the old one with `ssh-keygen -R '[10.0.0.5]:2222' -f /home/op/.ssh/known_hosts` and record the new one",
+                ],
+            ),
+            (
+                SshError::Auth {
+                    host: host.clone(),
+                    addr: addr.clone(),
+                    user: "hubadmin".into(),
+                    tried: vec![
+                        "agent key SHA256:abc (op@laptop)".into(),
+                        "`/home/op/.ssh/id_ed25519`".into(),
+                        "`/home/op/.ssh/id_rsa` (missing)".into(),
+                    ],
+                },
+                SshFailure::Auth,
+                "no key was accepted for `hubadmin` on `web1` (`10.0.0.5:2222`); tried: agent key SHA256:abc (op@laptop), `/home/op/.ssh/id_ed25519`, `/home/op/.ssh/id_rsa` (missing)",
+                vec![
+                    "check `identity_files`, the keys in the ssh-agent (`ssh-add -l`) and `~hubadmin/.ssh/authorized_keys` on the host",
+                ],
+            ),
+            (
+                SshError::Jump {
+                    host: host.clone(),
+                    addr: addr.clone(),
+                    jump: "bastion".into(),
+                    source: Box::new(SshError::Auth {
+                        host: "bastion".into(),
+                        addr: "192.0.2.1:22".into(),
+                        user: "op".into(),
+                        tried: vec![],
+                    }),
+                },
+                SshFailure::Auth,
+                "cannot reach `web1` (`10.0.0.5:2222`) through jump host `bastion`",
+                vec![
+                    "check `identity_files`, the keys in the ssh-agent (`ssh-add -l`) and `~op/.ssh/authorized_keys` on the host",
+                ],
+            ),
+            (
+                SshError::Disconnected {
+                    host: host.clone(),
+                    addr: addr.clone(),
+                },
+                SshFailure::Unreachable,
+                "connection to `web1` (`10.0.0.5:2222`) was lost while a command was running",
+                vec![
+                    "the command may or may not have finished on `web1`: check its state before retrying",
+                ],
+            ),
+        ];
+        for (error, failure, message, hints) in cases {
+            assert_eq!(error.to_string(), message);
+            assert_eq!(error.failure(), failure, "{message}");
+            assert_eq!(error.hints(), hints, "{message}");
+        }
+    }
+
+    #[test]
+    fn stays_small_enough_for_clippy() {
+        // `clippy::result_large_err` fires above 128 bytes, in every caller's signature.
+        assert!(size_of::<SshError>() <= 128, "{}", size_of::<SshError>());
+    }
+
+    #[test]
+    fn jump_error_chain_names_the_bastion_cause() {
+        let error = SshError::Jump {
+            host: "web1".into(),
+            addr: "10.0.0.5:22".into(),
+            jump: "bastion".into(),
+            source: Box::new(SshError::Auth {
+                host: "bastion".into(),
+                addr: "192.0.2.1:22".into(),
+                user: "op".into(),
+                tried: vec![],
+            }),
+        };
+        let cause = std::error::Error::source(&error).unwrap().to_string();
+        assert_eq!(
+            cause,
+            "no key was accepted for `op` on `bastion` (`192.0.2.1:22`); tried: no keys (no agent and no `identity_files`)"
+        );
     }
 }

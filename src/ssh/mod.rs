@@ -9,6 +9,6 @@ mod target;
 
 pub use command::{Become, RemoteCommand, UnquotableArgument};
 pub use credentials::{Credentials, PassphrasePrompt};
-pub use error::{SshError, SshFailure};
-pub use session::{ExitStatus, OutputSink, Session};
+pub use error::{ChangedHostKey, SshError, SshFailure, UnknownHostKey};
+pub use session::{ExitStatus, OutputSink, RemoteStdout, Session};
 pub use target::{HostKeyPolicy, SshTarget};

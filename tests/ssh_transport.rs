@@ -1,0 +1,591 @@
+//! The SSH transport against a real OpenSSH sshd on a private loopback address (127.77.x.y).
+//!
+//! Each test starts its own `sshd -D` with its own host key, authorized keys and known_hosts in a
+//! temporary directory; nothing in `/etc/ssh` or `~/.ssh` is used. Without `/usr/sbin/sshd` the
+//! tests print a note and pass (CI installs openssh-server).
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use hubfleet::ssh::{
+    Credentials, ExitStatus, HostKeyPolicy, PassphrasePrompt, RemoteCommand, Session, SshError,
+    SshFailure, SshTarget,
+};
+use tokio::io::AsyncReadExt;
+
+const SSHD: &str = "/usr/sbin/sshd";
+const PORT: u16 = 22022;
+const PASSPHRASE: &str = "correct horse";
+
+/// A private sshd and the client-side files to reach it.
+struct Sshd {
+    dir: tempfile::TempDir,
+    address: String,
+    child: Child,
+}
+
+impl Sshd {
+    /// Starts sshd on a free 127.77.x.y:22022, or `None` (with a note) when sshd is not installed.
+    fn start() -> Result<Option<Sshd>> {
+        if !Path::new(SSHD).exists() {
+            #[expect(
+                clippy::print_stderr,
+                reason = "the one note that the test was skipped"
+            )]
+            {
+                eprintln!("note: {SSHD} is missing; skipping the sshd integration test");
+            }
+            return Ok(None);
+        }
+        let dir = tempfile::tempdir()?;
+        let d = dir.path();
+        keygen(&d.join("host_ed25519"), "ed25519", "")?;
+        keygen(&d.join("id_ed25519"), "ed25519", "")?;
+        keygen(&d.join("id_rsa"), "rsa", "")?;
+        keygen(&d.join("id_ecdsa"), "ecdsa", "")?;
+        keygen(&d.join("id_locked"), "ed25519", PASSPHRASE)?;
+        keygen(&d.join("id_stranger"), "ed25519", "")?;
+        let mut authorized = String::new();
+        for key in ["id_ed25519", "id_rsa", "id_ecdsa", "id_locked"] {
+            authorized += &std::fs::read_to_string(d.join(format!("{key}.pub")))?;
+        }
+        std::fs::write(d.join("authorized_keys"), authorized)?;
+        std::fs::create_dir_all("/run/sshd")?;
+
+        let address = free_address()?;
+        let config = format!(
+            "ListenAddress {address}:{PORT}\n\
+             HostKey {d}/host_ed25519\n\
+             PidFile {d}/sshd.pid\n\
+             AuthorizedKeysFile {d}/authorized_keys\n\
+             PubkeyAuthentication yes\n\
+             PasswordAuthentication no\n\
+             KbdInteractiveAuthentication no\n\
+             PermitRootLogin prohibit-password\n\
+             UsePAM no\n\
+             StrictModes no\n\
+             UseDNS no\n\
+             MaxStartups 200:30:400\n\
+             MaxSessions 64\n",
+            d = d.display()
+        );
+        std::fs::write(d.join("sshd_config"), config)?;
+        let child = Command::new(SSHD)
+            .arg("-D")
+            .arg("-f")
+            .arg(d.join("sshd_config"))
+            .arg("-E")
+            .arg(d.join("sshd.log"))
+            .stdin(Stdio::null())
+            .spawn()
+            .context("starting sshd")?;
+        let sshd = Sshd {
+            dir,
+            address,
+            child,
+        };
+        sshd.wait_listening()?;
+        Ok(Some(sshd))
+    }
+
+    fn wait_listening(&self) -> Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if std::net::TcpStream::connect((self.address.as_str(), PORT)).is_ok() {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        bail!("sshd did not listen: {}", self.log())
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.path("sshd.log")).unwrap_or_default()
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// The host key line as known_hosts wants it.
+    fn known_hosts_line(&self) -> String {
+        let public = std::fs::read_to_string(self.path("host_ed25519.pub")).unwrap();
+        let mut fields = public.split_whitespace();
+        format!(
+            "[{}]:{PORT} {} {}\n",
+            self.address,
+            fields.next().unwrap(),
+            fields.next().unwrap()
+        )
+    }
+
+    /// `SHA256:…` of the host key, as `ssh-keygen -lf` prints it.
+    fn host_fingerprint(&self) -> String {
+        fingerprint(&self.path("host_ed25519.pub"))
+    }
+
+    /// A target with a known_hosts that already trusts the host and the plain ed25519 key.
+    fn target(&self) -> SshTarget {
+        let known_hosts = self.path("known_hosts");
+        if !known_hosts.exists() {
+            std::fs::write(&known_hosts, self.known_hosts_line()).unwrap();
+        }
+        SshTarget {
+            name: "hub1".to_owned(),
+            address: self.address.clone(),
+            port: PORT,
+            user: whoami(),
+            identity_files: vec![self.path("id_ed25519")],
+            known_hosts,
+            host_key_policy: HostKeyPolicy::Strict,
+            connect_timeout: Duration::from_secs(10),
+            keepalive: Duration::from_secs(5),
+            jump: None,
+        }
+    }
+}
+
+impl Drop for Sshd {
+    fn drop(&mut self) {
+        // Our own child, by its pid; per-connection sshd processes end with their connections.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn keygen(path: &Path, kind: &str, passphrase: &str) -> Result<()> {
+    let status = Command::new("ssh-keygen")
+        .args(["-q", "-t", kind, "-N", passphrase, "-C", kind, "-f"])
+        .arg(path)
+        .stdin(Stdio::null())
+        .status()?;
+    anyhow::ensure!(status.success(), "ssh-keygen -t {kind} failed");
+    Ok(())
+}
+
+fn fingerprint(public_key: &Path) -> String {
+    let out = Command::new("ssh-keygen")
+        .arg("-lf")
+        .arg(public_key)
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .to_owned()
+}
+
+fn whoami() -> String {
+    let out = Command::new("id").arg("-un").output().unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+/// A 127.77.x.y address where port 22022 is free. Tests run in parallel threads and other test
+/// processes may run too: the pid spreads processes, the counter threads, the bind check the rest.
+fn free_address() -> Result<String> {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let base = std::process::id() as usize;
+    for _ in 0..200 {
+        let n = base
+            .wrapping_mul(37)
+            .wrapping_add(NEXT.fetch_add(1, Ordering::Relaxed));
+        let address = format!("127.77.{}.{}", (n / 250) % 250 + 1, n % 250 + 1);
+        if TcpListener::bind((address.as_str(), PORT)).is_ok() {
+            return Ok(address);
+        }
+    }
+    bail!("no free 127.77.x.y address")
+}
+
+fn no_prompt() -> PassphrasePrompt {
+    Arc::new(|_: &Path| None)
+}
+
+fn credentials() -> Credentials {
+    // Never the operator's agent: the tests must authenticate with their own files only.
+    Credentials::with_agent_socket(no_prompt(), None)
+}
+
+macro_rules! sshd_or_skip {
+    () => {
+        match Sshd::start()? {
+            Some(sshd) => sshd,
+            None => return Ok(()),
+        }
+    };
+}
+
+#[tokio::test]
+async fn exec_returns_stdout_stderr_and_exit_code() -> Result<()> {
+    let sshd = sshd_or_skip!();
+    let session = Session::connect(&sshd.target(), &credentials()).await?;
+
+    let (status, out, err) = session
+        .exec_capture(&RemoteCommand::shell("echo out; echo err >&2; exit 3"))
+        .await?;
+    assert_eq!(status, ExitStatus::Code(3));
+    assert_eq!(out, b"out\n");
+    assert_eq!(err, b"err\n");
+
+    // Hostile arguments reach the program literally through the real login shell.
+    let hostile = [
+        "'; touch /tmp/pwned #",
+        "$(id)",
+        "`id`",
+        "a\"b\\c",
+        "two words",
+        "",
+    ];
+    let (status, out, _) = session
+        .exec_capture(&RemoteCommand::new("printf").arg("[%s]\\n").args(hostile))
+        .await?;
+    assert!(status.success());
+    let expected: String = hostile.iter().map(|a| format!("[{a}]\n")).collect();
+    assert_eq!(String::from_utf8(out)?, expected);
+
+    let (status, _, _) = session
+        .exec_capture(&RemoteCommand::shell("kill -TERM $$"))
+        .await?;
+    assert_eq!(status, ExitStatus::Signal("TERM"));
+    session.close().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn concurrent_execs_share_one_session() -> Result<()> {
+    let sshd = sshd_or_skip!();
+    let session = Session::connect(&sshd.target(), &credentials()).await?;
+    let started = Instant::now();
+    let runs = (0..8).map(|i| {
+        let session = &session;
+        async move {
+            session
+                .exec_capture(&RemoteCommand::shell(format!("sleep 1; echo {i}")))
+                .await
+        }
+    });
+    let results = futures::future::join_all(runs).await;
+    for (i, result) in results.into_iter().enumerate() {
+        let (status, out, _) = result?;
+        assert!(status.success());
+        assert_eq!(out, format!("{i}\n").as_bytes());
+    }
+    // Eight one-second sleeps in parallel, not in sequence.
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn exec_reader_streams_large_output() -> Result<()> {
+    let sshd = sshd_or_skip!();
+    let session = Session::connect(&sshd.target(), &credentials()).await?;
+    let mut reader = session
+        .exec_reader(&RemoteCommand::shell(
+            "head -c 3000000 /dev/zero; echo done >&2; exit 4",
+        ))
+        .await?;
+    let mut total = 0usize;
+    let mut buf = vec![0u8; 10_000];
+    loop {
+        let n = reader.read(&mut buf).await?;
+        if n == 0 {
+            break;
+        }
+        assert!(buf[..n].iter().all(|&b| b == 0));
+        total += n;
+    }
+    assert_eq!(total, 3_000_000);
+    let (status, stderr) = reader.finish().await?;
+    assert_eq!(status, ExitStatus::Code(4));
+    assert_eq!(stderr, b"done\n");
+    Ok(())
+}
+
+#[tokio::test]
+async fn lost_connection_mid_command_is_unreachable() -> Result<()> {
+    let sshd = sshd_or_skip!();
+    let session = Session::connect(&sshd.target(), &credentials()).await?;
+    // The shell's parent is this connection's sshd process: killing it drops the connection.
+    let error = session
+        .exec_capture(&RemoteCommand::shell(
+            "echo started; kill -KILL $PPID; sleep 30",
+        ))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, SshError::Disconnected { .. }), "{error:?}");
+    assert_eq!(error.failure(), SshFailure::Unreachable);
+    Ok(())
+}
+
+#[tokio::test]
+async fn strict_refuses_unknown_host_with_its_fingerprint() -> Result<()> {
+    let sshd = sshd_or_skip!();
+    let mut target = sshd.target();
+    target.known_hosts = sshd.path("empty_known_hosts");
+    let error = Session::connect(&target, &credentials())
+        .await
+        .err()
+        .context("an unknown host must be refused")?;
+    assert_eq!(error.failure(), SshFailure::HostKeyUnknown);
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "host key of `hub1` (`{addr}:{PORT}`) is not in `{kh}`: the host offered ED25519 key {fp}",
+            addr = sshd.address,
+            kh = target.known_hosts.display(),
+            fp = sshd.host_fingerprint()
+        )
+    );
+    assert!(
+        error.hints()[0].contains(&format!(
+            "`ssh-keyscan -p {PORT} -t ed25519 {} >> {}`",
+            sshd.address,
+            target.known_hosts.display()
+        )),
+        "{:?}",
+        error.hints()
+    );
+    assert!(!target.known_hosts.exists(), "strict must not write");
+    Ok(())
+}
+
+#[tokio::test]
+async fn accept_new_records_the_key_then_accepts_it() -> Result<()> {
+    let sshd = sshd_or_skip!();
+    let mut target = sshd.target();
+    target.known_hosts = sshd.path("new/dir/known_hosts");
+    target.host_key_policy = HostKeyPolicy::AcceptNew;
+    Session::connect(&target, &credentials())
+        .await?
+        .close()
+        .await;
+    assert_eq!(
+        std::fs::read_to_string(&target.known_hosts)?,
+        sshd.known_hosts_line()
+    );
+    // Now recorded: even the strict policy accepts it, and nothing more is written.
+    target.host_key_policy = HostKeyPolicy::Strict;
+    Session::connect(&target, &credentials())
+        .await?
+        .close()
+        .await;
+    target.host_key_policy = HostKeyPolicy::AcceptNew;
+    Session::connect(&target, &credentials())
+        .await?
+        .close()
+        .await;
+    assert_eq!(
+        std::fs::read_to_string(&target.known_hosts)?,
+        sshd.known_hosts_line()
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn changed_key_is_refused_with_both_fingerprints() -> Result<()> {
+    let sshd = sshd_or_skip!();
+    keygen(&sshd.path("impostor"), "ed25519", "")?;
+    let impostor = std::fs::read_to_string(sshd.path("impostor.pub"))?;
+    let mut fields = impostor.split_whitespace();
+    let (kind, key) = (fields.next().unwrap(), fields.next().unwrap());
+    let mut target = sshd.target();
+    target.known_hosts = sshd.path("changed_known_hosts");
+    let contents = format!(
+        "# recorded last year\n[{}]:{PORT} {kind} {key}\n",
+        sshd.address
+    );
+    std::fs::write(&target.known_hosts, &contents)?;
+    // Even accept-new refuses a changed key.
+    target.host_key_policy = HostKeyPolicy::AcceptNew;
+    let error = Session::connect(&target, &credentials())
+        .await
+        .err()
+        .context("a changed key must be refused")?;
+    assert_eq!(error.failure(), SshFailure::HostKeyChanged);
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "host key of `hub1` (`{addr}:{PORT}`) does not match `{kh}:2`: recorded ED25519 {old}, offered ED25519 key {new}",
+            addr = sshd.address,
+            kh = target.known_hosts.display(),
+            old = fingerprint(&sshd.path("impostor.pub")),
+            new = sshd.host_fingerprint(),
+        )
+    );
+    assert_eq!(std::fs::read_to_string(&target.known_hosts)?, contents);
+    Ok(())
+}
+
+#[tokio::test]
+async fn connection_refused_is_unreachable() -> Result<()> {
+    let address = free_address()?;
+    let target = SshTarget {
+        name: "nobody".to_owned(),
+        address: address.clone(),
+        port: PORT,
+        user: "root".to_owned(),
+        identity_files: vec![],
+        known_hosts: "/nonexistent/known_hosts".into(),
+        host_key_policy: HostKeyPolicy::Strict,
+        connect_timeout: Duration::from_secs(5),
+        keepalive: Duration::from_secs(5),
+        jump: None,
+    };
+    let error = Session::connect(&target, &credentials())
+        .await
+        .err()
+        .context("nothing listens there")?;
+    assert_eq!(error.failure(), SshFailure::Unreachable);
+    assert_eq!(
+        error.to_string(),
+        format!("cannot connect to `nobody` (`{address}:{PORT}`)")
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn silent_server_times_out() -> Result<()> {
+    // Accepts TCP (the kernel does, from the backlog) but never speaks SSH.
+    let address = free_address()?;
+    let _listener = TcpListener::bind((address.as_str(), PORT))?;
+    let target = SshTarget {
+        name: "mute".to_owned(),
+        address: address.clone(),
+        port: PORT,
+        user: "root".to_owned(),
+        identity_files: vec![],
+        known_hosts: "/nonexistent/known_hosts".into(),
+        host_key_policy: HostKeyPolicy::Strict,
+        connect_timeout: Duration::from_millis(500),
+        keepalive: Duration::from_secs(5),
+        jump: None,
+    };
+    let error = Session::connect(&target, &credentials())
+        .await
+        .err()
+        .context("a mute server must time out")?;
+    assert_eq!(error.failure(), SshFailure::Unreachable);
+    assert_eq!(
+        error.to_string(),
+        format!("connecting to `mute` (`{address}:{PORT}`) timed out after 0.5s")
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn rsa_ecdsa_and_passphrase_keys_authenticate() -> Result<()> {
+    let sshd = sshd_or_skip!();
+    for key in ["id_rsa", "id_ecdsa"] {
+        let mut target = sshd.target();
+        target.identity_files = vec![sshd.path(key)];
+        let session = Session::connect(&target, &credentials())
+            .await
+            .with_context(|| key.to_owned())?;
+        let (status, _, _) = session.exec_capture(&RemoteCommand::new("true")).await?;
+        assert!(status.success(), "{key}");
+    }
+
+    let asked = Arc::new(AtomicUsize::new(0));
+    let prompt: PassphrasePrompt = {
+        let asked = Arc::clone(&asked);
+        Arc::new(move |_: &Path| {
+            asked.fetch_add(1, Ordering::SeqCst);
+            Some(PASSPHRASE.to_owned())
+        })
+    };
+    let credentials = Credentials::with_agent_socket(prompt, None);
+    let mut target = sshd.target();
+    // A missing default key is skipped on the way to the encrypted one.
+    target.identity_files = vec![sshd.path("id_missing"), sshd.path("id_locked")];
+    let (a, b) = tokio::join!(
+        Session::connect(&target, &credentials),
+        Session::connect(&target, &credentials)
+    );
+    a?;
+    b?;
+    Session::connect(&target, &credentials).await?;
+    assert_eq!(
+        asked.load(Ordering::SeqCst),
+        1,
+        "one prompt per key file per run"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn refused_keys_are_listed() -> Result<()> {
+    let sshd = sshd_or_skip!();
+    let mut target = sshd.target();
+    target.identity_files = vec![
+        sshd.path("id_stranger"),
+        sshd.path("id_missing"),
+        sshd.path("id_locked"),
+    ];
+    let error = Session::connect(&target, &credentials())
+        .await
+        .err()
+        .context("no key is authorized")?;
+    assert_eq!(error.failure(), SshFailure::Auth);
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "no key was accepted for `{user}` on `hub1` (`{addr}:{PORT}`); tried: `{d}/id_stranger`, \
+             `{d}/id_missing` (missing), `{d}/id_locked` (encrypted, no passphrase given)",
+            user = whoami(),
+            addr = sshd.address,
+            d = sshd.dir.path().display()
+        )
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn agent_keys_authenticate() -> Result<()> {
+    let sshd = sshd_or_skip!();
+    let socket = sshd.path("agent.sock");
+    let mut agent = Command::new("ssh-agent")
+        .arg("-D")
+        .arg("-a")
+        .arg(&socket)
+        .stdout(Stdio::null())
+        .spawn()?;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !socket.exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let added = Command::new("ssh-add")
+        .arg("-q")
+        .arg(sshd.path("id_rsa"))
+        .env("SSH_AUTH_SOCK", &socket)
+        .status()?;
+    anyhow::ensure!(added.success(), "ssh-add failed");
+    let mut target = sshd.target();
+    target.identity_files = vec![];
+    let result = Session::connect(
+        &target,
+        &Credentials::with_agent_socket(no_prompt(), Some(socket)),
+    )
+    .await;
+    let _ = agent.kill();
+    let _ = agent.wait();
+    let session = result?;
+    assert!(
+        session
+            .exec_capture(&RemoteCommand::new("true"))
+            .await?
+            .0
+            .success()
+    );
+    Ok(())
+}
