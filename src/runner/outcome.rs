@@ -37,6 +37,7 @@ impl Outcome {
                 SshFailure::HostKeyUnknown => "host key unknown",
                 SshFailure::HostKeyChanged => "host key changed",
                 SshFailure::Auth => "auth failed",
+                SshFailure::BadCommand => "bad command",
             },
         }
     }
