@@ -101,6 +101,15 @@ impl LabBuilder {
         let cache = Cache::locate(with_hubs.then_some(self.release.as_str()))?;
         let dir = match &self.dir {
             Some(dir) => {
+                // Only a previous lab (or nothing) is ever emptied: a typo in `--dir` must not
+                // wipe someone's files.
+                let empty = fs::read_dir(dir).map_or(true, |mut d| d.next().is_none());
+                if !empty && !is_lab_dir(dir) {
+                    bail!(
+                        "`{}` exists and holds no lab: pick another directory",
+                        dir.display()
+                    );
+                }
                 teardown::stop_recorded(dir)?;
                 if dir.exists() {
                     fs::remove_dir_all(dir)
@@ -227,7 +236,7 @@ impl LabBuilder {
     }
 }
 
-/// Path helper for the example: a `127.A.B` from text such as "127.0.10".
+/// A subnet `127.A.B` from text such as "127.0.10" (for command lines).
 pub fn parse_subnet(text: &str) -> Result<[u8; 3]> {
     let parts: Vec<u8> = text
         .split('.')

@@ -65,10 +65,13 @@ impl HubFiles {
         let standin = self.dir.join("standin.py").display().to_string();
         vec![
             Tracked::new(self.dir.join("hub.pid"), &[&dir]),
-            // The proxy renames its process title, so only its name is left to check.
+            // The hub starts its proxy with `--api-ip ADDRESS`: only this host's proxy matches.
             Tracked::new(
                 self.dir.join("jupyterhub-proxy.pid"),
-                &["configurable-http-proxy"],
+                &[
+                    "configurable-http-proxy",
+                    &format!("--api-ip {} ", self.address),
+                ],
             ),
             Tracked::new(
                 self.dir.join(format!("standin-{SERVER_USER}.pid")),

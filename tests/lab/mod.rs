@@ -27,7 +27,7 @@ mod sshd;
 mod subnet;
 mod teardown;
 
-pub use builder::{Hubs, LabBuilder};
+pub use builder::{Hubs, LabBuilder, parse_subnet};
 pub use handle::Lab;
 pub use host::LabHost;
 pub use seed::Seed;
