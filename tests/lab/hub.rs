@@ -1,0 +1,259 @@
+//! One hub directory: a uv-built venv with JupyterHub, its config, `start.sh`/`stop.sh`, and a
+//! user-server stand-in.
+
+use std::fs;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+
+use super::cache::Cache;
+use super::http;
+use super::teardown::{self, Tracked};
+
+/// The password of every user of the lab's `DummyAuthenticator`.
+pub const PASSWORD: &str = "hubfleet-lab-password";
+
+/// The token of the lab's admin service `hubfleet-lab` (at most 64 characters for JupyterHub 6).
+pub const SERVICE_TOKEN: &str = "hubfleet-lab-service-token-0123456789abcdef0123456789abcdef";
+
+/// The user whose server the lab keeps running on every host.
+pub const SERVER_USER: &str = "alice";
+
+/// Where one hub lives.
+#[derive(Debug, Clone)]
+pub struct HubFiles {
+    /// The hub's working directory (its SQLite database, cookie secret and proxy pid file are
+    /// relative to it, as on a real hub).
+    pub dir: PathBuf,
+    /// The Python environment holding `jupyterhub`.
+    pub env: PathBuf,
+    /// `jupyterhub_config.py`.
+    pub config: PathBuf,
+    /// `start.sh`: starts the hub in the background and returns.
+    pub start_script: PathBuf,
+    /// `stop.sh`: stops the hub and waits until it is gone.
+    pub stop_script: PathBuf,
+    /// The host's address; the hub, proxy and user server listen on it.
+    pub address: Ipv4Addr,
+}
+
+impl HubFiles {
+    /// The layout of a hub in `dir` using the environment `env`.
+    pub fn new(dir: &Path, env: &Path, address: Ipv4Addr) -> HubFiles {
+        HubFiles {
+            dir: dir.to_owned(),
+            env: env.to_owned(),
+            config: dir.join("jupyterhub_config.py"),
+            start_script: dir.join("start.sh"),
+            stop_script: dir.join("stop.sh"),
+            address,
+        }
+    }
+
+    /// The hub's public address (through configurable-http-proxy).
+    pub fn public_addr(&self) -> SocketAddr {
+        SocketAddr::from((self.address, 8000))
+    }
+
+    /// The pid files of the hub, its proxy and the stand-in user server, for teardown.
+    pub fn tracked(&self) -> Vec<Tracked> {
+        let dir = self.dir.display().to_string();
+        let standin = self.dir.join("standin.py").display().to_string();
+        vec![
+            Tracked::new(self.dir.join("hub.pid"), &[&dir]),
+            // The hub starts its proxy with `--api-ip ADDRESS`: only this host's proxy matches.
+            Tracked::new(
+                self.dir.join("jupyterhub-proxy.pid"),
+                &[
+                    "configurable-http-proxy",
+                    &format!("--api-ip {} ", self.address),
+                ],
+            ),
+            Tracked::new(
+                self.dir.join(format!("standin-{SERVER_USER}.pid")),
+                &[&standin],
+            ),
+        ]
+    }
+
+    /// Builds the venv: `uv venv --seed` (pip, for `installer = "pip"`) and JupyterHub, from
+    /// the wheelhouse only. About 1 s with a warm uv cache.
+    pub fn install(&self, cache: &Cache, release: &str) -> Result<()> {
+        let python = cache.real_python()?;
+        let find_links = [
+            "--no-index".into(),
+            "--find-links".into(),
+            cache.wheels.clone().into_os_string(),
+        ];
+        let mut venv = self.uv(cache);
+        venv.args(["venv", "-q", "--seed", "--python"])
+            .arg(&python)
+            .args(&find_links)
+            .arg(&self.env);
+        run(&mut venv)?;
+        let mut install = self.uv(cache);
+        install
+            .args(["pip", "install", "-q", "--python"])
+            .arg(self.env.join("bin/python"))
+            .args(&find_links)
+            .arg(format!("jupyterhub=={release}"));
+        run(&mut install)
+    }
+
+    fn uv(&self, cache: &Cache) -> Command {
+        let mut uv = Command::new(&cache.uv);
+        uv.env("UV_CACHE_DIR", cache.root.join("uv"))
+            .env("UV_NO_CONFIG", "1")
+            .env_remove("VIRTUAL_ENV")
+            .stdin(Stdio::null());
+        uv
+    }
+
+    /// Writes the config, the start/stop scripts and the stand-in user server.
+    pub fn write(&self, cache: &Cache) -> Result<()> {
+        fs::create_dir_all(&self.dir)?;
+        let py = |path: &Path| python_str(&path.display().to_string());
+        let config = include_str!("assets/jupyterhub_config.py")
+            .replace("@ADDRESS@", &self.address.to_string())
+            .replace("@CHP@", &py(&cache.chp))
+            .replace("@PASSWORD@", PASSWORD)
+            .replace("@HUB_DIR@", &py(&self.dir))
+            .replace("@SERVICE_TOKEN@", SERVICE_TOKEN);
+        fs::write(&self.config, config)?;
+        let sh = |template: &str| {
+            template
+                .replace("@HUB_DIR_Q@", &shell_quote(&self.dir))
+                .replace("@HUB_ENV_Q@", &shell_quote(&self.env))
+                .replace("@CONFIG_Q@", &shell_quote(&self.config))
+        };
+        fs::write(&self.start_script, sh(include_str!("assets/start.sh")))?;
+        fs::write(&self.stop_script, sh(include_str!("assets/stop.sh")))?;
+        fs::write(
+            self.dir.join("standin.py"),
+            include_str!("assets/standin.py"),
+        )?;
+        Ok(())
+    }
+
+    /// Runs `start.sh`: the hub starts in the background.
+    pub fn start(&self) -> Result<()> {
+        run(Command::new("bash").arg(&self.start_script))
+    }
+
+    /// Runs `stop.sh`: the hub and its proxy are gone when it returns.
+    pub fn stop(&self) -> Result<()> {
+        run(Command::new("bash").arg(&self.stop_script))
+    }
+
+    /// Polls `GET /hub/api` through the proxy until it answers; the hub's version.
+    pub fn wait_healthy(&self, timeout: Duration) -> Result<String> {
+        let deadline = Instant::now() + timeout;
+        let hub = &self.tracked()[0];
+        loop {
+            match http::hub_version(self.public_addr()) {
+                Ok(version) => return Ok(version),
+                Err(e) if Instant::now() > deadline => {
+                    bail!(
+                        "hub `{}` not healthy after {timeout:?}: {e}; {}",
+                        self.dir.display(),
+                        self.log_tail()
+                    )
+                }
+                // A hub that died while starting (a wrong schema version, a port in use) will
+                // never answer: say why now.
+                Err(_) if hub.live_pid().is_none() => {
+                    bail!(
+                        "hub `{}` exited while starting; {}",
+                        self.dir.display(),
+                        self.log_tail()
+                    )
+                }
+                Err(_) => sleep(Duration::from_millis(250)),
+            }
+        }
+    }
+
+    /// Starts the stand-in user server of [`SERVER_USER`] at `ADDRESS:8888`, detached from us
+    /// (`setsid -f`), and waits for its pid file; its pid.
+    pub fn start_standin(&self, release: &str) -> Result<u32> {
+        let tracked = &self.tracked()[2];
+        let _ = fs::remove_file(&tracked.pid_file);
+        let log = fs::File::create(self.dir.join(format!("standin-{SERVER_USER}.log")))?;
+        let status = Command::new("setsid")
+            .arg("-f")
+            .arg(self.env.join("bin/python"))
+            .arg(self.dir.join("standin.py"))
+            .env(
+                "JUPYTERHUB_SERVICE_URL",
+                format!("http://{}:8888/user/{SERVER_USER}/", self.address),
+            )
+            .env("JUPYTERHUB_USER", SERVER_USER)
+            .env("HUBFLEET_LAB_JUPYTERHUB", release)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .status()?;
+        if !status.success() {
+            bail!("starting the stand-in user server failed ({status})");
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(pid) = tracked.live_pid() {
+                return Ok(pid);
+            }
+            if Instant::now() > deadline {
+                bail!(
+                    "the stand-in user server in `{}` did not start",
+                    self.dir.display()
+                );
+            }
+            sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Stops the stand-in user server.
+    pub fn stop_standin(&self) {
+        if let Some(pid) = self.tracked()[2].live_pid() {
+            teardown::stop_pids(&[pid]);
+        }
+    }
+
+    /// The last lines of `hub.log`, for error messages.
+    pub fn log_tail(&self) -> String {
+        let path = self.dir.join("hub.log");
+        let log = fs::read_to_string(&path).unwrap_or_default();
+        let mut tail: Vec<&str> = log.lines().rev().take(8).collect();
+        tail.reverse();
+        format!("last lines of `{}`:\n{}", path.display(), tail.join("\n"))
+    }
+}
+
+/// Runs `command`; its stderr in the error if it fails.
+pub fn run(command: &mut Command) -> Result<()> {
+    let output = command
+        .stdin(Stdio::null())
+        .output()
+        .with_context(|| format!("running {command:?}"))?;
+    if !output.status.success() {
+        bail!(
+            "{command:?} failed ({}): {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    Ok(())
+}
+
+/// `path` as one word for a POSIX shell: single-quoted, embedded quotes escaped.
+pub fn shell_quote(path: &Path) -> String {
+    format!("'{}'", path.display().to_string().replace('\'', r"'\''"))
+}
+
+/// The inside of a double-quoted Python string literal.
+fn python_str(s: &str) -> String {
+    s.replace('\\', r"\\").replace('"', "\\\"")
+}
