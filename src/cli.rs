@@ -33,6 +33,8 @@ pub enum Command {
     Inventory(InventoryArgs),
     /// Run a shell command on every selected host in parallel.
     Exec(ExecArgs),
+    /// Gather each hub's facts: versions, database, revision, disk, whether it serves.
+    Facts(FactsArgs),
 }
 
 /// Which inventory and which of its hosts.
@@ -58,6 +60,23 @@ pub struct InventoryArgs {
     /// JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `hubfleet facts`.
+#[derive(Debug, Args)]
+pub struct FactsArgs {
+    /// Which hosts.
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// How many hosts at once.
+    #[arg(short, long, default_value_t = DEFAULT_FORKS, value_parser = clap::value_parser!(u16).range(1..))]
+    pub forks: u16,
+    /// The results as JSON on stdout instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Also write the results as JSON to this file.
+    #[arg(long, value_name = "FILE.json")]
+    pub report: Option<PathBuf>,
 }
 
 /// `hubfleet exec`.

@@ -15,3 +15,4 @@ pub mod printer;
 pub mod reporter;
 pub mod runner;
 pub mod ssh;
+pub mod steps;

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use super::run_job;
+use super::{RunOptions, run_job};
 use crate::cli::ExecArgs;
 use crate::error::FatalError;
 use crate::inventory::Host;
@@ -18,14 +18,14 @@ pub fn run(args: &ExecArgs, printer: &Printer) -> Result<u8, FatalError> {
         command: args.command.join(" "),
         become_: args.become_,
     };
-    run_job(
-        "exec",
-        &args.target,
-        args.forks.into(),
-        args.report.as_deref(),
-        Arc::new(job),
-        printer,
-    )
+    let options = RunOptions {
+        command: "exec",
+        target: &args.target,
+        forks: args.forks.into(),
+        report: args.report.as_deref(),
+        json: false,
+    };
+    run_job(&options, Arc::new(job), printer)
 }
 
 struct ExecJob {

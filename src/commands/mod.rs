@@ -1,6 +1,7 @@
 //! Thin wiring from each subcommand's arguments to the inventory, the runner and the reporters.
 
 mod exec;
+mod facts;
 mod inventory;
 mod targets;
 
@@ -26,6 +27,7 @@ pub fn run(cli: &Cli) -> u8 {
     let result = match &cli.command {
         Command::Inventory(args) => inventory::run(args, &printer),
         Command::Exec(args) => exec::run(args, &printer),
+        Command::Facts(args) => facts::run(args, &printer),
     };
     result.unwrap_or_else(|error| {
         printer.err(&render(&error, &error.hints()));
@@ -41,16 +43,34 @@ fn terminal_width() -> u16 {
         .unwrap_or(100)
 }
 
-/// Selects the hosts, runs `job` on them with the reporters attached, prints the recap, writes
-/// the report, and returns the exit code.
-fn run_job<J: HostJob>(
-    command: &str,
-    target: &TargetArgs,
+/// What every fleet command shares: which hosts, how many at once, where the results go.
+struct RunOptions<'a> {
+    /// The subcommand's name, for the report.
+    command: &'a str,
+    /// Inventory and `--limit`.
+    target: &'a TargetArgs,
+    /// Hosts at once.
     forks: usize,
-    report: Option<&Path>,
+    /// `--report FILE.json`.
+    report: Option<&'a Path>,
+    /// `--json`: the summary as JSON on stdout instead of the recap table.
+    json: bool,
+}
+
+/// Selects the hosts, runs `job` on them with the reporters attached, prints the recap (or the
+/// JSON summary), writes the report, and returns the exit code.
+fn run_job<J: HostJob>(
+    options: &RunOptions<'_>,
     job: Arc<J>,
     printer: &Printer,
 ) -> Result<u8, FatalError> {
+    let RunOptions {
+        command,
+        target,
+        forks,
+        report,
+        json,
+    } = *options;
     let hosts = targets::select(target)?;
     let runtime = tokio::runtime::Runtime::new().map_err(FatalError::Runtime)?;
     let credentials = Credentials::new(passphrase_prompt());
@@ -58,7 +78,11 @@ fn run_job<J: HostJob>(
     let results = runtime.block_on(run_fleet(&hosts, forks, &credentials, job, events));
     reporter.finish();
     let summary = Summary::new(command, results);
-    printer.out(&render_recap(&summary.hosts, terminal_width()));
+    if json {
+        printer.out(&summary.to_json());
+    } else {
+        printer.out(&render_recap(&summary.hosts, terminal_width()));
+    }
     if let Some(path) = report {
         crate::atomic_file::write(path, summary.to_json().as_bytes()).map_err(|source| {
             FatalError::Report {

@@ -62,19 +62,29 @@ except Exception as e:  # noqa: BLE001
 # The database URL exactly as JupyterHub resolves it: its own config loader, in its own working
 # directory (a relative sqlite:///jupyterhub.sqlite resolves against the hub's cwd).
 workdir = args["workdir"]
+config = args["config"]
+can_resolve = True
 try:
     os.chdir(workdir)
 except OSError as e:
+    can_resolve = False
     problem(f"cannot enter the hub's working directory {workdir}", e)
+# traitlets silently skips a missing config file and JupyterHub would fall back to its defaults
+# (a new sqlite:///jupyterhub.sqlite): that would be the wrong database, so refuse instead.
+if not os.path.isfile(config):
+    can_resolve = False
+    facts["problems"].append(f"the hub config {config} does not exist (set `config` in the inventory)")
 facts["db_url"] = None
 facts["db_backend"] = None
 facts["db_path"] = None
 facts["cookie_secret_file"] = None
 try:
+    if not can_resolve:
+        raise LookupError("skipped")
     from jupyterhub.app import JupyterHub
 
     app = JupyterHub()
-    app.load_config_file(os.path.abspath(args["config"]))
+    app.load_config_file(os.path.abspath(config))
     url = app.db_url
     from sqlalchemy.engine import make_url
 
@@ -85,8 +95,10 @@ try:
         facts["db_path"] = os.path.abspath(parsed.database)
     secret = app.cookie_secret_file
     facts["cookie_secret_file"] = os.path.abspath(secret) if secret else None
+except LookupError:
+    pass
 except Exception as e:  # noqa: BLE001
-    problem(f"cannot load the hub config {args['config']}", e)
+    problem(f"cannot load the hub config {config}", e)
 
 facts["db_size"] = None
 facts["db_revision"] = None
@@ -110,7 +122,7 @@ if path:
         problem(f"cannot read the database {path}", e)
 
 try:
-    facts["free_disk"] = shutil.disk_usage(workdir).free
+    facts["free_disk"] = shutil.disk_usage(workdir if can_resolve else "/").free
 except OSError as e:
     facts["free_disk"] = None
     problem("cannot measure free disk", e)

@@ -30,31 +30,49 @@ impl Counts {
     }
 }
 
-/// The recap table, `width` columns wide at most.
+/// The recap table, `width` columns wide at most. Columns that are empty for every host (no
+/// failure detail, no notes) are left out, so the width goes to what has something to say.
 pub fn render<R: RecapColumns>(results: &[HostResult<R>], width: u16) -> String {
-    let mut table = Table::new();
     let mut headers = vec!["HOST", "RESULT", "TIME"];
     headers.extend(R::headers());
     headers.push("DETAIL");
+    let rows: Vec<Vec<String>> = results
+        .iter()
+        .map(|result| {
+            let detail = match &result.outcome {
+                Outcome::Ok => String::new(),
+                Outcome::Failed { step, reason } => format!("{step}: {reason}"),
+                Outcome::Unreachable { reason, .. } => reason.clone(),
+            };
+            let mut row = vec![
+                result.host.clone(),
+                result.outcome.label().to_owned(),
+                format!("{:.1}s", result.elapsed.as_secs_f64()),
+            ];
+            row.extend(result.report.cells());
+            row.push(detail);
+            row
+        })
+        .collect();
+    let keep: Vec<usize> = (0..headers.len())
+        .filter(|&c| {
+            c < 2
+                || rows
+                    .iter()
+                    .any(|row| row.get(c).is_some_and(|cell| !cell.is_empty()))
+        })
+        .collect();
+    let mut table = Table::new();
     table
         .load_style(presets::ASCII_BORDERS_ONLY_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic)
         .set_width(width)
-        .set_header(headers);
-    for result in results {
-        let detail = match &result.outcome {
-            Outcome::Ok => String::new(),
-            Outcome::Failed { step, reason } => format!("{step}: {reason}"),
-            Outcome::Unreachable { reason, .. } => reason.clone(),
-        };
-        let mut row = vec![
-            result.host.clone(),
-            result.outcome.label().to_owned(),
-            format!("{:.1}s", result.elapsed.as_secs_f64()),
-        ];
-        row.extend(result.report.cells());
-        row.push(detail);
-        table.add_row(row);
+        .set_header(keep.iter().map(|&c| headers[c]));
+    for row in &rows {
+        table.add_row(
+            keep.iter()
+                .map(|&c| row.get(c).cloned().unwrap_or_default()),
+        );
     }
     let counts = Counts::of(results);
     format!(
