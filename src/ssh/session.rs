@@ -116,6 +116,12 @@ impl Session {
             )),
             None => None,
         };
+        // Key files are read (and their passphrases asked) before the clock starts: a hundred
+        // hosts wait on the one prompt, and the operator's typing must not time them all out.
+        // The cost: an encrypted file is unlocked even if an agent key would have been accepted.
+        for path in &target.identity_files {
+            credentials.key_file(path).await;
+        }
         let handshake = handshake(target, &host, credentials, jump.as_deref());
         let handle = tokio::time::timeout(target.connect_timeout, handshake)
             .await
@@ -433,6 +439,9 @@ async fn tcp_connect(target: &SshTarget, host: &Host) -> Result<TcpStream, SshEr
     })
 }
 
+/// Shown for the key during which sshd hung up (OpenSSH `MaxAuthTries`, 6 by default).
+const CLOSED: &str = "the host closed the connection: too many keys offered? see `MaxAuthTries`";
+
 /// Tries the agent's keys, then the identity files, in order, like OpenSSH's `publickey` method.
 async fn authenticate(
     handle: &mut client::Handle<HostKeyCheck>,
@@ -463,6 +472,10 @@ async fn authenticate(
                             .await
                         {
                             Ok(result) if result.success() => return Ok(()),
+                            _ if handle.is_closed() => {
+                                tried.push(format!("{label} ({CLOSED})"));
+                                break;
+                            }
                             Ok(_) => {}
                             Err(e) => label.push_str(&format!(" (agent could not sign: {e})")),
                         }
@@ -479,6 +492,9 @@ async fn authenticate(
     }
 
     for path in &target.identity_files {
+        if handle.is_closed() {
+            break;
+        }
         match credentials.key_file(path).await {
             KeyFile::Skipped(why) => tried.push(format!("`{}` ({why})", path.display())),
             KeyFile::Loaded(key) => {
@@ -488,12 +504,18 @@ async fn authenticate(
                         &target.user,
                         PrivateKeyWithHashAlg::new(Arc::clone(&key), hash),
                     )
-                    .await
-                    .map_err(host.protocol("authenticating"))?;
-                if result.success() {
-                    return Ok(());
+                    .await;
+                match result {
+                    Ok(result) if result.success() => return Ok(()),
+                    // sshd hangs up after `MaxAuthTries` (6) refused keys, and russh then answers
+                    // every attempt with a failure; stop and say so.
+                    _ if handle.is_closed() => {
+                        tried.push(format!("`{}` ({CLOSED})", path.display()));
+                        break;
+                    }
+                    Ok(_) => tried.push(format!("`{}`", path.display())),
+                    Err(e) => return Err(host.protocol("authenticating")(e)),
                 }
-                tried.push(format!("`{}`", path.display()));
             }
         }
     }
@@ -528,30 +550,39 @@ async fn hash_for(
 
 /// russh's handler: checks the host key against known_hosts under the target's policy.
 struct HostKeyCheck {
+    judge: Arc<HostKeyJudge>,
+    /// Why the key was refused; read by [`handshake`], because russh itself only reports
+    /// `Error::UnknownKey`.
+    refusal: Arc<Mutex<Option<SshError>>>,
+}
+
+/// What the host key check needs to know about the target; shared with the blocking pool.
+struct HostKeyJudge {
     host: Host,
     address: String,
     port: u16,
     known_hosts: std::path::PathBuf,
     policy: HostKeyPolicy,
-    /// Why the key was refused; read by [`handshake`], because russh itself only reports
-    /// `Error::UnknownKey`.
-    refusal: Arc<Mutex<Option<SshError>>>,
 }
 
 impl HostKeyCheck {
     fn new(target: &SshTarget, host: &Host) -> (Self, Arc<Mutex<Option<SshError>>>) {
         let refusal = Arc::new(Mutex::new(None));
         let check = HostKeyCheck {
-            host: host.clone(),
-            address: target.address.clone(),
-            port: target.port,
-            known_hosts: target.known_hosts.clone(),
-            policy: target.host_key_policy,
+            judge: Arc::new(HostKeyJudge {
+                host: host.clone(),
+                address: target.address.clone(),
+                port: target.port,
+                known_hosts: target.known_hosts.clone(),
+                policy: target.host_key_policy,
+            }),
             refusal: Arc::clone(&refusal),
         };
         (check, refusal)
     }
+}
 
+impl HostKeyJudge {
     /// `Ok(())` to accept the key, or the error that explains the refusal.
     fn judge(&self, offered: &PublicKey) -> Result<(), SshError> {
         let path = &self.known_hosts;
@@ -624,7 +655,12 @@ impl client::Handler for HostKeyCheck {
             PublicKeyOrCertificate::PublicKey { key, .. } => key.clone(),
             PublicKeyOrCertificate::Certificate(cert) => PublicKey::from(cert.public_key().clone()),
         };
-        match self.judge(&offered) {
+        // File reads, the process-wide append lock and fsync block: run them on the blocking pool.
+        let judge = Arc::clone(&self.judge);
+        let judged = tokio::task::spawn_blocking(move || judge.judge(&offered))
+            .await
+            .map_err(|e| russh::Error::IO(std::io::Error::other(e)))?;
+        match judged {
             Ok(()) => Ok(true),
             Err(refusal) => {
                 *self.refusal.lock().unwrap_or_else(|e| e.into_inner()) = Some(refusal);
