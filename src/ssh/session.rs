@@ -58,6 +58,16 @@ pub struct Session {
     _jump: Option<Box<Session>>,
 }
 
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("host", &self.host.name)
+            .field("addr", &self.host.addr)
+            .field("jump", &self._jump.as_ref().map(|j| &j.host.name))
+            .finish_non_exhaustive()
+    }
+}
+
 /// The names every error carries.
 #[derive(Debug, Clone)]
 struct Host {
