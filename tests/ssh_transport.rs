@@ -30,8 +30,9 @@ struct Sshd {
 }
 
 impl Sshd {
-    /// Starts sshd on a free 127.77.x.y:22022, or `None` (with a note) when sshd is not installed.
-    fn start() -> Result<Option<Sshd>> {
+    /// Starts sshd on a free 127.77.x.y:22022 with extra sshd_config lines, or `None` (with a
+    /// note) when sshd is not installed.
+    fn start_with(extra_config: &str) -> Result<Option<Sshd>> {
         if !Path::new(SSHD).exists() {
             #[expect(
                 clippy::print_stderr,
@@ -71,7 +72,8 @@ impl Sshd {
              StrictModes no\n\
              UseDNS no\n\
              MaxStartups 200:30:400\n\
-             MaxSessions 64\n",
+             MaxSessions 64\n\
+             {extra_config}\n",
             d = d.display()
         );
         std::fs::write(d.join("sshd_config"), config)?;
@@ -214,11 +216,14 @@ fn credentials() -> Credentials {
 }
 
 macro_rules! sshd_or_skip {
-    () => {
-        match Sshd::start()? {
+    ($extra:expr) => {
+        match Sshd::start_with($extra)? {
             Some(sshd) => sshd,
             None => return Ok(()),
         }
+    };
+    () => {
+        sshd_or_skip!("")
     };
 }
 
@@ -586,6 +591,60 @@ async fn agent_keys_authenticate() -> Result<()> {
             .await?
             .0
             .success()
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn frozen_host_is_dropped_by_keepalives() -> Result<()> {
+    let sshd = sshd_or_skip!();
+    let mut target = sshd.target();
+    target.keepalive = Duration::from_millis(300);
+    let session = Session::connect(&target, &credentials()).await?;
+    // All of this connection's channels are served by one sshd process, the shells' parent.
+    let (_, pid, _) = session
+        .exec_capture(&RemoteCommand::shell("echo $PPID"))
+        .await?;
+    let pid = String::from_utf8(pid)?.trim().to_owned();
+    let started = Instant::now();
+    // Stopped, it still holds the TCP connection open but answers nothing.
+    let error = session
+        .exec_capture(&RemoteCommand::shell("kill -STOP $PPID; sleep 60"))
+        .await
+        .unwrap_err();
+    let waited = started.elapsed();
+    // That process was started by our sshd for our connection: end it by its pid.
+    Command::new("kill").args(["-KILL", &pid]).status()?;
+    assert!(matches!(error, SshError::Disconnected { .. }), "{error:?}");
+    // Three unanswered keepalives, dropped at the fourth interval (russh `keepalive_max`).
+    assert!(
+        waited >= Duration::from_millis(900) && waited < Duration::from_secs(5),
+        "{waited:?}"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn max_auth_tries_stops_the_list() -> Result<()> {
+    let sshd = sshd_or_skip!("MaxAuthTries 2");
+    let mut target = sshd.target();
+    let stranger = sshd.path("id_stranger");
+    target.identity_files = vec![
+        stranger.clone(),
+        stranger.clone(),
+        stranger,
+        sshd.path("id_ed25519"),
+    ];
+    let error = Session::connect(&target, &credentials())
+        .await
+        .err()
+        .context("sshd hangs up before the good key")?;
+    assert_eq!(error.failure(), SshFailure::Auth);
+    assert!(
+        error
+            .to_string()
+            .contains("too many keys offered? see `MaxAuthTries`"),
+        "{error}"
     );
     Ok(())
 }

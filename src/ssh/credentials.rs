@@ -27,6 +27,15 @@ struct Inner {
     keys: Mutex<HashMap<PathBuf, Arc<OnceCell<KeyFile>>>>,
 }
 
+impl std::fmt::Debug for Credentials {
+    /// Shows where keys come from, never key material.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("agent_socket", &self.inner.agent_socket)
+            .finish_non_exhaustive()
+    }
+}
+
 /// The outcome of loading one identity file, kept for the whole run.
 #[derive(Clone)]
 pub(crate) enum KeyFile {

@@ -407,6 +407,26 @@ mod tests {
     }
 
     #[test]
+    fn concurrent_learning_keeps_lines_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("known_hosts");
+        std::thread::scope(|scope| {
+            for port in 2000..2040 {
+                let path = &path;
+                scope.spawn(move || check_or_learn(path, "10.1.1.1", port, &key(ED_A)).unwrap());
+            }
+        });
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text.lines().count(), 40);
+        for port in 2000..2040 {
+            assert_eq!(
+                check(&path, "10.1.1.1", port, &key(ED_A)).unwrap(),
+                Verdict::Known
+            );
+        }
+    }
+
+    #[test]
     fn known_types_are_offered_first() {
         let file = format!("h ecdsa-sha2-nistp256 {ECDSA}\n");
         let order = preferred_host_key_algorithms(

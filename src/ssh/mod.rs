@@ -1,4 +1,9 @@
 //! The SSH transport: one in-process russh connection per host, reused for all its commands.
+//!
+//! [`SshTarget`] says where to go, [`Credentials`] what to show, [`Session::connect`] checks the
+//! host key (`known_hosts`) and logs in, and every [`RemoteCommand`] runs on its own channel of
+//! that session. Failures are [`SshError`]s whose [`SshFailure`] is the host's outcome. Nothing in
+//! this module prints.
 
 mod command;
 mod credentials;

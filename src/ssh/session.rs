@@ -58,6 +58,16 @@ pub struct Session {
     _jump: Option<Box<Session>>,
 }
 
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("host", &self.host.name)
+            .field("addr", &self.host.addr)
+            .field("jump", &self._jump.as_ref().map(|j| &j.host.name))
+            .finish_non_exhaustive()
+    }
+}
+
 /// The names every error carries.
 #[derive(Debug, Clone)]
 struct Host {
@@ -116,6 +126,12 @@ impl Session {
             )),
             None => None,
         };
+        // Key files are read (and their passphrases asked) before the clock starts: a hundred
+        // hosts wait on the one prompt, and the operator's typing must not time them all out.
+        // The cost: an encrypted file is unlocked even if an agent key would have been accepted.
+        for path in &target.identity_files {
+            credentials.key_file(path).await;
+        }
         let handshake = handshake(target, &host, credentials, jump.as_deref());
         let handle = tokio::time::timeout(target.connect_timeout, handshake)
             .await
@@ -137,27 +153,14 @@ impl Session {
         command: &RemoteCommand,
         sink: &mut dyn OutputSink,
     ) -> Result<ExitStatus, SshError> {
-        let mut channel = self.open_exec(command).await?;
-        let mut status = None;
-        // russh delivers channel messages in order; OpenSSH sends output, EOF, `exit-status`
-        // (or `exit-signal`), then Close. `None` means the connection itself ended.
-        while let Some(msg) = channel.wait().await {
-            match msg {
-                ChannelMsg::Data { data } => sink.stdout(&data),
-                // SSH_EXTENDED_DATA_STDERR = 1 (RFC 4254 §5.2); no other type is defined.
-                ChannelMsg::ExtendedData { data, ext: 1 } => sink.stderr(&data),
-                ChannelMsg::ExitStatus { exit_status } => {
-                    status = Some(ExitStatus::Code(exit_status));
-                }
-                ChannelMsg::ExitSignal { signal_name, .. } => {
-                    status = Some(ExitStatus::Signal(signal_label(&signal_name)));
-                }
-                ChannelMsg::Failure => return Err(self.exec_refused()),
-                ChannelMsg::Close => break,
-                _ => {}
+        let mut running = self.start(command).await?;
+        while let Some(output) = running.next().await? {
+            match output {
+                Output::Stdout(chunk) => sink.stdout(&chunk),
+                Output::Stderr(chunk) => sink.stderr(&chunk),
             }
         }
-        status.ok_or_else(|| self.host.disconnected())
+        running.status()
     }
 
     /// Runs one command and collects its whole output; for small outputs such as facts.
@@ -186,44 +189,26 @@ impl Session {
     /// Runs one command and hands back its standard output as a stream, for large downloads.
     /// Read it to EOF, then call [`RemoteStdout::finish`] for the exit status and stderr.
     pub async fn exec_reader(&self, command: &RemoteCommand) -> Result<RemoteStdout, SshError> {
-        let mut channel = self.open_exec(command).await?;
+        let mut running = self.start(command).await?;
         // A few chunks in flight (each at most one SSH packet, 32 KiB): when the reader stops,
         // this task stops, russh's channel buffer fills and the server's window closes.
         let (tx, rx) = mpsc::channel::<Bytes>(8);
-        let host = self.host.clone();
         let task = tokio::spawn(async move {
-            let mut status = None;
             let mut stderr = Vec::new();
-            while let Some(msg) = channel.wait().await {
-                match msg {
-                    // A reader that went away early just loses the rest; we keep draining so the
-                    // exit status still arrives.
-                    ChannelMsg::Data { data } => drop(tx.send(data).await),
-                    ChannelMsg::ExtendedData { data, ext: 1 } => stderr.extend_from_slice(&data),
-                    ChannelMsg::ExitStatus { exit_status } => {
-                        status = Some(ExitStatus::Code(exit_status));
-                    }
-                    ChannelMsg::ExitSignal { signal_name, .. } => {
-                        status = Some(ExitStatus::Signal(signal_label(&signal_name)));
-                    }
-                    ChannelMsg::Failure => {
-                        return Err(SshError::ExecRefused {
-                            host: host.name,
-                            addr: host.addr,
-                        });
-                    }
-                    ChannelMsg::Close => break,
-                    _ => {}
+            while let Some(output) = running.next().await? {
+                match output {
+                    // A reader that went away early (`finish` before EOF) just loses the rest;
+                    // we keep draining so the exit status still arrives.
+                    Output::Stdout(chunk) => drop(tx.send(chunk).await),
+                    Output::Stderr(chunk) => stderr.extend_from_slice(&chunk),
                 }
             }
-            status
-                .map(|s| (s, stderr))
-                .ok_or_else(|| host.disconnected())
+            Ok((running.status()?, stderr))
         });
         Ok(RemoteStdout {
             chunks: rx,
             pending: Bytes::new(),
-            task,
+            task: Some(task),
             host: self.host.clone(),
         })
     }
@@ -242,10 +227,7 @@ impl Session {
 
     /// Opens a session channel and sends the exec request (with `want_reply`, so a refusal comes
     /// back as `ChannelMsg::Failure` instead of a silent hang).
-    async fn open_exec(
-        &self,
-        command: &RemoteCommand,
-    ) -> Result<russh::Channel<client::Msg>, SshError> {
+    async fn start(&self, command: &RemoteCommand) -> Result<Running, SshError> {
         let line = command
             .to_command_line()
             .map_err(|source| SshError::Unquotable {
@@ -261,7 +243,11 @@ impl Session {
             .exec(true, line)
             .await
             .map_err(|e| self.channel_error(e, "sending the command"))?;
-        Ok(channel)
+        Ok(Running {
+            channel,
+            status: None,
+            host: self.host.clone(),
+        })
     }
 
     /// A closed connection is `Disconnected` (unreachable), anything else a protocol error.
@@ -272,32 +258,93 @@ impl Session {
             self.host.protocol(doing)(error)
         }
     }
+}
 
-    fn exec_refused(&self) -> SshError {
-        SshError::ExecRefused {
-            host: self.host.name.clone(),
-            addr: self.host.addr.clone(),
+/// A chunk of a running command's output.
+enum Output {
+    Stdout(Bytes),
+    Stderr(Bytes),
+}
+
+/// A command running on its own channel: its output as it comes, then its exit status.
+struct Running {
+    channel: russh::Channel<client::Msg>,
+    status: Option<ExitStatus>,
+    host: Host,
+}
+
+impl Running {
+    /// The next chunk of output, or `None` once the channel is closed.
+    async fn next(&mut self) -> Result<Option<Output>, SshError> {
+        // russh delivers channel messages in order; OpenSSH sends output, EOF, `exit-status`
+        // (or `exit-signal`), then Close. `None` from `wait` means the connection itself ended.
+        while let Some(msg) = self.channel.wait().await {
+            match msg {
+                ChannelMsg::Data { data } => return Ok(Some(Output::Stdout(data))),
+                // SSH_EXTENDED_DATA_STDERR = 1 (RFC 4254 §5.2); no other type is defined.
+                ChannelMsg::ExtendedData { data, ext: 1 } => {
+                    return Ok(Some(Output::Stderr(data)));
+                }
+                ChannelMsg::ExitStatus { exit_status } => {
+                    self.status = Some(ExitStatus::Code(exit_status));
+                }
+                ChannelMsg::ExitSignal { signal_name, .. } => {
+                    self.status = Some(ExitStatus::Signal(signal_label(&signal_name)));
+                }
+                ChannelMsg::Failure => {
+                    return Err(SshError::ExecRefused {
+                        host: self.host.name.clone(),
+                        addr: self.host.addr.clone(),
+                    });
+                }
+                ChannelMsg::Close => return Ok(None),
+                _ => {}
+            }
         }
+        Ok(None)
+    }
+
+    /// How the command ended; without an exit status, the connection was lost under it.
+    fn status(&self) -> Result<ExitStatus, SshError> {
+        self.status.ok_or_else(|| self.host.disconnected())
     }
 }
+
+/// How a streamed command ended: its exit status and its stderr.
+type Finished = Result<(ExitStatus, Vec<u8>), SshError>;
 
 /// A remote command's standard output as an [`AsyncRead`]; see [`Session::exec_reader`].
 pub struct RemoteStdout {
     chunks: mpsc::Receiver<Bytes>,
     pending: Bytes,
-    task: tokio::task::JoinHandle<Result<(ExitStatus, Vec<u8>), SshError>>,
+    /// `None` once [`RemoteStdout::finish`] took it.
+    task: Option<tokio::task::JoinHandle<Finished>>,
     host: Host,
 }
 
 impl RemoteStdout {
     /// Waits for the command to end: its exit status and everything it wrote to stderr. Call it
     /// after reading stdout to EOF (unread stdout is discarded).
-    pub async fn finish(self) -> Result<(ExitStatus, Vec<u8>), SshError> {
-        drop(self.chunks);
-        match self.task.await {
+    pub async fn finish(mut self) -> Result<(ExitStatus, Vec<u8>), SshError> {
+        // Closing our end lets the task drain whatever stdout is left without us.
+        self.chunks.close();
+        let Some(task) = self.task.take() else {
+            return Err(self.host.disconnected());
+        };
+        match task.await {
             Ok(result) => result,
-            // The reading task only ends by returning; a panic or abort means we lost the channel.
+            // The reading task only ends by returning; a panic means we lost the channel.
             Err(_) => Err(self.host.disconnected()),
+        }
+    }
+}
+
+impl Drop for RemoteStdout {
+    /// Dropped unfinished (the caller gave up): stop reading, so a command with endless output
+    /// is not drained forever; the server's window closes and the session's end stops it.
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
         }
     }
 }
@@ -433,6 +480,9 @@ async fn tcp_connect(target: &SshTarget, host: &Host) -> Result<TcpStream, SshEr
     })
 }
 
+/// Shown for the key during which sshd hung up (OpenSSH `MaxAuthTries`, 6 by default).
+const CLOSED: &str = "the host closed the connection: too many keys offered? see `MaxAuthTries`";
+
 /// Tries the agent's keys, then the identity files, in order, like OpenSSH's `publickey` method.
 async fn authenticate(
     handle: &mut client::Handle<HostKeyCheck>,
@@ -463,6 +513,10 @@ async fn authenticate(
                             .await
                         {
                             Ok(result) if result.success() => return Ok(()),
+                            _ if handle.is_closed() => {
+                                tried.push(format!("{label} ({CLOSED})"));
+                                break;
+                            }
                             Ok(_) => {}
                             Err(e) => label.push_str(&format!(" (agent could not sign: {e})")),
                         }
@@ -479,6 +533,9 @@ async fn authenticate(
     }
 
     for path in &target.identity_files {
+        if handle.is_closed() {
+            break;
+        }
         match credentials.key_file(path).await {
             KeyFile::Skipped(why) => tried.push(format!("`{}` ({why})", path.display())),
             KeyFile::Loaded(key) => {
@@ -488,12 +545,18 @@ async fn authenticate(
                         &target.user,
                         PrivateKeyWithHashAlg::new(Arc::clone(&key), hash),
                     )
-                    .await
-                    .map_err(host.protocol("authenticating"))?;
-                if result.success() {
-                    return Ok(());
+                    .await;
+                match result {
+                    Ok(result) if result.success() => return Ok(()),
+                    // sshd hangs up after `MaxAuthTries` (6) refused keys, and russh then answers
+                    // every attempt with a failure; stop and say so.
+                    _ if handle.is_closed() => {
+                        tried.push(format!("`{}` ({CLOSED})", path.display()));
+                        break;
+                    }
+                    Ok(_) => tried.push(format!("`{}`", path.display())),
+                    Err(e) => return Err(host.protocol("authenticating")(e)),
                 }
-                tried.push(format!("`{}`", path.display()));
             }
         }
     }
@@ -528,30 +591,39 @@ async fn hash_for(
 
 /// russh's handler: checks the host key against known_hosts under the target's policy.
 struct HostKeyCheck {
+    judge: Arc<HostKeyJudge>,
+    /// Why the key was refused; read by [`handshake`], because russh itself only reports
+    /// `Error::UnknownKey`.
+    refusal: Arc<Mutex<Option<SshError>>>,
+}
+
+/// What the host key check needs to know about the target; shared with the blocking pool.
+struct HostKeyJudge {
     host: Host,
     address: String,
     port: u16,
     known_hosts: std::path::PathBuf,
     policy: HostKeyPolicy,
-    /// Why the key was refused; read by [`handshake`], because russh itself only reports
-    /// `Error::UnknownKey`.
-    refusal: Arc<Mutex<Option<SshError>>>,
 }
 
 impl HostKeyCheck {
     fn new(target: &SshTarget, host: &Host) -> (Self, Arc<Mutex<Option<SshError>>>) {
         let refusal = Arc::new(Mutex::new(None));
         let check = HostKeyCheck {
-            host: host.clone(),
-            address: target.address.clone(),
-            port: target.port,
-            known_hosts: target.known_hosts.clone(),
-            policy: target.host_key_policy,
+            judge: Arc::new(HostKeyJudge {
+                host: host.clone(),
+                address: target.address.clone(),
+                port: target.port,
+                known_hosts: target.known_hosts.clone(),
+                policy: target.host_key_policy,
+            }),
             refusal: Arc::clone(&refusal),
         };
         (check, refusal)
     }
+}
 
+impl HostKeyJudge {
     /// `Ok(())` to accept the key, or the error that explains the refusal.
     fn judge(&self, offered: &PublicKey) -> Result<(), SshError> {
         let path = &self.known_hosts;
@@ -624,7 +696,12 @@ impl client::Handler for HostKeyCheck {
             PublicKeyOrCertificate::PublicKey { key, .. } => key.clone(),
             PublicKeyOrCertificate::Certificate(cert) => PublicKey::from(cert.public_key().clone()),
         };
-        match self.judge(&offered) {
+        // File reads, the process-wide append lock and fsync block: run them on the blocking pool.
+        let judge = Arc::clone(&self.judge);
+        let judged = tokio::task::spawn_blocking(move || judge.judge(&offered))
+            .await
+            .map_err(|e| russh::Error::IO(std::io::Error::other(e)))?;
+        match judged {
             Ok(()) => Ok(true),
             Err(refusal) => {
                 *self.refusal.lock().unwrap_or_else(|e| e.into_inner()) = Some(refusal);
