@@ -8,7 +8,7 @@ mod lab;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use lab::{Hubs, JumpNet, Lab};
+use lab::{Hubs, JumpNet, Lab, NetNames};
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
@@ -90,18 +90,24 @@ fn show(out: &Output) -> String {
     )
 }
 
-/// Neither namespace nor the root veth outlives the [`JumpNet`].
-fn assert_cleaned_up((namespaces, veth): (Vec<String>, String)) {
-    let list = Command::new("ip").args(["netns", "list"]).output().unwrap();
-    let list = text(&list.stdout);
-    for name in &namespaces {
+/// Nothing the [`JumpNet`] created outlives it: namespaces, veth, route.
+fn assert_cleaned_up(names: &NetNames) {
+    let ip = |args: &[&str]| {
+        let out = Command::new("ip").args(args).output().unwrap();
+        (out.status.success(), text(&out.stdout))
+    };
+    let (_, list) = ip(&["netns", "list"]);
+    for name in &names.namespaces {
         assert!(!list.contains(name.as_str()), "`{name}` left in:\n{list}");
     }
-    let link = Command::new("ip")
-        .args(["link", "show", &veth])
-        .output()
-        .unwrap();
-    assert!(!link.status.success(), "veth `{veth}` left behind");
+    let (exists, _) = ip(&["link", "show", &names.veth]);
+    assert!(!exists, "veth `{}` left behind", names.veth);
+    let (_, routes) = ip(&["route", "show", "table", "all"]);
+    assert!(
+        !routes.contains(&names.route),
+        "route `{}` left in:\n{routes}",
+        names.route
+    );
 }
 
 #[test]
@@ -152,9 +158,21 @@ fn the_target_is_unreachable_directly_and_reached_through_the_bastion() {
         "{stdout}"
     );
 
-    let names = net.device_names();
+    // The target down behind a working bastion: unreachable, and the line names both hops (the
+    // bastion's sshd reports that it could not connect).
+    net.stop_sshd(target);
+    let out = exec(&lab, &inventory, &["--limit", "target"]);
+    assert_eq!(out.status.code(), Some(4), "{}", show(&out));
+    let line = fault_line(&out, "target");
+    assert!(
+        line.contains("target unreachable: jump host `bastion` cannot open a tunnel to `target`")
+            && line.contains(&format!("`{}:{}`", target.address, target.port)),
+        "{line}"
+    );
+
+    let names = net.names();
     drop(net);
-    assert_cleaned_up(names);
+    assert_cleaned_up(&names);
 }
 
 #[test]
@@ -214,7 +232,7 @@ fn a_changed_key_on_the_target_or_on_the_bastion_is_refused() {
         show(&out)
     );
 
-    let names = net.device_names();
+    let names = net.names();
     drop(net);
-    assert_cleaned_up(names);
+    assert_cleaned_up(&names);
 }

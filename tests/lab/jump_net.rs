@@ -187,12 +187,31 @@ impl<'lab> JumpNet<'lab> {
         self.sshds[host.sshd].rekey()
     }
 
-    /// The names of the namespaces and of the root namespace's veth end, to check that none is
-    /// left after drop.
-    pub fn device_names(&self) -> (Vec<String>, String) {
-        let namespaces = self.namespaces.iter().map(|n| n.name().into()).collect();
-        (namespaces, self.root_veth.clone().unwrap_or_default())
+    /// Stops `host`'s sshd (SIGTERM, by pid): new connections to it are refused.
+    pub fn stop_sshd(&self, host: &LabHost) {
+        self.sshds[host.sshd].stop();
     }
+
+    /// What this JumpNet created in the root namespace's view, to check that none of it is left
+    /// after drop.
+    pub fn names(&self) -> NetNames {
+        NetNames {
+            namespaces: self.namespaces.iter().map(|n| n.name().into()).collect(),
+            veth: self.root_veth.clone().unwrap_or_default(),
+            route: self.block.as_ref().map(Block::cidr).unwrap_or_default(),
+        }
+    }
+}
+
+/// See [`JumpNet::names`].
+#[derive(Debug, Clone)]
+pub struct NetNames {
+    /// `hf-ID-bastion`, `hf-ID-target`.
+    pub namespaces: Vec<String>,
+    /// The root namespace's end of the veth to the bastion, `hf-ID`.
+    pub veth: String,
+    /// The block of the `unreachable` route, `198.51.100.N/29`.
+    pub route: String,
 }
 
 impl Drop for JumpNet<'_> {

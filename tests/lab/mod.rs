@@ -32,6 +32,6 @@ mod teardown;
 pub use builder::{Hubs, LabBuilder, parse_subnet};
 pub use handle::Lab;
 pub use host::LabHost;
-pub use jump_net::JumpNet;
+pub use jump_net::{JumpNet, NetNames};
 pub use netns::Netns;
 pub use seed::Seed;
