@@ -86,40 +86,23 @@ impl<'lab> JumpNet<'lab> {
         let (bastion_ns, target_ns) = (&net.namespaces[BASTION], &net.namespaces[TARGET]);
 
         let root_veth = format!("hf-{id}");
-        ip(&[
-            "link",
-            "add",
-            &root_veth,
-            "type",
-            "veth",
-            "peer",
-            "name",
-            "to-root",
-            "netns",
-            bastion_ns.name(),
-        ])?;
+        let (bastion_netns, target_netns) = (bastion_ns.name(), target_ns.name());
+        ip(&format!(
+            "link add {root_veth} type veth peer name to-root netns {bastion_netns}"
+        ))?;
         net.root_veth = Some(root_veth.clone());
-        ip(&["addr", "add", &cidr(root_end), "dev", &root_veth])?;
-        ip(&["link", "set", &root_veth, "up"])?;
-        bastion_ns.ip(&["addr", "add", &cidr(bastion), "dev", "to-root"])?;
-        bastion_ns.ip(&["link", "set", "to-root", "up"])?;
+        ip(&format!("addr add {root_end}/30 dev {root_veth}"))?;
+        ip(&format!("link set {root_veth} up"))?;
+        bastion_ns.ip(&format!("addr add {bastion}/30 dev to-root"))?;
+        bastion_ns.ip("link set to-root up")?;
 
-        bastion_ns.ip(&[
-            "link",
-            "add",
-            "to-target",
-            "type",
-            "veth",
-            "peer",
-            "name",
-            "to-bastion",
-            "netns",
-            target_ns.name(),
-        ])?;
-        bastion_ns.ip(&["addr", "add", &cidr(bastion_inner), "dev", "to-target"])?;
-        bastion_ns.ip(&["link", "set", "to-target", "up"])?;
-        target_ns.ip(&["addr", "add", &cidr(target), "dev", "to-bastion"])?;
-        target_ns.ip(&["link", "set", "to-bastion", "up"])?;
+        bastion_ns.ip(&format!(
+            "link add to-target type veth peer name to-bastion netns {target_netns}"
+        ))?;
+        bastion_ns.ip(&format!("addr add {bastion_inner}/30 dev to-target"))?;
+        bastion_ns.ip("link set to-target up")?;
+        target_ns.ip(&format!("addr add {target}/30 dev to-bastion"))?;
+        target_ns.ip("link set to-bastion up")?;
 
         let hosts = [("bastion", bastion), ("target", target)];
         let namespaces: Vec<String> = net.namespaces.iter().map(|n| n.name().into()).collect();
@@ -224,14 +207,9 @@ impl Drop for JumpNet<'_> {
         teardown::stop_pids(&pids);
         // Deleting one end deletes the pair; the namespaces and the route go with the fields.
         if let Some(veth) = self.root_veth.take() {
-            let _ = ip(&["link", "delete", &veth]);
+            let _ = ip(&format!("link delete {veth}"));
         }
     }
-}
-
-/// `ADDRESS/30`: each veth link is its own /30.
-fn cidr(address: Ipv4Addr) -> String {
-    format!("{address}/30")
 }
 
 /// The block `198.51.100.N/29` of one [`JumpNet`], claimed by its `unreachable` route in the
@@ -253,8 +231,7 @@ impl Block {
         lock.lock().with_context(|| format!("locking `{LOCK}`"))?;
         let prefix = format!("{}.{}.{}.", NET[0], NET[1], NET[2]);
         let mut used = [false; 32];
-        let seen = ip_output(&["-4", "route", "show", "table", "all"])?
-            + &ip_output(&["-4", "-o", "addr"])?;
+        let seen = ip_output("-4 route show table all")? + &ip_output("-4 -o addr")?;
         for word in seen.split_whitespace() {
             if let Some(host) = word.strip_prefix(&prefix)
                 && let Ok(octet) = host.split('/').next().unwrap_or("").parse::<u8>()
@@ -271,7 +248,7 @@ impl Block {
         let block = Block {
             base: u8::try_from(free * 8).expect("32 blocks of 8"),
         };
-        ip(&["route", "add", "unreachable", &block.cidr()])?;
+        ip(&format!("route add unreachable {}", block.cidr()))?;
         Ok(block)
     }
 
@@ -286,6 +263,6 @@ impl Block {
 
 impl Drop for Block {
     fn drop(&mut self) {
-        let _ = ip(&["route", "delete", "unreachable", &self.cidr()]);
+        let _ = ip(&format!("route delete unreachable {}", self.cidr()));
     }
 }

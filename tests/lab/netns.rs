@@ -17,12 +17,12 @@ impl Netns {
     /// Creates namespace `name` with its loopback up. Nothing else: no addresses and no routes,
     /// so nothing in it reaches anything until a veth is added.
     pub fn create(name: &str) -> Result<Netns> {
-        ip(&["netns", "add", name]).context("network namespaces need root")?;
+        ip(&format!("netns add {name}")).context("network namespaces need root")?;
         // From here on drop deletes it, also if the next command fails.
         let netns = Netns {
             name: name.to_owned(),
         };
-        netns.ip(&["link", "set", "lo", "up"])?;
+        netns.ip("link set lo up")?;
         Ok(netns)
     }
 
@@ -31,11 +31,9 @@ impl Netns {
         &self.name
     }
 
-    /// `ip -n NAME ARGS…`: an `ip` command inside the namespace.
-    pub fn ip(&self, args: &[&str]) -> Result<()> {
-        let mut all = vec!["-n", self.name.as_str()];
-        all.extend_from_slice(args);
-        ip(&all)
+    /// `ip -n NAME ARGS`: an `ip` command inside the namespace.
+    pub fn ip(&self, args: &str) -> Result<()> {
+        ip(&format!("-n {} {args}", self.name))
     }
 
     /// The processes running in the namespace (`ip netns pids`).
@@ -60,26 +58,26 @@ impl Drop for Netns {
         // namespace itself only disappears, with its veth ends, once nothing runs in it.
         teardown::stop_pids(&self.pids());
         // Errors cannot leave `drop`; a namespace we fail to delete shows in `ip netns list`.
-        let _ = ip(&["netns", "delete", &self.name]);
+        let _ = ip(&format!("netns delete {}", self.name));
     }
 }
 
-/// Runs `ip ARGS…`; its stderr is the error.
-pub fn ip(args: &[&str]) -> Result<()> {
+/// Runs `ip ARGS`; its stderr is the error. `args` is split at spaces: every name and address
+/// the lab passes is generated and holds none.
+pub fn ip(args: &str) -> Result<()> {
     ip_output(args).map(drop)
 }
 
-/// The output of `ip ARGS…`; its stderr is the error.
-pub fn ip_output(args: &[&str]) -> Result<String> {
+/// The output of `ip ARGS` (split at spaces, as for [`ip`]); its stderr is the error.
+pub fn ip_output(args: &str) -> Result<String> {
     let out = Command::new("ip")
-        .args(args)
+        .args(args.split_whitespace())
         .stdin(Stdio::null())
         .output()
         .context("running `ip` (package iproute2)")?;
     if !out.status.success() {
         bail!(
-            "`ip {}` failed ({}): {}",
-            args.join(" "),
+            "`ip {args}` failed ({}): {}",
             out.status,
             String::from_utf8_lossy(&out.stderr).trim()
         );
