@@ -134,7 +134,7 @@ impl LabBuilder {
         fs::create_dir_all(&home_ssh)?;
         fs::create_dir_all(root.join("controller"))?;
         sshd::keygen(&lab.controller_key, "hubfleet-lab controller")?;
-        let authorized_keys = root.join("authorized_keys");
+        let authorized_keys = lab.authorized_keys();
         fs::copy(lab.controller_key.with_extension("pub"), &authorized_keys)?;
 
         // sshd: one per `addresses_per_sshd` hosts, files in the dir of its first host.

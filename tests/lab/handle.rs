@@ -109,6 +109,11 @@ impl Lab {
         &self.controller_key
     }
 
+    /// The `authorized_keys` every host's sshd reads: the controller's public key.
+    pub(crate) fn authorized_keys(&self) -> PathBuf {
+        self.dir().join("authorized_keys")
+    }
+
     /// The lab's `known_hosts`, with every host's key (no trust on first use).
     pub fn known_hosts(&self) -> &Path {
         &self.known_hosts

@@ -25,6 +25,8 @@ pub struct Sshd {
     key: PathBuf,
     pid_file: PathBuf,
     log: PathBuf,
+    /// The network namespace sshd runs in (`ip netns exec NAME`), if not the machine's own.
+    netns: Option<String>,
 }
 
 impl Sshd {
@@ -46,6 +48,7 @@ impl Sshd {
             key: dir.join("ssh_host_ed25519_key"),
             pid_file: dir.join("sshd.pid"),
             log: dir.join("sshd.log"),
+            netns: None,
         };
         let mut config = String::new();
         for address in addresses {
@@ -76,6 +79,22 @@ impl Sshd {
         Ok(sshd)
     }
 
+    /// Runs this sshd (on every start, restarts too) inside the network namespace `name`, which
+    /// must hold its listen addresses.
+    pub fn in_netns(mut self, name: &str) -> Sshd {
+        self.netns = Some(name.to_owned());
+        self
+    }
+
+    /// Appends `lines` to the config (before the first start); later settings do not override
+    /// earlier ones in sshd_config, so this only adds keywords `create` did not set.
+    pub fn add_config(&self, lines: &str) -> Result<()> {
+        let mut config = fs::read_to_string(&self.config)?;
+        config.push_str(lines);
+        fs::write(&self.config, config)?;
+        Ok(())
+    }
+
     /// The pid file entry for teardown.
     pub fn tracked(&self) -> Tracked {
         Tracked::new(&self.pid_file, &[&self.config.display().to_string()])
@@ -95,7 +114,17 @@ impl Sshd {
     /// Launches sshd; it daemonizes. Pair with [`Sshd::wait_listening`].
     pub fn launch(&self) -> Result<()> {
         let _ = fs::remove_file(&self.pid_file);
-        let status = Command::new(&self.bin)
+        // `ip netns exec` execs sshd, which daemonizes as usual: the pid file and the command line
+        // (the teardown needles) are the same as outside a namespace.
+        let mut command = match &self.netns {
+            Some(netns) => {
+                let mut ip = Command::new("ip");
+                ip.args(["netns", "exec", netns]).arg(&self.bin);
+                ip
+            }
+            None => Command::new(&self.bin),
+        };
+        let status = command
             .arg("-f")
             .arg(&self.config)
             .arg("-E")
