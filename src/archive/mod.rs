@@ -15,7 +15,7 @@ mod store;
 mod verify;
 
 #[cfg(test)]
-mod fixtures;
+pub(crate) mod fixtures;
 
 pub use codec::{Codec, Encoder};
 pub use hashing::{HashingReader, HashingWriter, Sha256Sum};
@@ -26,4 +26,4 @@ pub use manifest::{
 pub use progress::{NoProgress, Progress};
 pub use receive::{ReceiveError, Received, receive};
 pub use store::{StoreError, Stored, store};
-pub use verify::{Finding, Severity, Verification, verify};
+pub use verify::{Finding, Severity, Verification, verify, verify_reader};

@@ -215,6 +215,8 @@ pub fn verify_reader(input: impl Read) -> Verification {
         findings.insert(0, error(member.as_deref(), message));
     }
     let manifest = match manifest_bytes {
+        // The damage finding says it all: nothing after it could be read.
+        None if damage.is_some() => None,
         None => {
             findings.push(error(
                 None,

@@ -3,6 +3,7 @@
 mod exec;
 mod inventory;
 mod targets;
+mod verify;
 
 use std::io::IsTerminal;
 use std::path::Path;
@@ -26,6 +27,7 @@ pub fn run(cli: &Cli) -> u8 {
     let result = match &cli.command {
         Command::Inventory(args) => inventory::run(args, &printer),
         Command::Exec(args) => exec::run(args, &printer),
+        Command::Verify(args) => Ok(verify::run(args, &printer)),
     };
     result.unwrap_or_else(|error| {
         printer.err(&render(&error, &error.hints()));
