@@ -2,8 +2,10 @@
 //! [`Progress`] (bars or throttled lines); the archive code only calls it (the shape of
 //! rustic_core's `progress.rs`).
 
-/// Receives the count of bytes as they stream.
-pub trait Progress {
+/// Receives the count of bytes as they stream. `Send + Sync` because a receive runs on a
+/// blocking thread while the reporter lives on another; `bytes` is called for every read, so
+/// keep it cheap (an atomic add) and throttle the display elsewhere.
+pub trait Progress: Send + Sync {
     /// `n` more bytes were read from the host's stream.
     fn bytes(&self, n: u64);
 }

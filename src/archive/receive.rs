@@ -37,9 +37,9 @@ pub enum ReceiveError {
     /// Writing the archive failed.
     #[error("cannot write the archive")]
     Write(#[source] io::Error),
-    /// A member could not be copied (reading the stream or writing the archive failed).
-    #[error("cannot copy `{path}` into the archive")]
-    Copy {
+    /// Reading a member from the stream failed.
+    #[error("cannot read `{path}` from the backup stream")]
+    ReadMember {
         /// The member.
         path: String,
         /// Why.
@@ -141,7 +141,7 @@ impl ReceiveError {
             Self::HashMismatch { .. } | Self::SizeMismatch { .. } => {
                 "the file changed on the host while it was read, or the transfer is corrupt; run the backup again"
             }
-            Self::Read(_) | Self::Copy { .. } => {
+            Self::Read(_) | Self::ReadMember { .. } => {
                 "the connection or the backup command on the host failed; see the host's log, then run the backup again"
             }
             Self::Truncated { .. } | Self::Empty => {
@@ -155,15 +155,17 @@ impl ReceiveError {
     }
 }
 
-/// Counts bytes read from the host's stream for the progress display.
+/// Counts bytes read from the host's stream, for the progress display and [`Received`].
 struct Counted<'p, R> {
     inner: R,
     progress: &'p dyn Progress,
+    bytes: u64,
 }
 
 impl<R: Read> Read for Counted<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
+        self.bytes += n as u64;
         self.progress.bytes(n as u64);
         Ok(n)
     }
@@ -178,10 +180,11 @@ pub fn receive(
     out: impl Write,
     progress: &dyn Progress,
 ) -> Result<Received, ReceiveError> {
-    let counted = HashingReader::new(Counted {
+    let counted = Counted {
         inner: stream,
         progress,
-    });
+        bytes: 0,
+    };
     let mut archive = tar::Archive::new(counted);
     let mut builder = tar::Builder::new(Codec::default().encoder(HashingWriter::new(out)));
     let manifest = {
@@ -217,6 +220,10 @@ pub fn receive(
         for entry in entries {
             let mut entry = entry.map_err(ReceiveError::Read)?;
             let path = entry_path(&entry);
+            // `tar -cf - db config …` on the host adds the folders too; they carry nothing.
+            if entry.header().entry_type().is_dir() {
+                continue;
+            }
             if !entry.header().entry_type().is_file() {
                 return Err(ReceiveError::NotAFile { path });
             }
@@ -235,12 +242,19 @@ pub fn receive(
                 });
             }
             let mut header = member_header(size, entry.header().mtime().unwrap_or(0));
-            let mut hashing = HashingReader::new(&mut entry);
+            let mut hashing = HashingReader::new(ReadFailed {
+                inner: &mut entry,
+                failed: false,
+            });
             // `append_data` streams through `io::copy`: fixed-size chunks, never the whole member.
             let copied = builder.append_data(&mut header, &path, &mut hashing);
-            let (actual, received, _) = hashing.finish();
-            if let Err(source) = copied {
-                return Err(ReceiveError::Copy { path, source });
+            let (actual, received, reader) = hashing.finish();
+            match copied {
+                Err(source) if reader.failed => {
+                    return Err(ReceiveError::ReadMember { path, source });
+                }
+                Err(source) => return Err(ReceiveError::Write(source)),
+                Ok(()) => {}
             }
             // A tar entry reader returns end of file early when the stream ends inside it.
             if received != size {
@@ -274,7 +288,7 @@ pub fn receive(
     // so that anything after the archive is noticed.
     let mut rest = archive.into_inner();
     drain_zeros(&mut rest)?;
-    let (_, stream_bytes, _) = rest.finish();
+    let stream_bytes = rest.bytes;
 
     let encoder = builder.into_inner().map_err(ReceiveError::Write)?;
     let hashing = encoder.finish().map_err(ReceiveError::Write)?;
@@ -286,6 +300,21 @@ pub fn receive(
         archive_bytes,
         stream_bytes,
     })
+}
+
+/// Remembers whether reading failed, to tell the stream's errors from the archive's (both
+/// surface from the same `io::copy`): the hints differ.
+struct ReadFailed<R> {
+    inner: R,
+    failed: bool,
+}
+
+impl<R: Read> Read for ReadFailed<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let result = self.inner.read(buf);
+        self.failed |= result.is_err();
+        result
+    }
 }
 
 /// The header of a member in the archive: a regular file, private (the archive holds the

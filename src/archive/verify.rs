@@ -152,6 +152,9 @@ pub fn verify_reader(input: impl Read) -> Verification {
                         }
                         continue;
                     }
+                    if entry.header().entry_type().is_dir() {
+                        continue;
+                    }
                     if !entry.header().entry_type().is_file() {
                         findings.push(warning(
                             Some(&path),

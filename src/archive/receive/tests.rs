@@ -105,11 +105,11 @@ fn a_stream_in_small_pieces_hashes_the_same() {
 
 /// Counts what the progress display would show.
 #[derive(Default)]
-struct Counter(std::cell::Cell<u64>);
+struct Counter(std::sync::atomic::AtomicU64);
 
 impl Progress for Counter {
     fn bytes(&self, n: u64) {
-        self.0.set(self.0.get() + n);
+        self.0.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
     }
 }
 
@@ -118,7 +118,7 @@ fn progress_sees_every_byte_of_the_stream() {
     let stream = HostBackup::good().stream();
     let counter = Counter::default();
     receive(&stream[..], io::sink(), &counter).unwrap();
-    assert_eq!(counter.0.get(), stream.len() as u64);
+    assert_eq!(counter.0.into_inner(), stream.len() as u64);
 }
 
 #[test]
@@ -159,4 +159,92 @@ fn broken_streams_are_refused_with_the_member_and_both_sums() {
         .map(|(name, stream)| format!("--- {name}\n{}", rendered(stream)))
         .collect();
     insta::assert_snapshot!(text.join("\n"));
+}
+
+#[test]
+fn folders_in_the_stream_are_skipped_and_links_refused() {
+    let backup = HostBackup::good();
+    let with = |entry_type: tar::EntryType, path: &str| {
+        let mut builder = tar::Builder::new(Vec::new());
+        let manifest = backup.manifest_bytes();
+        let mut header = tar::Header::new_gnu();
+        header.set_size(manifest.len() as u64);
+        builder
+            .append_data(&mut header, "manifest.json", &manifest[..])
+            .unwrap();
+        let mut header = tar::Header::new_gnu();
+        header.set_entry_type(entry_type);
+        header.set_size(0);
+        builder.append_data(&mut header, path, &b""[..]).unwrap();
+        for member in &backup.members {
+            let mut header = tar::Header::new_gnu();
+            header.set_size(member.data.len() as u64);
+            builder
+                .append_data(&mut header, &member.path, &member.data[..])
+                .unwrap();
+        }
+        builder.into_inner().unwrap()
+    };
+    let (_, archive) = receive_vec(&with(tar::EntryType::Directory, "db/")[..]).unwrap();
+    assert_eq!(verify_reader(&archive[..]).findings, []);
+    let error = receive_vec(&with(tar::EntryType::Symlink, "db/link")[..]).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "`db/link` in the backup stream is not a regular file"
+    );
+}
+
+/// Fails every write after the first `budget` bytes, as a full disk does.
+struct FullDisk {
+    budget: usize,
+}
+
+impl io::Write for FullDisk {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.budget < buf.len() {
+            return Err(io::Error::other("no space left on device"));
+        }
+        self.budget -= buf.len();
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Fails reading after the first `budget` bytes, as a dropped connection does.
+struct Dropped<'a> {
+    data: &'a [u8],
+    budget: usize,
+}
+
+impl Read for Dropped<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.budget == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::ConnectionReset,
+                "connection reset",
+            ));
+        }
+        let n = buf.len().min(self.budget).min(self.data.len());
+        buf[..n].copy_from_slice(&self.data[..n]);
+        self.data = &self.data[n..];
+        self.budget -= n;
+        Ok(n)
+    }
+}
+
+#[test]
+fn a_full_disk_and_a_dropped_connection_are_told_apart() {
+    let mut backup = HostBackup::good();
+    backup.members[0].data = fixtures::sqlite_like(1 << 20);
+    let stream = backup.stream();
+    let full = receive(&stream[..], FullDisk { budget: 50_000 }, &NoProgress).unwrap_err();
+    let dropped = Dropped {
+        data: &stream,
+        budget: 100_000,
+    };
+    let reset = receive(dropped, io::sink(), &NoProgress).unwrap_err();
+    let text = [full, reset].map(|e| crate::error::render(&e, &e.hints()));
+    insta::assert_snapshot!(text.join("\n---\n"));
 }
