@@ -178,6 +178,20 @@ impl HostBackup {
     /// The uncompressed tar stream the host sends, padded to tar's 10 KiB record with zeros as
     /// GNU tar and Python's `tarfile` do: the reader stops at the end marker before them.
     pub fn stream(&self) -> Vec<u8> {
+        let mut stream = self.tar();
+        stream.resize(stream.len().next_multiple_of(10240), 0);
+        stream
+    }
+
+    /// The stream cut right after the last member: no end marker (two zero blocks), no padding.
+    pub fn stream_without_end_marker(&self) -> Vec<u8> {
+        let mut stream = self.tar();
+        stream.truncate(stream.len() - 1024);
+        stream
+    }
+
+    /// The tar archive up to and with its end marker.
+    fn tar(&self) -> Vec<u8> {
         let mut builder = tar::Builder::new(Vec::new());
         let mut append = |path: &str, data: &[u8]| {
             let mut header = tar::Header::new_gnu();
@@ -196,9 +210,7 @@ impl HostBackup {
         if self.manifest_last {
             append("manifest.json", &manifest);
         }
-        let mut stream = builder.into_inner().unwrap();
-        stream.resize(stream.len().next_multiple_of(10240), 0);
-        stream
+        builder.into_inner().unwrap()
     }
 
     /// The stream compressed as an archive, without the checks `receive` makes, so broken

@@ -120,6 +120,10 @@ pub enum ReceiveError {
         /// The sum of the bytes received.
         actual: Sha256Sum,
     },
+    /// The stream ends after the last member without tar's end marker: the host's `tar` did
+    /// not finish.
+    #[error("the backup stream ends without tar's end marker")]
+    NoEndMarker,
     /// Data other than zero padding after the tar end marker.
     #[error("the backup stream has data after the end of the tar archive")]
     TrailingData,
@@ -144,7 +148,7 @@ impl ReceiveError {
             Self::Read(_) | Self::ReadMember { .. } => {
                 "the connection or the backup command on the host failed; see the host's log, then run the backup again"
             }
-            Self::Truncated { .. } | Self::Empty => {
+            Self::Truncated { .. } | Self::Empty | Self::NoEndMarker => {
                 "the connection or the backup command on the host stopped early; run the backup again"
             }
             _ => {
@@ -187,7 +191,7 @@ pub fn receive(
     };
     let mut archive = tar::Archive::new(counted);
     let mut builder = tar::Builder::new(Codec::default().encoder(HashingWriter::new(out)));
-    let manifest = {
+    let (manifest, end_of_members) = {
         let mut entries = archive.entries().map_err(ReceiveError::Read)?;
         let mut first = entries
             .next()
@@ -210,6 +214,9 @@ pub fn receive(
                 actual: bytes.len() as u64,
             });
         }
+        // Where the last member's data ends, padded to tar's 512-byte blocks; the end marker
+        // (two zero blocks) must follow it.
+        let mut end_of_members = first.raw_file_position() + size.next_multiple_of(512);
         let manifest = Manifest::parse(&bytes)?;
         let mut header = member_header(size, first.header().mtime().unwrap_or(0));
         builder
@@ -241,6 +248,7 @@ pub fn receive(
                     actual: size,
                 });
             }
+            end_of_members = entry.raw_file_position() + size.next_multiple_of(512);
             let mut header = member_header(size, entry.header().mtime().unwrap_or(0));
             let mut hashing = HashingReader::new(ReadFailed {
                 inner: &mut entry,
@@ -281,7 +289,7 @@ pub fn receive(
         if !missing.is_empty() {
             return Err(ReceiveError::Missing { paths: missing });
         }
-        manifest
+        (manifest, end_of_members)
     };
     // The tar reader stops at the end marker; the host's tar pads on with zeros to its record
     // size. Read to the end so the stream is complete (and the remote command can exit), and
@@ -289,6 +297,11 @@ pub fn receive(
     let mut rest = archive.into_inner();
     drain_zeros(&mut rest)?;
     let stream_bytes = rest.bytes;
+    // A tar reader takes the end of the input for the end of the archive; without this, a
+    // stream cut right after a member would pass when the manifest's last member is complete.
+    if stream_bytes < end_of_members + 1024 {
+        return Err(ReceiveError::NoEndMarker);
+    }
 
     let encoder = builder.into_inner().map_err(ReceiveError::Write)?;
     let hashing = encoder.finish().map_err(ReceiveError::Write)?;

@@ -148,6 +148,18 @@ fn broken_streams_are_refused_with_the_member_and_both_sums() {
         ("truncated inside a member", good[..20_000].to_vec()),
         ("truncated inside a header", good[..1000].to_vec()),
         ("empty", Vec::new()),
+        (
+            "cut after the last member",
+            HostBackup::good().stream_without_end_marker(),
+        ),
+        (
+            "cut inside the end marker",
+            HostBackup::good().stream_without_end_marker()[..]
+                .iter()
+                .copied()
+                .chain([0; 512])
+                .collect(),
+        ),
         ("data after the end", trailing),
         (
             "not a tar stream",
