@@ -148,6 +148,13 @@ mod tests {
                 "20261125T130501Z.tar.gz"
             ]
         );
+        // The archive holds the cookie secret and API tokens: its owner only.
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&stored.path)
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
         let bytes = std::fs::read(&stored.path).unwrap();
         assert_eq!(
             crate::archive::Sha256Sum::of(&bytes),
