@@ -35,6 +35,8 @@ pub enum Command {
     Exec(ExecArgs),
     /// Gather each hub's facts: versions, database, revision, disk, whether it serves.
     Facts(FactsArgs),
+    /// Check backup archives against the manifest each carries.
+    Verify(VerifyArgs),
 }
 
 /// Which inventory and which of its hosts.
@@ -97,4 +99,12 @@ pub struct ExecArgs {
     /// The command, run by the remote user's shell (as with `ssh HOST COMMAND`).
     #[arg(required = true, last = true, value_name = "COMMAND")]
     pub command: Vec<String>,
+}
+
+/// `hubfleet verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The archives (`BACKUP_DIR/HOST/TIMESTAMP.tar.gz`).
+    #[arg(required = true, value_name = "ARCHIVE")]
+    pub archives: Vec<PathBuf>,
 }

@@ -4,7 +4,7 @@
 //! |---|---|
 //! | 0 | every host ok |
 //! | 1 | nothing ran: bad inventory, `--limit`, arguments or an internal error |
-//! | 2 | some host failed (and every other host was reached) |
+//! | 2 | some host failed (and every other host was reached); `verify`: some archive has an error |
 //! | 4 | some host was unreachable (connection, host key or authentication refused) |
 //! | 6 | both: some host failed and some host was unreachable |
 
@@ -27,6 +27,11 @@ pub fn for_counts(counts: Counts) -> u8 {
         code |= UNREACHABLE;
     }
     code
+}
+
+/// The exit code of `hubfleet verify`, given how many archives have an error finding.
+pub fn for_archives(bad: usize) -> u8 {
+    if bad > 0 { FAILED } else { 0 }
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 //! The flow reads off the modules: [`inventory`] → [`runner`] (one task per host, over one [`ssh`]
 //! session) → events → [`reporter`]. [`commands`] wires each subcommand of [`cli`] to them.
 
+pub mod archive;
 pub mod atomic_file;
 pub mod cli;
 pub mod commands;

@@ -4,6 +4,7 @@ mod exec;
 mod facts;
 mod inventory;
 mod targets;
+mod verify;
 
 use std::io::IsTerminal;
 use std::path::Path;
@@ -28,6 +29,7 @@ pub fn run(cli: &Cli) -> u8 {
         Command::Inventory(args) => inventory::run(args, &printer),
         Command::Exec(args) => exec::run(args, &printer),
         Command::Facts(args) => facts::run(args, &printer),
+        Command::Verify(args) => Ok(verify::run(args, &printer)),
     };
     result.unwrap_or_else(|error| {
         printer.err(&render(&error, &error.hints()));

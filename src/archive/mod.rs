@@ -1,0 +1,29 @@
+//! Backup archives: a host's backup arrives as an uncompressed tar stream whose first member is
+//! `manifest.json`; [`receive`] checks every member against the host's sums while it copies the
+//! stream into a compressed archive, [`store`] puts that archive into place atomically, and
+//! [`verify`] re-checks an archive at any time.
+//!
+//! The pipeline reads off the files: `manifest` → `hashing` → `codec` → `receive` → `store`;
+//! `verify` reads it back.
+
+mod codec;
+mod hashing;
+mod manifest;
+mod progress;
+mod receive;
+mod store;
+mod verify;
+
+#[cfg(test)]
+pub(crate) mod fixtures;
+
+pub use codec::{Codec, Encoder};
+pub use hashing::{HashingReader, HashingWriter, Sha256Sum};
+pub use manifest::{
+    DbBackend, MANIFEST_PATH, MAX_MANIFEST_BYTES, Manifest, ManifestError, Member, Role,
+    SCHEMA_VERSION,
+};
+pub use progress::{NoProgress, Progress};
+pub use receive::{ReceiveError, Received, receive};
+pub use store::{StoreError, Stored, store};
+pub use verify::{Finding, Severity, Verification, verify, verify_reader};

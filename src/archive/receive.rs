@@ -1,0 +1,368 @@
+//! Receiving a host's backup: the uncompressed tar stream from the host is checked member by
+//! member against the host's manifest while it is copied into a compressed archive.
+//!
+//! Memory is bounded by construction, whatever the size of the database: a member is never held
+//! whole; it flows from the stream through a hasher into the encoder in `io::copy`'s fixed 8 KiB
+//! chunks. What is held at once is one tar header, that chunk, the encoder's state (a deflate
+//! window and tables, a few hundred KiB), whatever buffer `out` has, and the manifest (at most
+//! [`MAX_MANIFEST_BYTES`]).
+
+use std::collections::HashSet;
+use std::io::{self, Read, Write};
+
+use super::codec::Codec;
+use super::hashing::{HashingReader, HashingWriter, Sha256Sum};
+use super::manifest::{MANIFEST_PATH, MAX_MANIFEST_BYTES, Manifest, ManifestError};
+use super::progress::Progress;
+
+/// A backup received and checked.
+#[derive(Debug)]
+pub struct Received {
+    /// The host's manifest; every member matched it.
+    pub manifest: Manifest,
+    /// The SHA-256 of the archive as written to `out`.
+    pub sha256: Sha256Sum,
+    /// The size of the archive as written to `out`.
+    pub archive_bytes: u64,
+    /// The bytes read from the host's stream, end padding included.
+    pub stream_bytes: u64,
+}
+
+/// Why a received backup is not usable. Any of them means the output must be discarded.
+#[derive(Debug, thiserror::Error)]
+pub enum ReceiveError {
+    /// Reading the stream failed.
+    #[error("cannot read the backup stream")]
+    Read(#[source] io::Error),
+    /// Writing the archive failed.
+    #[error("cannot write the archive")]
+    Write(#[source] io::Error),
+    /// Reading a member from the stream failed.
+    #[error("cannot read `{path}` from the backup stream")]
+    ReadMember {
+        /// The member.
+        path: String,
+        /// Why.
+        #[source]
+        source: io::Error,
+    },
+    /// The stream holds no member at all.
+    #[error("the backup stream is empty")]
+    Empty,
+    /// The first member is not the manifest.
+    #[error("the backup stream starts with `{found}`, not `manifest.json`")]
+    ManifestNotFirst {
+        /// The first member's path.
+        found: String,
+    },
+    /// The manifest is larger than [`MAX_MANIFEST_BYTES`].
+    #[error("`manifest.json` has {size} bytes, more than the {MAX_MANIFEST_BYTES} allowed")]
+    ManifestTooLarge {
+        /// Its size.
+        size: u64,
+    },
+    /// The manifest does not parse or is not consistent.
+    #[error(transparent)]
+    Manifest(#[from] ManifestError),
+    /// A member that is not a regular file (a directory, a link, a device).
+    #[error("`{path}` in the backup stream is not a regular file")]
+    NotAFile {
+        /// The member.
+        path: String,
+    },
+    /// A member the manifest does not list.
+    #[error("`{path}` is in the backup stream but not in `manifest.json`")]
+    Unexpected {
+        /// The member.
+        path: String,
+    },
+    /// The same member twice.
+    #[error("`{path}` is twice in the backup stream")]
+    Duplicate {
+        /// The member.
+        path: String,
+    },
+    /// Members the manifest lists that the stream lacks.
+    #[error("the backup stream lacks {} listed in `manifest.json`", quoted(.paths))]
+    Missing {
+        /// The members, in manifest order.
+        paths: Vec<String>,
+    },
+    /// A member's size differs from the manifest's.
+    #[error("`{path}` has {actual} bytes in the backup stream, `manifest.json` says {expected}")]
+    SizeMismatch {
+        /// The member.
+        path: String,
+        /// The manifest's size.
+        expected: u64,
+        /// The stream's size.
+        actual: u64,
+    },
+    /// The stream ends inside a member.
+    #[error("the backup stream ends inside `{path}`, after {actual} of its {expected} bytes")]
+    Truncated {
+        /// The member.
+        path: String,
+        /// The manifest's size.
+        expected: u64,
+        /// The bytes received.
+        actual: u64,
+    },
+    /// A member's sum differs from the host's.
+    #[error(
+        "`{path}` does not match the host's sum: sha256 {actual} received, {expected} on the host"
+    )]
+    HashMismatch {
+        /// The member.
+        path: String,
+        /// The host's sum.
+        expected: Sha256Sum,
+        /// The sum of the bytes received.
+        actual: Sha256Sum,
+    },
+    /// The stream ends after the last member without tar's end marker: the host's `tar` did
+    /// not finish.
+    #[error("the backup stream ends without tar's end marker")]
+    NoEndMarker,
+    /// Data other than zero padding after the tar end marker.
+    #[error("the backup stream has data after the end of the tar archive")]
+    TrailingData,
+}
+
+fn quoted(paths: &[String]) -> String {
+    paths
+        .iter()
+        .map(|p| format!("`{p}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl ReceiveError {
+    /// Lines telling the operator what to do.
+    pub fn hints(&self) -> Vec<String> {
+        let hint = match self {
+            Self::Write(_) => "check free space and permissions of the backup directory",
+            Self::HashMismatch { .. } | Self::SizeMismatch { .. } => {
+                "the file changed on the host while it was read, or the transfer is corrupt; run the backup again"
+            }
+            Self::Read(_) | Self::ReadMember { .. } => {
+                "the connection or the backup command on the host failed; see the host's log, then run the backup again"
+            }
+            Self::Truncated { .. } | Self::Empty | Self::NoEndMarker => {
+                "the connection or the backup command on the host stopped early; run the backup again"
+            }
+            _ => {
+                "the host's backup script and this hubfleet disagree; run the backup again, and report it if it repeats"
+            }
+        };
+        vec![hint.to_owned()]
+    }
+}
+
+/// Counts bytes read from the host's stream, for the progress display and [`Received`].
+struct Counted<'p, R> {
+    inner: R,
+    progress: &'p dyn Progress,
+    bytes: u64,
+}
+
+impl<R: Read> Read for Counted<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bytes += n as u64;
+        self.progress.bytes(n as u64);
+        Ok(n)
+    }
+}
+
+/// Reads a host's backup `stream` to its end, checking each member against the manifest, and
+/// writes it to `out` as a compressed archive holding the manifest (first, byte for byte as the
+/// host wrote it) and the members, nothing else. `out` is left flushed; on error its content is
+/// garbage and must be discarded (see [`store`](super::store)).
+pub fn receive(
+    stream: impl Read,
+    out: impl Write,
+    progress: &dyn Progress,
+) -> Result<Received, ReceiveError> {
+    let counted = Counted {
+        inner: stream,
+        progress,
+        bytes: 0,
+    };
+    let mut archive = tar::Archive::new(counted);
+    let mut builder = tar::Builder::new(Codec::default().encoder(HashingWriter::new(out)));
+    let (manifest, end_of_members) = {
+        let mut entries = archive.entries().map_err(ReceiveError::Read)?;
+        let mut first = entries
+            .next()
+            .ok_or(ReceiveError::Empty)?
+            .map_err(ReceiveError::Read)?;
+        let path = entry_path(&first);
+        if path != MANIFEST_PATH {
+            return Err(ReceiveError::ManifestNotFirst { found: path });
+        }
+        let size = first.header().size().map_err(ReceiveError::Read)?;
+        if size > MAX_MANIFEST_BYTES {
+            return Err(ReceiveError::ManifestTooLarge { size });
+        }
+        let mut bytes = Vec::new();
+        first.read_to_end(&mut bytes).map_err(ReceiveError::Read)?;
+        if bytes.len() as u64 != size {
+            return Err(ReceiveError::Truncated {
+                path,
+                expected: size,
+                actual: bytes.len() as u64,
+            });
+        }
+        // Where the last member's data ends, padded to tar's 512-byte blocks; the end marker
+        // (two zero blocks) must follow it.
+        let mut end_of_members = first.raw_file_position() + size.next_multiple_of(512);
+        let manifest = Manifest::parse(&bytes)?;
+        let mut header = member_header(size, first.header().mtime().unwrap_or(0));
+        builder
+            .append_data(&mut header, MANIFEST_PATH, &bytes[..])
+            .map_err(ReceiveError::Write)?;
+
+        let mut seen = HashSet::new();
+        for entry in entries {
+            let mut entry = entry.map_err(ReceiveError::Read)?;
+            let path = entry_path(&entry);
+            // `tar -cf - db config …` on the host adds the folders too; they carry nothing.
+            if entry.header().entry_type().is_dir() {
+                continue;
+            }
+            if !entry.header().entry_type().is_file() {
+                return Err(ReceiveError::NotAFile { path });
+            }
+            let Some(member) = manifest.member(&path) else {
+                return Err(ReceiveError::Unexpected { path });
+            };
+            if !seen.insert(member.path.clone()) {
+                return Err(ReceiveError::Duplicate { path });
+            }
+            let size = entry.header().size().map_err(ReceiveError::Read)?;
+            if size != member.size {
+                return Err(ReceiveError::SizeMismatch {
+                    path,
+                    expected: member.size,
+                    actual: size,
+                });
+            }
+            end_of_members = entry.raw_file_position() + size.next_multiple_of(512);
+            let mut header = member_header(size, entry.header().mtime().unwrap_or(0));
+            let mut hashing = HashingReader::new(ReadFailed {
+                inner: &mut entry,
+                failed: false,
+            });
+            // `append_data` streams through `io::copy`: fixed-size chunks, never the whole member.
+            let copied = builder.append_data(&mut header, &path, &mut hashing);
+            let (actual, received, reader) = hashing.finish();
+            match copied {
+                Err(source) if reader.failed => {
+                    return Err(ReceiveError::ReadMember { path, source });
+                }
+                Err(source) => return Err(ReceiveError::Write(source)),
+                Ok(()) => {}
+            }
+            // A tar entry reader returns end of file early when the stream ends inside it.
+            if received != size {
+                return Err(ReceiveError::Truncated {
+                    path,
+                    expected: size,
+                    actual: received,
+                });
+            }
+            if actual != member.sha256 {
+                return Err(ReceiveError::HashMismatch {
+                    path,
+                    expected: member.sha256,
+                    actual,
+                });
+            }
+        }
+        let missing: Vec<_> = manifest
+            .members
+            .iter()
+            .filter(|m| !seen.contains(&m.path))
+            .map(|m| m.path.clone())
+            .collect();
+        if !missing.is_empty() {
+            return Err(ReceiveError::Missing { paths: missing });
+        }
+        (manifest, end_of_members)
+    };
+    // The tar reader stops at the end marker; the host's tar pads on with zeros to its record
+    // size. Read to the end so the stream is complete (and the remote command can exit), and
+    // so that anything after the archive is noticed.
+    let mut rest = archive.into_inner();
+    drain_zeros(&mut rest)?;
+    let stream_bytes = rest.bytes;
+    // A tar reader takes the end of the input for the end of the archive; without this, a
+    // stream cut right after a member would pass when the manifest's last member is complete.
+    if stream_bytes < end_of_members + 1024 {
+        return Err(ReceiveError::NoEndMarker);
+    }
+
+    let encoder = builder.into_inner().map_err(ReceiveError::Write)?;
+    let hashing = encoder.finish().map_err(ReceiveError::Write)?;
+    let (sha256, archive_bytes, mut out) = hashing.finish();
+    out.flush().map_err(ReceiveError::Write)?;
+    Ok(Received {
+        manifest,
+        sha256,
+        archive_bytes,
+        stream_bytes,
+    })
+}
+
+/// Remembers whether reading failed, to tell the stream's errors from the archive's (both
+/// surface from the same `io::copy`): the hints differ.
+struct ReadFailed<R> {
+    inner: R,
+    failed: bool,
+}
+
+impl<R: Read> Read for ReadFailed<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let result = self.inner.read(buf);
+        self.failed |= result.is_err();
+        result
+    }
+}
+
+/// The header of a member in the archive: a regular file, private (the archive holds the
+/// cookie secret and API tokens), owned by nobody in particular, with the host's mtime.
+fn member_header(size: u64, mtime: u64) -> tar::Header {
+    let mut header = tar::Header::new_gnu();
+    header.set_entry_type(tar::EntryType::Regular);
+    header.set_size(size);
+    header.set_mode(0o600);
+    header.set_mtime(mtime);
+    header.set_uid(0);
+    header.set_gid(0);
+    header
+}
+
+/// The member's path as text (a path that is not UTF-8 never matches the manifest anyway).
+fn entry_path<R: Read>(entry: &tar::Entry<'_, R>) -> String {
+    String::from_utf8_lossy(&entry.path_bytes()).into_owned()
+}
+
+/// Reads `input` to its end; anything but zeros is an error.
+fn drain_zeros(input: &mut impl Read) -> Result<(), ReceiveError> {
+    let mut buf = [0; 8192];
+    loop {
+        let n = match input.read(&mut buf) {
+            Ok(0) => return Ok(()),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(ReceiveError::Read(e)),
+        };
+        if buf[..n].iter().any(|&b| b != 0) {
+            return Err(ReceiveError::TrailingData);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,103 @@
+//! `verify` against the fixture archives: each deliberately broken one, findings snapshotted.
+
+use std::io::Write;
+
+use super::*;
+use crate::archive::fixtures::HostBackup;
+
+fn findings(archive: &[u8]) -> String {
+    let verification = verify_reader(archive);
+    let lines: Vec<_> = verification
+        .findings
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    format!("ok: {}\n{}", verification.is_ok(), lines.join("\n"))
+}
+
+#[test]
+fn a_good_archive_has_no_findings() {
+    let archive = HostBackup::good().archive();
+    let verification = verify_reader(&archive[..]);
+    assert_eq!(verification.findings, []);
+    assert_eq!(verification.sha256, Some(Sha256Sum::of(&archive)));
+    assert_eq!(verification.manifest.unwrap().members.len(), 5);
+}
+
+#[test]
+fn broken_archives_collect_every_finding() {
+    let db = "db/jupyterhub.sqlite";
+    let good = HostBackup::good().archive();
+    let gzip = |bytes: &[u8]| {
+        let mut encoder = Codec::default().encoder(Vec::new());
+        encoder.write_all(bytes).unwrap();
+        encoder.finish().unwrap()
+    };
+    let mut corrupt = good.clone();
+    let middle = corrupt.len() / 2;
+    corrupt[middle..middle + 16].fill(0x55);
+    let mut bad_crc = good.clone();
+    let crc = bad_crc.len() - 8;
+    bad_crc[crc] ^= 0xff;
+    let mut trailing = good.clone();
+    trailing.extend_from_slice(b"junk");
+    let cases = [
+        (
+            "wrong hash and wrong size",
+            HostBackup::good()
+                .wrong_hash(db)
+                .wrong_size("env/packages.txt")
+                .archive(),
+        ),
+        ("missing member", HostBackup::good().missing(db).archive()),
+        (
+            "extra member",
+            HostBackup::good().extra("extra/etc/motd").archive(),
+        ),
+        (
+            "manifest not first",
+            HostBackup::good().manifest_last().archive(),
+        ),
+        ("truncated", good[..good.len() / 3].to_vec()),
+        ("corrupt gzip bytes", corrupt),
+        ("bad gzip checksum", bad_crc),
+        ("not gzip", HostBackup::good().stream()),
+        ("bytes after the gzip data", trailing),
+        (
+            "no manifest",
+            gzip(&{
+                let mut b = tar::Builder::new(Vec::new());
+                let mut h = tar::Header::new_gnu();
+                h.set_size(3);
+                b.append_data(&mut h, "db/jupyterhub.sqlite", &b"abc"[..])
+                    .unwrap();
+                b.into_inner().unwrap()
+            }),
+        ),
+        (
+            "manifest does not parse",
+            gzip(&{
+                let mut b = tar::Builder::new(Vec::new());
+                let mut h = tar::Header::new_gnu();
+                h.set_size(9);
+                b.append_data(&mut h, "manifest.json", &b"{\"host\": "[..])
+                    .unwrap();
+                b.into_inner().unwrap()
+            }),
+        ),
+        ("empty file", Vec::new()),
+    ];
+    let text: Vec<_> = cases
+        .iter()
+        .map(|(name, archive)| format!("--- {name}\n{}", findings(archive)))
+        .collect();
+    insta::assert_snapshot!(text.join("\n"));
+}
+
+#[test]
+fn a_missing_file_is_a_finding() {
+    let dir = tempfile::tempdir().unwrap();
+    let verification = verify(&dir.path().join("nope.tar.gz"));
+    assert!(!verification.is_ok());
+    assert_eq!(verification.sha256, None);
+}
