@@ -33,6 +33,8 @@ pub enum Command {
     Inventory(InventoryArgs),
     /// Run a shell command on every selected host in parallel.
     Exec(ExecArgs),
+    /// Back up every selected hub: a consistent database snapshot, config and secrets, verified.
+    Backup(BackupArgs),
     /// Gather each hub's facts: versions, database, revision, disk, whether it serves.
     Facts(FactsArgs),
     /// Check backup archives against the manifest each carries.
@@ -62,6 +64,26 @@ pub struct InventoryArgs {
     /// JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `hubfleet backup`.
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// Which hosts.
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// How many hosts at once.
+    #[arg(short, long, default_value_t = DEFAULT_FORKS, value_parser = clap::value_parser!(u16).range(1..))]
+    pub forks: u16,
+    /// Where archives go: `DIR/HOST/TIMESTAMP.tar.gz`.
+    #[arg(long, env = "HUBFLEET_BACKUP_DIR", default_value = "hubfleet-backups", value_name = "DIR")]
+    pub backup_dir: PathBuf,
+    /// Gather facts and show what would be backed up, changing nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Also write the results as JSON to this file.
+    #[arg(long, value_name = "FILE.json")]
+    pub report: Option<PathBuf>,
 }
 
 /// `hubfleet facts`.

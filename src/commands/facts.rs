@@ -10,6 +10,7 @@ use crate::inventory::Host;
 use crate::printer::Printer;
 use crate::runner::{HostEvents, HostJob, RecapColumns, StepFailure};
 use crate::ssh::Session;
+use crate::steps::human_bytes;
 
 /// Gathers and shows the facts of every selected host.
 pub fn run(args: &FactsArgs, printer: &Printer) -> Result<u8, FatalError> {
@@ -51,7 +52,7 @@ impl RecapColumns for HostFacts {
         let or_dash = |v: Option<String>| v.unwrap_or_else(|| "-".to_owned());
         // The full URL (masked) is in `--json`; the table keeps to what fits.
         let database = match (&self.db_backend, self.db_size) {
-            (Some(backend), Some(size)) => format!("{backend} {}", bytes(size)),
+            (Some(backend), Some(size)) => format!("{backend} {}", human_bytes(size)),
             (Some(backend), None) => backend.clone(),
             _ => "-".to_owned(),
         };
@@ -62,34 +63,8 @@ impl RecapColumns for HostFacts {
             self.db_revision_label(),
             or_dash(self.running_version.clone()),
             or_dash(self.active_servers.map(|n| n.to_string())),
-            or_dash(self.free_disk.map(bytes)),
+            or_dash(self.free_disk.map(human_bytes)),
             self.problems.join("; "),
         ]
-    }
-}
-
-/// A byte count for people: `1.5 GiB`.
-pub fn bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = n as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{n} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn bytes_are_shown_in_binary_units() {
-        assert_eq!(super::bytes(512), "512 B");
-        assert_eq!(super::bytes(122_880), "120.0 KiB");
-        assert_eq!(super::bytes(79_973_724_160), "74.5 GiB");
     }
 }

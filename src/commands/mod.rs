@@ -1,5 +1,6 @@
 //! Thin wiring from each subcommand's arguments to the inventory, the runner and the reporters.
 
+mod backup;
 mod exec;
 mod facts;
 mod inventory;
@@ -28,6 +29,7 @@ pub fn run(cli: &Cli) -> u8 {
     let result = match &cli.command {
         Command::Inventory(args) => inventory::run(args, &printer),
         Command::Exec(args) => exec::run(args, &printer),
+        Command::Backup(args) => backup::run(args, &printer),
         Command::Facts(args) => facts::run(args, &printer),
         Command::Verify(args) => Ok(verify::run(args, &printer)),
     };

@@ -12,7 +12,7 @@ pub async fn gather_facts(
     session: &Session,
     events: &HostEvents,
 ) -> Result<HostFacts, StepFailure> {
-    let python = format!("{}/bin/python", host.hub.env.trim_end_matches('/'));
+    let python = super::hub_python(host);
     events.step("facts", format!("{python} (config {})", host.hub.config));
     // Every inventory value travels inside one JSON argument, quoted by the command builder:
     // nothing of it is ever seen by a shell.

@@ -1,0 +1,106 @@
+//! `hubfleet backup`: a verified archive of every selected hub, without stopping it.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use super::{RunOptions, run_job};
+use crate::cli::BackupArgs;
+use crate::error::FatalError;
+use crate::facts::HostFacts;
+use crate::inventory::Host;
+use crate::printer::Printer;
+use crate::runner::{HostEvents, HostJob, RecapColumns, StepFailure};
+use crate::ssh::Session;
+use crate::steps::{self, human_bytes};
+
+/// Backs up every selected host (or, with `--dry-run`, says what it would do).
+pub fn run(args: &BackupArgs, printer: &Printer) -> Result<u8, FatalError> {
+    let options = RunOptions {
+        command: "backup",
+        target: &args.target,
+        forks: args.forks.into(),
+        report: args.report.as_deref(),
+        json: false,
+    };
+    let job = BackupJob {
+        backup_dir: args.backup_dir.clone(),
+        dry_run: args.dry_run,
+    };
+    run_job(&options, Arc::new(job), printer)
+}
+
+struct BackupJob {
+    backup_dir: PathBuf,
+    dry_run: bool,
+}
+
+/// What a backup learnt and made.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct BackupReport {
+    /// The host's facts before the backup.
+    pub facts: HostFacts,
+    /// The archive, once in place and verified.
+    pub archive: Option<PathBuf>,
+    /// The archive file's sha256.
+    pub sha256: Option<String>,
+    /// The archive's size.
+    pub archive_bytes: Option<u64>,
+    /// With `--dry-run`: the commands the backup would run.
+    pub plan: Vec<String>,
+}
+
+impl HostJob for BackupJob {
+    type Report = BackupReport;
+
+    async fn run(
+        &self,
+        host: &Host,
+        session: &Session,
+        events: &HostEvents,
+        report: &mut BackupReport,
+    ) -> Result<(), StepFailure> {
+        report.facts = steps::gather_facts(host, session, events).await?;
+        if self.dry_run {
+            // The same checks as a real backup: a hub it could not back up is refused here too.
+            steps::backup_command(host, &report.facts)?;
+            report.plan.push(format!(
+                "on the host: {} -c <backup.py> '<args>' (snapshot of {} with the SQLite backup API, integrity_check, config, cookie secret, {} extra files, pip freeze)",
+                steps::hub_python(host),
+                report.facts.db_path.as_deref().unwrap_or("-"),
+                host.hub.backup_extra.len()
+            ));
+            report.plan.push(format!(
+                "on the controller: verify every member's sha256 and write {}/{}/TIMESTAMP.tar.gz",
+                self.backup_dir.display(),
+                host.name
+            ));
+            return Ok(());
+        }
+        let stored = steps::backup(host, &report.facts, session, events, &self.backup_dir).await?;
+        report.archive = Some(stored.path);
+        report.sha256 = Some(stored.received.sha256.to_string());
+        report.archive_bytes = Some(stored.received.archive_bytes);
+        Ok(())
+    }
+}
+
+impl RecapColumns for BackupReport {
+    fn headers() -> Vec<&'static str> {
+        vec!["VERSION", "REVISION", "ARCHIVE", "SHA256", "PLAN"]
+    }
+
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.facts.jupyterhub_version.clone().unwrap_or_else(|| "-".to_owned()),
+            self.facts.db_revision_label(),
+            match (&self.archive, self.archive_bytes) {
+                (Some(path), Some(bytes)) => format!("{} ({})", path.display(), human_bytes(bytes)),
+                _ => String::new(),
+            },
+            self.sha256.as_deref().map(|s| s[..16].to_owned()).unwrap_or_default(),
+            self.plan.join("\n"),
+        ]
+    }
+}

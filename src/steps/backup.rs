@@ -1,0 +1,177 @@
+//! Step `backup`: a consistent snapshot of the hub's state, streamed to the controller and
+//! checked there before it is put in place.
+//!
+//! The host runs `backup.py` with the hub's own Python (SQLite online backup API, integrity check,
+//! sha256 of every member on the host) and streams an uncompressed tar; the controller hashes
+//! every member as it arrives, compresses it into `BACKUP_DIR/HOST/TIMESTAMP.tar.gz` under a
+//! temporary name, and renames it only when every sum matched AND the remote command exited 0.
+
+use std::io::Read;
+use std::path::Path;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use tokio::io::AsyncReadExt;
+
+use crate::archive::{self, Progress, Stored};
+use crate::facts::HostFacts;
+use crate::inventory::Host;
+use crate::runner::{HostEvents, StepFailure};
+use crate::ssh::{ExitStatus, RemoteCommand, RemoteStdout, Session};
+
+/// The backup script, run by the hub's Python with one JSON argument.
+pub const BACKUP_SCRIPT: &str = include_str!("backup.py");
+
+/// The remote command that streams `host`'s backup, from its facts. Refuses a hub whose backup
+/// hubfleet cannot take yet: it will not stop a hub it cannot back up.
+pub fn backup_command(host: &Host, facts: &HostFacts) -> Result<RemoteCommand, StepFailure> {
+    let refuse = |reason: String| StepFailure {
+        step: "backup",
+        reason,
+    };
+    let backend = facts.db_backend.as_deref().unwrap_or("unknown");
+    // PostgreSQL and MySQL dumps come with the database seam of the roadmap; until then a wrong
+    // backup would be worse than none.
+    if backend != "sqlite" {
+        return Err(refuse(format!(
+            "database backend `{backend}` is not supported yet: only SQLite hubs can be backed up, so this hub is left untouched"
+        )));
+    }
+    let Some(db_path) = &facts.db_path else {
+        return Err(refuse(format!(
+            "the hub's database could not be located ({}): run `hubfleet facts` for details",
+            facts.problems.join("; ")
+        )));
+    };
+    let args = serde_json::json!({
+        "host": host.name,
+        "db_path": db_path,
+        "db_url": facts.db_url,
+        "config": host.hub.config,
+        "cookie_secret_file": facts.cookie_secret_file,
+        "extra": host.hub.backup_extra,
+        "installer": host.hub.installer.as_str(),
+    });
+    Ok(RemoteCommand::new(super::hub_python(host))
+        .arg("-c")
+        .arg(BACKUP_SCRIPT)
+        .arg(args.to_string())
+        .become_(host.hub.become_.clone()))
+}
+
+/// Takes and stores the backup; the archive is in place and verified when this returns Ok.
+pub async fn backup(
+    host: &Host,
+    facts: &HostFacts,
+    session: &Session,
+    events: &HostEvents,
+    backup_dir: &Path,
+) -> Result<Stored, StepFailure> {
+    let command = backup_command(host, facts)?;
+    let failed = |reason: String| StepFailure {
+        step: "backup",
+        reason,
+    };
+    events.step("backup", format!("snapshot of {}", facts.db_path.as_deref().unwrap_or("-")));
+    let stdout = session
+        .exec_reader(&command)
+        .await
+        .map_err(|e| failed(crate::error::one_line(&e, &e.hints())))?;
+    let (dir, name, events) = (backup_dir.to_path_buf(), host.name.clone(), events.clone());
+    let runtime = tokio::runtime::Handle::current();
+    let started = Instant::now();
+    let stored = tokio::task::spawn_blocking(move || {
+        let progress = StreamProgress::new(&events);
+        let reader = RemoteReader {
+            runtime,
+            stdout: Some(stdout),
+        };
+        let stored = archive::store(&dir, &name, reader, &progress);
+        progress.done(started.elapsed());
+        stored
+    })
+    .await
+    .map_err(|e| failed(format!("the backup task stopped: {e}")))?
+    .map_err(|e| failed(crate::error::one_line(&e, &e.hints())))?;
+    Ok(stored)
+}
+
+/// The remote stdout as a blocking reader for the archive code. At EOF it collects the remote
+/// exit status and turns a failure into a read error, so the archive is never committed for a
+/// backup command that failed (the receiver drains to EOF before it commits).
+struct RemoteReader {
+    runtime: tokio::runtime::Handle,
+    stdout: Option<RemoteStdout>,
+}
+
+impl Read for RemoteReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let Some(stdout) = self.stdout.as_mut() else {
+            return Ok(0);
+        };
+        let n = self.runtime.block_on(stdout.read(buf))?;
+        if n > 0 {
+            return Ok(n);
+        }
+        let Some(stdout) = self.stdout.take() else {
+            return Ok(0);
+        };
+        let (status, stderr) = self
+            .runtime
+            .block_on(stdout.finish())
+            .map_err(std::io::Error::other)?;
+        if status == ExitStatus::Code(0) {
+            return Ok(0);
+        }
+        let stderr = String::from_utf8_lossy(&stderr);
+        let last = stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("no message");
+        Err(std::io::Error::other(format!(
+            "the backup command on the host failed ({status:?}): {last}"
+        )))
+    }
+}
+
+/// Bytes received, shown at most every two seconds (a bar redraws anyway; a log wants few lines).
+struct StreamProgress<'a> {
+    events: &'a HostEvents,
+    bytes: AtomicU64,
+    last: Mutex<Instant>,
+    started: Instant,
+}
+
+impl<'a> StreamProgress<'a> {
+    fn new(events: &'a HostEvents) -> Self {
+        Self {
+            events,
+            bytes: AtomicU64::new(0),
+            last: Mutex::new(Instant::now()),
+            started: Instant::now(),
+        }
+    }
+
+    fn done(&self, elapsed: Duration) {
+        let bytes = self.bytes.load(Ordering::Relaxed);
+        self.events.step(
+            "backup",
+            format!("received {} in {:.1}s", super::human_bytes(bytes), elapsed.as_secs_f64()),
+        );
+    }
+}
+
+impl Progress for StreamProgress<'_> {
+    fn bytes(&self, n: u64) {
+        let total = self.bytes.fetch_add(n, Ordering::Relaxed) + n;
+        let Ok(mut last) = self.last.try_lock() else {
+            return;
+        };
+        if last.elapsed() >= Duration::from_secs(2) {
+            *last = Instant::now();
+            let rate = total as f64 / self.started.elapsed().as_secs_f64().max(0.001);
+            self.events.step(
+                "backup",
+                format!("streaming {} ({}/s)", super::human_bytes(total), super::human_bytes(rate as u64)),
+            );
+        }
+    }
+}
