@@ -131,6 +131,44 @@ fn installed_hubs_start_and_stop_with_their_scripts() -> Result<()> {
     Ok(())
 }
 
+/// The scenario hubfleet automates, done by hand over SSH: the lab's hubs must survive it with
+/// their users, tokens and running servers, or the lab cannot judge hubfleet.
+#[test]
+fn a_hub_upgraded_by_hand_from_4_to_6_keeps_users_tokens_and_servers() -> Result<()> {
+    let lab = Lab::builder()
+        .hosts(1)
+        .hubs(Hubs::Running)
+        .jupyterhub("4.1.6")
+        .start()?;
+    let host = &lab.hosts()[0];
+    let (dir, env) = (host.hub_dir.display(), host.hub_env.display());
+    let wheels = lab.wheelhouse().display();
+    let script = format!(
+        "set -e; bash {dir}/stop.sh; \
+         env -u PIP_FIND_LINKS {env}/bin/pip install -q --no-index --find-links {wheels} jupyterhub==6.1.1; \
+         cd {dir} && PATH={env}/bin:$PATH jupyterhub upgrade-db -f {dir}/jupyterhub_config.py; \
+         bash {dir}/start.sh"
+    );
+    stdout_of(lab.ssh(0).arg(script));
+    assert_eq!(lab.wait_hub(0)?, "6.1.1");
+    let users = stdout_of(
+        Command::new("sqlite3")
+            .arg(host.hub_db())
+            .arg("SELECT name FROM users ORDER BY name"),
+    );
+    assert_eq!(users, "admin\nalice\nbob\ncarol\n");
+    let seed = lab.seed().expect("a lab with hubs has a seed");
+    let out = stdout_of(Command::new("curl").args([
+        "-sf",
+        "-H",
+        &format!("Authorization: token {}", seed.token),
+        &format!("{}/hub/api/users/{}", host.hub_url(), seed.token_user),
+    ]));
+    let user: serde_json::Value = serde_json::from_str(&out)?;
+    assert_eq!(user["servers"][""]["ready"], true, "{out}");
+    Ok(())
+}
+
 #[test]
 fn drop_stops_every_process_the_lab_started() -> Result<()> {
     let lab = Lab::builder().hosts(2).hubs(Hubs::Running).start()?;

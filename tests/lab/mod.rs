@@ -26,6 +26,7 @@ mod seed;
 mod sshd;
 mod subnet;
 mod teardown;
+mod trace;
 
 pub use builder::{Hubs, LabBuilder, parse_subnet};
 pub use handle::Lab;
