@@ -245,6 +245,7 @@ impl LabBuilder {
                     );
                 }
             }
+            trace.done("hubs healthy");
         }
         Ok(())
     }

@@ -141,12 +141,12 @@ impl HubFiles {
 
     /// Runs `start.sh`: the hub starts in the background.
     pub fn start(&self) -> Result<()> {
-        run(Command::new("bash").arg(&self.start_script))
+        run(host_command("bash").arg(&self.start_script))
     }
 
     /// Runs `stop.sh`: the hub and its proxy are gone when it returns.
     pub fn stop(&self) -> Result<()> {
-        run(Command::new("bash").arg(&self.stop_script))
+        run(host_command("bash").arg(&self.stop_script))
     }
 
     /// Polls `GET /hub/api` through the proxy until it answers; the hub's version.
@@ -183,7 +183,7 @@ impl HubFiles {
         let tracked = &self.tracked()[2];
         let _ = fs::remove_file(&tracked.pid_file);
         let log = fs::File::create(self.dir.join(format!("standin-{SERVER_USER}.log")))?;
-        let status = Command::new("setsid")
+        let status = host_command("setsid")
             .arg("-f")
             .arg(self.env.join("bin/python"))
             .arg(self.dir.join("standin.py"))
@@ -230,6 +230,27 @@ impl HubFiles {
         tail.reverse();
         format!("last lines of `{}`:\n{}", path.display(), tail.join("\n"))
     }
+}
+
+/// A command with the environment an SSH session as root gets from sshd, not the test's: hubs
+/// started by the lab then behave as those hubfleet starts over SSH (this machine's
+/// `PYTHONDONTWRITEBYTECODE` and `PIP_FIND_LINKS`, for one, stay out).
+pub fn host_command(program: impl AsRef<std::ffi::OsStr>) -> Command {
+    let mut command = Command::new(program);
+    command
+        .env_clear()
+        .env(
+            "PATH",
+            "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        )
+        .env(
+            "HOME",
+            std::env::var_os("HOME").unwrap_or_else(|| "/root".into()),
+        )
+        .env("LANG", "C.UTF-8")
+        .env("USER", "root")
+        .env("SHELL", "/bin/bash");
+    command
 }
 
 /// Runs `command`; its stderr in the error if it fails.

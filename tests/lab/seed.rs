@@ -61,7 +61,7 @@ fn populate(
     let populated = scratch.wait_healthy(Duration::from_secs(60)).and_then(|_| {
         let out = scratch.dir.join("seed.json");
         hub::run(
-            Command::new(scratch.env.join("bin/python"))
+            hub::host_command(scratch.env.join("bin/python"))
                 .arg(write_script(scratch)?)
                 .arg(format!("http://{}", scratch.public_addr()))
                 .arg(hub::SERVICE_TOKEN)
