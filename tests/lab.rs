@@ -258,6 +258,18 @@ fn a_changed_host_key_fails_strict_host_key_checking() -> Result<()> {
 }
 
 #[test]
+fn a_forgotten_host_key_makes_the_host_unknown() -> Result<()> {
+    let lab = Lab::builder().hosts(2).start()?;
+    lab.forget_host_key(0)?;
+    let out = lab.ssh(0).arg("true").output()?;
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("No ED25519 host key is known"), "{stderr}");
+    assert!(lab.ssh(1).arg("true").status()?.success());
+    Ok(())
+}
+
+#[test]
 fn one_sshd_serves_up_to_sixteen_hosts() -> Result<()> {
     let lab = Lab::builder().hosts(20).addresses_per_sshd(16).start()?;
     assert_eq!(live_pids(&lab).len(), 2);

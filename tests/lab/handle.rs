@@ -209,6 +209,20 @@ impl Lab {
         self.sshds[self.hosts[i].sshd].rekey()
     }
 
+    /// Removes host `i`'s line from the lab's `known_hosts`, so the host is unknown (for
+    /// `host_key_policy = "accept-new"` and first-contact tests).
+    pub fn forget_host_key(&self, i: usize) -> Result<()> {
+        let forgotten = &self.hosts[i].known_hosts_line;
+        let text = fs::read_to_string(&self.known_hosts)?;
+        let kept: String = text
+            .lines()
+            .filter(|line| line != forgotten)
+            .map(|line| format!("{line}\n"))
+            .collect();
+        fs::write(&self.known_hosts, kept)?;
+        Ok(())
+    }
+
     /// Starts host `i`'s hub (its `start.sh`) and waits until `/hub/api` answers; its version.
     pub fn start_hub(&self, i: usize) -> Result<String> {
         self.hubs[i].start()?;
