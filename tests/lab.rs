@@ -5,6 +5,7 @@
 #[path = "lab/mod.rs"]
 mod lab;
 
+use std::collections::BTreeSet;
 use std::fs;
 use std::net::{SocketAddr, TcpStream};
 use std::process::Command;
@@ -59,18 +60,61 @@ fn every_host_answers_over_ssh_with_the_labs_key_and_known_hosts() -> Result<()>
     Ok(())
 }
 
+/// Every `[section]` key of an inventory, as `defaults.user`, `hosts.*.address`, `groups.*.hosts`.
+fn keys(inventory: &toml::Table) -> BTreeSet<String> {
+    let mut keys = BTreeSet::new();
+    for (section, value) in inventory {
+        let table = value.as_table().expect("top-level tables only");
+        if section == "defaults" {
+            keys.extend(table.keys().map(|k| format!("defaults.{k}")));
+            continue;
+        }
+        for entry in table.values() {
+            let entry = entry.as_table().expect("named tables");
+            keys.extend(entry.keys().map(|k| format!("{section}.*.{k}")));
+        }
+    }
+    keys
+}
+
 #[test]
-fn the_inventory_names_every_host_and_the_groups() -> Result<()> {
-    let lab = Lab::builder().hosts(5).start()?;
+fn the_inventory_names_every_host_and_the_groups_with_only_known_keys() -> Result<()> {
+    let lab = Lab::builder().hosts(5).hubs(Hubs::Installed).start()?;
     let inventory: toml::Table = fs::read_to_string(lab.inventory())?.parse()?;
+    let example: toml::Table = fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/inventories/example.toml"
+    ))?
+    .parse()?;
+    // A host's hub variables may also sit in [defaults]: compare host keys with both.
+    let mut known = keys(&example);
+    let defaults: Vec<String> = known
+        .iter()
+        .filter_map(|k| k.strip_prefix("defaults."))
+        .map(|k| format!("hosts.*.{k}"))
+        .collect();
+    known.extend(defaults);
+    let unknown: Vec<_> = keys(&inventory).difference(&known).cloned().collect();
+    assert!(
+        unknown.is_empty(),
+        "keys not in inventories/example.toml: {unknown:?}"
+    );
+
     let defaults = inventory["defaults"].as_table().expect("[defaults]");
     assert_eq!(defaults["port"].as_integer(), Some(22022));
     assert_eq!(defaults["host_key_policy"].as_str(), Some("strict"));
     let hosts = inventory["hosts"].as_table().expect("[hosts]");
     assert_eq!(hosts.len(), 5);
+    let h3 = &hosts["h3"];
     assert_eq!(
-        hosts["h3"]["address"].as_str(),
+        h3["address"].as_str(),
         Some(lab.hosts()[2].address.to_string().as_str())
+    );
+    // The inventory's own stop command works in a shell, quoting and all.
+    let stop = h3["stop"].as_str().expect("a stop command");
+    assert!(
+        Command::new("sh").args(["-c", stop]).status()?.success(),
+        "{stop}"
     );
     let group = |name: &str| inventory["groups"][name]["hosts"].clone();
     assert_eq!(group("odd"), toml::Value::try_from(["h1", "h3", "h5"])?);
@@ -131,6 +175,44 @@ fn installed_hubs_start_and_stop_with_their_scripts() -> Result<()> {
     Ok(())
 }
 
+/// The scenario hubfleet automates, done by hand over SSH: the lab's hubs must survive it with
+/// their users, tokens and running servers, or the lab cannot judge hubfleet.
+#[test]
+fn a_hub_upgraded_by_hand_from_4_to_6_keeps_users_tokens_and_servers() -> Result<()> {
+    let lab = Lab::builder()
+        .hosts(1)
+        .hubs(Hubs::Running)
+        .jupyterhub("4.1.6")
+        .start()?;
+    let host = &lab.hosts()[0];
+    let (dir, env) = (host.hub_dir.display(), host.hub_env.display());
+    let wheels = lab.wheelhouse().display();
+    let script = format!(
+        "set -e; bash {dir}/stop.sh; \
+         env -u PIP_FIND_LINKS {env}/bin/pip install -q --no-index --find-links {wheels} jupyterhub==6.1.1; \
+         cd {dir} && PATH={env}/bin:$PATH jupyterhub upgrade-db -f {dir}/jupyterhub_config.py; \
+         bash {dir}/start.sh"
+    );
+    stdout_of(lab.ssh(0).arg(script));
+    assert_eq!(lab.wait_hub(0)?, "6.1.1");
+    let users = stdout_of(
+        Command::new("sqlite3")
+            .arg(host.hub_db())
+            .arg("SELECT name FROM users ORDER BY name"),
+    );
+    assert_eq!(users, "admin\nalice\nbob\ncarol\n");
+    let seed = lab.seed().expect("a lab with hubs has a seed");
+    let out = stdout_of(Command::new("curl").args([
+        "-sf",
+        "-H",
+        &format!("Authorization: token {}", seed.token),
+        &format!("{}/hub/api/users/{}", host.hub_url(), seed.token_user),
+    ]));
+    let user: serde_json::Value = serde_json::from_str(&out)?;
+    assert_eq!(user["servers"][""]["ready"], true, "{out}");
+    Ok(())
+}
+
 #[test]
 fn drop_stops_every_process_the_lab_started() -> Result<()> {
     let lab = Lab::builder().hosts(2).hubs(Hubs::Running).start()?;
@@ -172,6 +254,18 @@ fn a_changed_host_key_fails_strict_host_key_checking() -> Result<()> {
         "{stderr}"
     );
     assert!(lab.ssh(0).arg("true").status()?.success());
+    Ok(())
+}
+
+#[test]
+fn a_forgotten_host_key_makes_the_host_unknown() -> Result<()> {
+    let lab = Lab::builder().hosts(2).start()?;
+    lab.forget_host_key(0)?;
+    let out = lab.ssh(0).arg("true").output()?;
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("No ED25519 host key is known"), "{stderr}");
+    assert!(lab.ssh(1).arg("true").status()?.success());
     Ok(())
 }
 

@@ -12,6 +12,7 @@ use super::handle::{Lab, LabDir};
 use super::host::LabHost;
 use super::hub::HubFiles;
 use super::sshd::{self, Sshd};
+use super::trace::Trace;
 use super::{inventory, seed, subnet, teardown};
 
 /// What runs on the lab's hosts besides sshd.
@@ -97,6 +98,7 @@ impl LabBuilder {
             "one sshd listens on 1..={} addresses",
             sshd::MAX_ADDRESSES
         );
+        let trace = Trace::start();
         let with_hubs = self.hubs != Hubs::None;
         let cache = Cache::locate(with_hubs.then_some(self.release.as_str()))?;
         let dir = match &self.dir {
@@ -121,14 +123,21 @@ impl LabBuilder {
             None => LabDir::temp()?,
         };
         let subnet = subnet::pick(self.subnet, self.hosts, with_hubs)?;
+        trace.done("directory and subnet");
         // From here on `lab` owns the directory: an early return drops it, which stops every
         // process recorded so far.
-        let mut lab = Lab::empty(dir, subnet, self.hubs, self.release.clone());
-        self.bring_up(&mut lab, &cache)?;
+        let mut lab = Lab::empty(
+            dir,
+            subnet,
+            self.hubs,
+            self.release.clone(),
+            cache.wheels.clone(),
+        );
+        self.bring_up(&mut lab, &cache, &trace)?;
         Ok(lab)
     }
 
-    fn bring_up(&self, lab: &mut Lab, cache: &Cache) -> Result<()> {
+    fn bring_up(&self, lab: &mut Lab, cache: &Cache, trace: &Trace) -> Result<()> {
         let root = lab.dir().to_owned();
         let home_ssh = root.join("home/.ssh");
         fs::create_dir_all(&home_ssh)?;
@@ -152,6 +161,7 @@ impl LabBuilder {
         for sshd in &lab.sshds {
             sshd.wait_listening()?;
         }
+        trace.done("sshds listening");
 
         for (i, &address) in addresses.iter().enumerate() {
             let name = format!("h{}", i + 1);
@@ -172,7 +182,7 @@ impl LabBuilder {
         lab.write_known_hosts()?;
 
         if self.hubs != Hubs::None {
-            self.bring_up_hubs(lab, cache)?;
+            self.bring_up_hubs(lab, cache, trace)?;
         }
         let text = inventory::render(
             &lab.hosts,
@@ -184,7 +194,7 @@ impl LabBuilder {
         Ok(())
     }
 
-    fn bring_up_hubs(&self, lab: &mut Lab, cache: &Cache) -> Result<()> {
+    fn bring_up_hubs(&self, lab: &mut Lab, cache: &Cache, trace: &Trace) -> Result<()> {
         let root = lab.dir().to_owned();
         lab.hubs = lab
             .hosts
@@ -205,22 +215,26 @@ impl LabBuilder {
         for hub in &lab.hubs {
             hub.write(cache)?;
         }
+        trace.done("hub envs installed");
 
         // The seed hub borrows host 1's address and venv before host 1's own hub exists.
         let first = &lab.hubs[0];
         let scratch = HubFiles::new(&root.join("seed"), &first.env, first.address);
         let (db, seed) = seed::ensure(cache, &self.release, &root, &scratch)?;
         lab.seed = Some(seed);
+        trace.done("seed database ready");
 
         for hub in &lab.hubs {
             teardown::record(&root, &hub.tracked())?;
             let pid = hub.start_standin(&self.release)?;
             seed::install(&db, hub, pid)?;
         }
+        trace.done("user servers running, databases copied");
         if self.hubs == Hubs::Running {
             for hub in &lab.hubs {
                 hub.start()?;
             }
+            trace.done("hubs started");
             for hub in &lab.hubs {
                 let version = hub.wait_healthy(Duration::from_secs(90))?;
                 if version != self.release {
@@ -231,6 +245,7 @@ impl LabBuilder {
                     );
                 }
             }
+            trace.done("hubs healthy");
         }
         Ok(())
     }

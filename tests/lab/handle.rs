@@ -54,6 +54,7 @@ pub struct Lab {
     pub(crate) known_hosts: PathBuf,
     pub(crate) inventory: PathBuf,
     pub(crate) home: PathBuf,
+    pub(crate) wheelhouse: PathBuf,
 }
 
 impl Lab {
@@ -62,7 +63,13 @@ impl Lab {
         LabBuilder::default()
     }
 
-    pub(crate) fn empty(dir: LabDir, subnet: [u8; 3], hubs_mode: Hubs, release: String) -> Lab {
+    pub(crate) fn empty(
+        dir: LabDir,
+        subnet: [u8; 3],
+        hubs_mode: Hubs,
+        release: String,
+        wheelhouse: PathBuf,
+    ) -> Lab {
         let root = dir.path().to_owned();
         Lab {
             dir: Some(dir),
@@ -77,6 +84,7 @@ impl Lab {
             known_hosts: root.join("known_hosts"),
             inventory: root.join("inventory.toml"),
             home: root.join("home"),
+            wheelhouse,
         }
     }
 
@@ -144,6 +152,12 @@ impl Lab {
         self.hubs_mode
     }
 
+    /// The wheelhouse of `scripts/setup`: every JupyterHub release the lab knows, with its
+    /// dependencies, for `pip install --no-index --find-links`.
+    pub fn wheelhouse(&self) -> &Path {
+        &self.wheelhouse
+    }
+
     /// The token of the lab's admin service `hubfleet-lab`, valid on every hub.
     pub fn service_token(&self) -> &str {
         hub::SERVICE_TOKEN
@@ -200,9 +214,28 @@ impl Lab {
         self.sshds[self.hosts[i].sshd].rekey()
     }
 
+    /// Removes host `i`'s line from the lab's `known_hosts`, so the host is unknown (for
+    /// `host_key_policy = "accept-new"` and first-contact tests).
+    pub fn forget_host_key(&self, i: usize) -> Result<()> {
+        let forgotten = &self.hosts[i].known_hosts_line;
+        let text = fs::read_to_string(&self.known_hosts)?;
+        let kept: String = text
+            .lines()
+            .filter(|line| line != forgotten)
+            .map(|line| format!("{line}\n"))
+            .collect();
+        fs::write(&self.known_hosts, kept)?;
+        Ok(())
+    }
+
     /// Starts host `i`'s hub (its `start.sh`) and waits until `/hub/api` answers; its version.
     pub fn start_hub(&self, i: usize) -> Result<String> {
         self.hubs[i].start()?;
+        self.hubs[i].wait_healthy(std::time::Duration::from_secs(90))
+    }
+
+    /// Waits until host `i`'s hub answers `/hub/api` (after hubfleet started it); its version.
+    pub fn wait_hub(&self, i: usize) -> Result<String> {
         self.hubs[i].wait_healthy(std::time::Duration::from_secs(90))
     }
 

@@ -59,24 +59,36 @@ impl HubFiles {
         SocketAddr::from((self.address, 8000))
     }
 
+    /// The hub's pid file (written by `start.sh`).
+    pub fn hub_process(&self) -> Tracked {
+        Tracked::new(self.dir.join("hub.pid"), &[&self.dir.display().to_string()])
+    }
+
+    /// The proxy's pid file, which JupyterHub writes in its working directory.
+    pub fn proxy_process(&self) -> Tracked {
+        // The hub starts its proxy with `--api-ip ADDRESS`: only this host's proxy matches.
+        let api_ip = format!("--api-ip {} ", self.address);
+        Tracked::new(
+            self.dir.join("jupyterhub-proxy.pid"),
+            &["configurable-http-proxy", &api_ip],
+        )
+    }
+
+    /// The stand-in user server's pid file (written by `standin.py` itself).
+    pub fn standin_process(&self) -> Tracked {
+        let script = self.dir.join("standin.py").display().to_string();
+        Tracked::new(
+            self.dir.join(format!("standin-{SERVER_USER}.pid")),
+            &[&script],
+        )
+    }
+
     /// The pid files of the hub, its proxy and the stand-in user server, for teardown.
     pub fn tracked(&self) -> Vec<Tracked> {
-        let dir = self.dir.display().to_string();
-        let standin = self.dir.join("standin.py").display().to_string();
         vec![
-            Tracked::new(self.dir.join("hub.pid"), &[&dir]),
-            // The hub starts its proxy with `--api-ip ADDRESS`: only this host's proxy matches.
-            Tracked::new(
-                self.dir.join("jupyterhub-proxy.pid"),
-                &[
-                    "configurable-http-proxy",
-                    &format!("--api-ip {} ", self.address),
-                ],
-            ),
-            Tracked::new(
-                self.dir.join(format!("standin-{SERVER_USER}.pid")),
-                &[&standin],
-            ),
+            self.hub_process(),
+            self.proxy_process(),
+            self.standin_process(),
         ]
     }
 
@@ -141,18 +153,18 @@ impl HubFiles {
 
     /// Runs `start.sh`: the hub starts in the background.
     pub fn start(&self) -> Result<()> {
-        run(Command::new("bash").arg(&self.start_script))
+        run(host_command("bash").arg(&self.start_script))
     }
 
     /// Runs `stop.sh`: the hub and its proxy are gone when it returns.
     pub fn stop(&self) -> Result<()> {
-        run(Command::new("bash").arg(&self.stop_script))
+        run(host_command("bash").arg(&self.stop_script))
     }
 
     /// Polls `GET /hub/api` through the proxy until it answers; the hub's version.
     pub fn wait_healthy(&self, timeout: Duration) -> Result<String> {
         let deadline = Instant::now() + timeout;
-        let hub = &self.tracked()[0];
+        let hub = self.hub_process();
         loop {
             match http::hub_version(self.public_addr()) {
                 Ok(version) => return Ok(version),
@@ -180,10 +192,10 @@ impl HubFiles {
     /// Starts the stand-in user server of [`SERVER_USER`] at `ADDRESS:8888`, detached from us
     /// (`setsid -f`), and waits for its pid file; its pid.
     pub fn start_standin(&self, release: &str) -> Result<u32> {
-        let tracked = &self.tracked()[2];
+        let tracked = self.standin_process();
         let _ = fs::remove_file(&tracked.pid_file);
         let log = fs::File::create(self.dir.join(format!("standin-{SERVER_USER}.log")))?;
-        let status = Command::new("setsid")
+        let status = host_command("setsid")
             .arg("-f")
             .arg(self.env.join("bin/python"))
             .arg(self.dir.join("standin.py"))
@@ -217,7 +229,7 @@ impl HubFiles {
 
     /// Stops the stand-in user server.
     pub fn stop_standin(&self) {
-        if let Some(pid) = self.tracked()[2].live_pid() {
+        if let Some(pid) = self.standin_process().live_pid() {
             teardown::stop_pids(&[pid]);
         }
     }
@@ -230,6 +242,27 @@ impl HubFiles {
         tail.reverse();
         format!("last lines of `{}`:\n{}", path.display(), tail.join("\n"))
     }
+}
+
+/// A command with the environment an SSH session as root gets from sshd, not the test's: hubs
+/// started by the lab then behave as those hubfleet starts over SSH (this machine's
+/// `PYTHONDONTWRITEBYTECODE` and `PIP_FIND_LINKS`, for one, stay out).
+pub fn host_command(program: impl AsRef<std::ffi::OsStr>) -> Command {
+    let mut command = Command::new(program);
+    command
+        .env_clear()
+        .env(
+            "PATH",
+            "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        )
+        .env(
+            "HOME",
+            std::env::var_os("HOME").unwrap_or_else(|| "/root".into()),
+        )
+        .env("LANG", "C.UTF-8")
+        .env("USER", "root")
+        .env("SHELL", "/bin/bash");
+    command
 }
 
 /// Runs `command`; its stderr in the error if it fails.

@@ -9,6 +9,12 @@
 //! let lab = Lab::builder().hosts(5).hubs(Hubs::Running).jupyterhub("4.1.6").start()?;
 //! let out = lab.hubfleet_at(env!("CARGO_BIN_EXE_hubfleet")).arg("-i").arg(lab.inventory()).output()?;
 //! ```
+//!
+//! Environment: `HUBFLEET_LAB_CACHE` (default `~/.cache/hubfleet-lab`, filled by `scripts/setup`),
+//! `HUBFLEET_LAB_KEEP=1` keeps a test's lab directory (its processes are still stopped),
+//! `HUBFLEET_LAB_TRACE=1` prints how long each stage of a start took. A test process killed
+//! before its `Lab` dropped leaves processes behind; `cargo run --example lab -- down --dir
+//! /tmp/hubfleet-lab-XXXXXX` stops them by the pids recorded there.
 
 // Each test binary (and examples/lab.rs) uses a different subset of the harness, so whether an
 // item or re-export is unused depends on the includer: the one place we `allow` rather than
@@ -28,6 +34,7 @@ mod seed;
 mod sshd;
 mod subnet;
 mod teardown;
+mod trace;
 
 pub use builder::{Hubs, LabBuilder, parse_subnet};
 pub use handle::Lab;

@@ -39,10 +39,15 @@ pub fn ensure(
 ) -> Result<(PathBuf, Seed)> {
     let db = cache.root.join(format!("db-{release}.sqlite"));
     let json = cache.root.join(format!("db-{release}.json"));
+    // Parallel tests starting cold would each populate: the first holds the lock, the others
+    // wait for it and find the database ready. The lock goes with the file when we return.
+    let lock = fs::File::create(cache.root.join(format!("db-{release}.lock")))?;
+    lock.lock()?;
     if !(db.exists() && json.exists()) {
         populate(cache, lab_dir, scratch, &db, &json)
             .with_context(|| format!("populating the database for jupyterhub `{release}`"))?;
     }
+    drop(lock);
     let seed = serde_json::from_str(&fs::read_to_string(&json)?)
         .with_context(|| format!("reading `{}`", json.display()))?;
     Ok((db, seed))
@@ -61,7 +66,7 @@ fn populate(
     let populated = scratch.wait_healthy(Duration::from_secs(60)).and_then(|_| {
         let out = scratch.dir.join("seed.json");
         hub::run(
-            Command::new(scratch.env.join("bin/python"))
+            hub::host_command(scratch.env.join("bin/python"))
                 .arg(write_script(scratch)?)
                 .arg(format!("http://{}", scratch.public_addr()))
                 .arg(hub::SERVICE_TOKEN)
@@ -74,7 +79,7 @@ fn populate(
     scratch.stop_standin();
     let out = populated?;
     stopped?;
-    // Parallel labs may populate at the same time: each renames a complete file into place.
+    // Rename complete files into place: a reader never sees half a database.
     let suffix = format!(".tmp-{}", std::process::id());
     let db_tmp = PathBuf::from(format!("{}{suffix}", db.display()));
     let json_tmp = PathBuf::from(format!("{}{suffix}", json.display()));
