@@ -76,7 +76,12 @@ pub struct BackupArgs {
     #[arg(short, long, default_value_t = DEFAULT_FORKS, value_parser = clap::value_parser!(u16).range(1..))]
     pub forks: u16,
     /// Where archives go: `DIR/HOST/TIMESTAMP.tar.gz`.
-    #[arg(long, env = "HUBFLEET_BACKUP_DIR", default_value = "hubfleet-backups", value_name = "DIR")]
+    #[arg(
+        long,
+        env = "HUBFLEET_BACKUP_DIR",
+        default_value = "hubfleet-backups",
+        value_name = "DIR"
+    )]
     pub backup_dir: PathBuf,
     /// Gather facts and show what would be backed up, changing nothing.
     #[arg(long)]

@@ -93,13 +93,19 @@ impl RecapColumns for BackupReport {
 
     fn cells(&self) -> Vec<String> {
         vec![
-            self.facts.jupyterhub_version.clone().unwrap_or_else(|| "-".to_owned()),
+            self.facts
+                .jupyterhub_version
+                .clone()
+                .unwrap_or_else(|| "-".to_owned()),
             self.facts.db_revision_label(),
             match (&self.archive, self.archive_bytes) {
                 (Some(path), Some(bytes)) => format!("{} ({})", path.display(), human_bytes(bytes)),
                 _ => String::new(),
             },
-            self.sha256.as_deref().map(|s| s[..16].to_owned()).unwrap_or_default(),
+            self.sha256
+                .as_deref()
+                .map(|s| s[..16].to_owned())
+                .unwrap_or_default(),
             self.plan.join("\n"),
         ]
     }

@@ -153,7 +153,9 @@ mod tests {
             .arg("upgrade-db")
             .cwd("/srv/my hub")
             .env("PATH", "/opt/hub env/bin:$PATH")
-            .become_(Become::Sudo { user: "jupyter hub".into() });
+            .become_(Become::Sudo {
+                user: "jupyter hub".into(),
+            });
         assert_eq!(
             cmd.to_command_line().unwrap(),
             "cd '/srv/my hub' && sudo -n -u 'jupyter hub' -- env 'PATH=/opt/hub env/bin:$PATH' \
@@ -172,7 +174,17 @@ mod tests {
 
     #[test]
     fn nul_bytes_and_bad_env_names_are_refused() {
-        assert!(RemoteCommand::new("echo").arg("a\0b").to_command_line().is_err());
-        assert!(RemoteCommand::new("true").env("A;B", "x").to_command_line().is_err());
+        assert!(
+            RemoteCommand::new("echo")
+                .arg("a\0b")
+                .to_command_line()
+                .is_err()
+        );
+        assert!(
+            RemoteCommand::new("true")
+                .env("A;B", "x")
+                .to_command_line()
+                .is_err()
+        );
     }
 }

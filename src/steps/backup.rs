@@ -73,7 +73,10 @@ pub async fn backup(
         step: "backup",
         reason,
     };
-    events.step("backup", format!("snapshot of {}", facts.db_path.as_deref().unwrap_or("-")));
+    events.step(
+        "backup",
+        format!("snapshot of {}", facts.db_path.as_deref().unwrap_or("-")),
+    );
     let stdout = session
         .exec_reader(&command)
         .await
@@ -125,7 +128,11 @@ impl Read for RemoteReader {
             return Ok(0);
         }
         let stderr = String::from_utf8_lossy(&stderr);
-        let last = stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("no message");
+        let last = stderr
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("no message");
         Err(std::io::Error::other(format!(
             "the backup command on the host failed ({status:?}): {last}"
         )))
@@ -136,8 +143,9 @@ impl Read for RemoteReader {
 struct StreamProgress<'a> {
     events: &'a HostEvents,
     bytes: AtomicU64,
-    last: Mutex<Instant>,
-    started: Instant,
+    /// When the first byte arrived (the snapshot on the host comes before it) and when the
+    /// last line was shown.
+    times: Mutex<Option<(Instant, Instant)>>,
 }
 
 impl<'a> StreamProgress<'a> {
@@ -145,8 +153,7 @@ impl<'a> StreamProgress<'a> {
         Self {
             events,
             bytes: AtomicU64::new(0),
-            last: Mutex::new(Instant::now()),
-            started: Instant::now(),
+            times: Mutex::new(None),
         }
     }
 
@@ -154,7 +161,11 @@ impl<'a> StreamProgress<'a> {
         let bytes = self.bytes.load(Ordering::Relaxed);
         self.events.step(
             "backup",
-            format!("received {} in {:.1}s", super::human_bytes(bytes), elapsed.as_secs_f64()),
+            format!(
+                "received {} in {:.1}s",
+                super::human_bytes(bytes),
+                elapsed.as_secs_f64()
+            ),
         );
     }
 }
@@ -162,15 +173,20 @@ impl<'a> StreamProgress<'a> {
 impl Progress for StreamProgress<'_> {
     fn bytes(&self, n: u64) {
         let total = self.bytes.fetch_add(n, Ordering::Relaxed) + n;
-        let Ok(mut last) = self.last.try_lock() else {
+        let Ok(mut times) = self.times.try_lock() else {
             return;
         };
+        let (first, last) = times.get_or_insert_with(|| (Instant::now(), Instant::now()));
         if last.elapsed() >= Duration::from_secs(2) {
             *last = Instant::now();
-            let rate = total as f64 / self.started.elapsed().as_secs_f64().max(0.001);
+            let rate = total as f64 / first.elapsed().as_secs_f64().max(0.001);
             self.events.step(
                 "backup",
-                format!("streaming {} ({}/s)", super::human_bytes(total), super::human_bytes(rate as u64)),
+                format!(
+                    "streaming {} ({}/s)",
+                    super::human_bytes(total),
+                    super::human_bytes(rate as u64)
+                ),
             );
         }
     }
