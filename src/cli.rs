@@ -35,6 +35,8 @@ pub enum Command {
     Exec(ExecArgs),
     /// Back up every selected hub: a consistent database snapshot, config and secrets, verified.
     Backup(BackupArgs),
+    /// Upgrade JupyterHub on every selected hub: backup, stage, stop, install, upgrade-db, start.
+    Upgrade(UpgradeArgs),
     /// Gather each hub's facts: versions, database, revision, disk, whether it serves.
     Facts(FactsArgs),
     /// Check backup archives against the manifest each carries.
@@ -86,6 +88,40 @@ pub struct BackupArgs {
     /// Gather facts and show what would be backed up, changing nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Also write the results as JSON to this file.
+    #[arg(long, value_name = "FILE.json")]
+    pub report: Option<PathBuf>,
+}
+
+/// `hubfleet upgrade`.
+#[derive(Debug, Args)]
+pub struct UpgradeArgs {
+    /// Which hosts.
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// The JupyterHub version to reach, or `latest`.
+    #[arg(long, value_name = "VERSION")]
+    pub to: String,
+    /// How many hosts at once.
+    #[arg(short, long, default_value_t = DEFAULT_FORKS, value_parser = clap::value_parser!(u16).range(1..))]
+    pub forks: u16,
+    /// Where archives go: `DIR/HOST/TIMESTAMP.tar.gz`.
+    #[arg(
+        long,
+        env = "HUBFLEET_BACKUP_DIR",
+        default_value = "hubfleet-backups",
+        value_name = "DIR"
+    )]
+    pub backup_dir: PathBuf,
+    /// Gather facts, resolve the target and print each host's plan, changing nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Stop hubs even while user servers run (their users are interrupted).
+    #[arg(long)]
+    pub allow_active_servers: bool,
+    /// The results as JSON on stdout instead of a table.
+    #[arg(long)]
+    pub json: bool,
     /// Also write the results as JSON to this file.
     #[arg(long, value_name = "FILE.json")]
     pub report: Option<PathBuf>,

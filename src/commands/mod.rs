@@ -5,6 +5,7 @@ mod exec;
 mod facts;
 mod inventory;
 mod targets;
+mod upgrade;
 mod verify;
 
 use std::io::IsTerminal;
@@ -30,6 +31,7 @@ pub fn run(cli: &Cli) -> u8 {
         Command::Inventory(args) => inventory::run(args, &printer),
         Command::Exec(args) => exec::run(args, &printer),
         Command::Backup(args) => backup::run(args, &printer),
+        Command::Upgrade(args) => upgrade::run(args, &printer),
         Command::Facts(args) => facts::run(args, &printer),
         Command::Verify(args) => Ok(verify::run(args, &printer)),
     };

@@ -3,9 +3,19 @@
 
 mod backup;
 mod gather_facts;
+mod hub_control;
+mod install;
+mod script;
+mod stage;
+mod upgrade_db;
 
 pub use backup::{BACKUP_SCRIPT, backup, backup_command};
 pub use gather_facts::gather_facts;
+pub use hub_control::{start_hub, stop_hub};
+pub use install::{install, install_command};
+pub use script::{describe, run_command, run_script};
+pub use stage::{Target, stage, stage_dir};
+pub use upgrade_db::{upgrade_db, upgrade_db_command};
 
 use crate::inventory::Host;
 

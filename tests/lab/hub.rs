@@ -113,7 +113,17 @@ impl HubFiles {
             .arg(self.env.join("bin/python"))
             .args(&find_links)
             .arg(format!("jupyterhub=={release}"));
-        run(&mut install)
+        run(&mut install)?;
+        // The env's own pip reads `PREFIX/pip.conf`: point it at the wheelhouse, the lab's
+        // package index, so hubfleet's real `pip download`/`pip install` work offline here.
+        std::fs::write(
+            self.env.join("pip.conf"),
+            format!(
+                "[global]\nno-index = true\nfind-links = {}\n",
+                cache.wheels.display()
+            ),
+        )?;
+        Ok(())
     }
 
     fn uv(&self, cache: &Cache) -> Command {

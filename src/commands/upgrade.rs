@@ -1,0 +1,240 @@
+//! `hubfleet upgrade --to VERSION`: JupyterHub's upgrade procedure on every selected hub, safely.
+//!
+//! Per host: facts → verified backup → resolve and download the target while the hub serves →
+//! refuse if user servers run (unless allowed) → stop (confirmed) → install from the staged
+//! packages → `upgrade-db` (revision checked) → start → `/hub/api` reports the target version.
+//! A host already at the target is left untouched. A failed step stops that host only, names the
+//! step, and leaves its backup in place (rollback from it comes with the roadmap's rollout work).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use super::{RunOptions, run_job};
+use crate::cli::UpgradeArgs;
+use crate::error::FatalError;
+use crate::facts::alembic;
+use crate::inventory::Host;
+use crate::printer::Printer;
+use crate::runner::{HostEvents, HostJob, RecapColumns, StepFailure};
+use crate::ssh::{RemoteCommand, Session};
+use crate::steps::{self, human_bytes};
+
+/// Upgrades every selected host (or, with `--dry-run`, prints each host's plan).
+pub fn run(args: &UpgradeArgs, printer: &Printer) -> Result<u8, FatalError> {
+    let options = RunOptions {
+        command: "upgrade",
+        target: &args.target,
+        forks: args.forks.into(),
+        report: args.report.as_deref(),
+        json: args.json,
+    };
+    let job = UpgradeJob {
+        to: args.to.clone(),
+        backup_dir: args.backup_dir.clone(),
+        dry_run: args.dry_run,
+        allow_active_servers: args.allow_active_servers,
+    };
+    run_job(&options, Arc::new(job), printer)
+}
+
+struct UpgradeJob {
+    to: String,
+    backup_dir: PathBuf,
+    dry_run: bool,
+    allow_active_servers: bool,
+}
+
+/// What happened on a host, for the recap and the report.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct UpgradeReport {
+    /// JupyterHub before.
+    pub version_before: Option<String>,
+    /// JupyterHub after (the target, once healthy).
+    pub version_after: Option<String>,
+    /// Alembic revision before.
+    pub revision_before: Option<String>,
+    /// Alembic revision after upgrade-db.
+    pub revision_after: Option<String>,
+    /// The migrations upgrade-db applies, oldest first.
+    pub migrations: Vec<String>,
+    /// Packages the installer installs or upgrades.
+    pub packages: Vec<String>,
+    /// The verified archive taken before anything changed.
+    pub archive: Option<PathBuf>,
+    /// Its sha256.
+    pub archive_sha256: Option<String>,
+    /// From the stop command to `/hub/api` answering with the target version.
+    pub downtime_seconds: Option<f64>,
+    /// Already at the target: nothing was done.
+    pub unchanged: bool,
+    /// With `--dry-run`: every command, with its resolved values.
+    pub plan: Vec<String>,
+}
+
+impl HostJob for UpgradeJob {
+    type Report = UpgradeReport;
+
+    async fn run(
+        &self,
+        host: &Host,
+        session: &Session,
+        events: &HostEvents,
+        report: &mut UpgradeReport,
+    ) -> Result<(), StepFailure> {
+        let facts = steps::gather_facts(host, session, events).await?;
+        report.version_before = facts.jupyterhub_version.clone();
+        report.revision_before = facts.db_revision.clone();
+        let target = steps::stage(host, session, events, &self.to, !self.dry_run).await?;
+        report.packages = target.install.clone();
+        if facts.jupyterhub_version.as_deref() == Some(target.version.as_str())
+            && facts.running_version.as_deref() == Some(target.version.as_str())
+        {
+            report.unchanged = true;
+            report.version_after = facts.jupyterhub_version.clone();
+            report.revision_after = facts.db_revision.clone();
+            return Ok(());
+        }
+        let (Some(db_path), Some(revision)) = (facts.db_path.clone(), facts.db_revision.clone())
+        else {
+            return Err(refused(format!(
+                "the hub's SQLite database or its revision could not be read ({}): nothing was changed",
+                facts.problems.join("; ")
+            )));
+        };
+        let head = alembic::head(&target.revisions)
+            .unwrap_or_default()
+            .to_owned();
+        report.migrations = alembic::pending(&target.revisions, &revision).ok_or_else(|| {
+            refused(format!(
+                "the database is at revision {revision}, which jupyterhub {} does not know (a database newer than the target?): nothing was changed",
+                target.version
+            ))
+        })?;
+        if self.dry_run {
+            report.plan = self.plan(host, &facts.active_servers, &target.version);
+            return Ok(());
+        }
+        if let Some(servers) = facts
+            .active_servers
+            .filter(|n| *n > 0 && !self.allow_active_servers)
+        {
+            return Err(refused(format!(
+                "{servers} user server(s) are running: stopping the hub interrupts them; rerun with `--allow-active-servers` after notifying users"
+            )));
+        }
+        let stored = steps::backup(host, &facts, session, events, &self.backup_dir).await?;
+        report.archive = Some(stored.path.clone());
+        report.archive_sha256 = Some(stored.received.sha256.to_string());
+        events.step(
+            "backup",
+            format!(
+                "verified {} ({})",
+                stored.path.display(),
+                human_bytes(stored.received.archive_bytes)
+            ),
+        );
+
+        let down = Instant::now();
+        steps::stop_hub(host, session, events).await?;
+        steps::install(host, session, events, &target.version).await?;
+        report.revision_after =
+            Some(steps::upgrade_db(host, session, events, &db_path, &head).await?);
+        steps::start_hub(host, session, events, &target.version).await?;
+        report.downtime_seconds = Some(round(down.elapsed()));
+        report.version_after = Some(target.version.clone());
+        // The staged packages are no longer needed; a failure to remove them is not the hub's.
+        let clean = RemoteCommand::new("rm").args(["-rf", "--", &steps::stage_dir(host)]);
+        let _ = session
+            .exec_capture(&clean.become_(host.hub.become_.clone()))
+            .await;
+        Ok(())
+    }
+}
+
+impl UpgradeJob {
+    /// Every command a real run would send, in order, with its resolved values.
+    fn plan(&self, host: &Host, active: &Option<u64>, version: &str) -> Vec<String> {
+        let mut plan = vec![
+            format!(
+                "backup: snapshot, config, secrets, package list → {}/{}/TIMESTAMP.tar.gz (verified)",
+                self.backup_dir.display(),
+                host.name
+            ),
+            format!(
+                "stage: download jupyterhub=={version} and its dependencies into {}",
+                steps::stage_dir(host)
+            ),
+        ];
+        if let Some(n) = active.filter(|n| *n > 0) {
+            plan.push(format!(
+                "check: {n} user server(s) running: {}",
+                if self.allow_active_servers {
+                    "allowed"
+                } else {
+                    "the upgrade will refuse"
+                }
+            ));
+        }
+        plan.push(format!("stop: {}", host.hub.stop));
+        plan.push(format!(
+            "install: {}",
+            steps::install_command(host, version)
+        ));
+        plan.push(format!("upgrade-db: {}", steps::upgrade_db_command(host)));
+        plan.push(format!("start: {}", host.hub.start));
+        plan.push(format!("health: {} reports {version}", host.hub.health_url));
+        plan
+    }
+}
+
+fn refused(reason: String) -> StepFailure {
+    StepFailure {
+        step: "check",
+        reason,
+    }
+}
+
+fn round(d: Duration) -> f64 {
+    (d.as_secs_f64() * 10.0).round() / 10.0
+}
+
+impl RecapColumns for UpgradeReport {
+    fn headers() -> Vec<&'static str> {
+        vec!["VERSION", "REVISION", "DOWNTIME", "ARCHIVE", "PLAN"]
+    }
+
+    fn cells(&self) -> Vec<String> {
+        let arrow = |before: &Option<String>, after: &Option<String>| match (before, after) {
+            (Some(b), Some(a)) if b == a => b.clone(),
+            (b, a) => format!(
+                "{} → {}",
+                b.as_deref().unwrap_or("-"),
+                a.as_deref().unwrap_or("-")
+            ),
+        };
+        let mut version = arrow(&self.version_before, &self.version_after);
+        if self.unchanged {
+            version.push_str(" (unchanged)");
+        }
+        let short = |r: &Option<String>| r.as_ref().map(|r| r.chars().take(12).collect::<String>());
+        let mut revision = arrow(&short(&self.revision_before), &short(&self.revision_after));
+        if !self.migrations.is_empty() {
+            revision.push_str(&format!(" ({} migrations)", self.migrations.len()));
+        }
+        vec![
+            version,
+            revision,
+            self.downtime_seconds
+                .map(|s| format!("{s:.1}s"))
+                .unwrap_or_default(),
+            match (&self.archive, &self.archive_sha256) {
+                (Some(path), Some(sum)) => format!("{}\nsha256 {}", path.display(), &sum[..16]),
+                _ => String::new(),
+            },
+            self.plan.join("\n"),
+        ]
+    }
+}
