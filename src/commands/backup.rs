@@ -23,6 +23,7 @@ pub fn run(args: &BackupArgs, printer: &Printer) -> Result<u8, FatalError> {
         forks: args.forks.into(),
         report: args.report.as_deref(),
         json: false,
+        logs: Some(&args.backup_dir),
     };
     let job = BackupJob {
         backup_dir: args.backup_dir.clone(),
@@ -88,7 +89,7 @@ impl HostJob for BackupJob {
 
 impl RecapColumns for BackupReport {
     fn headers() -> Vec<&'static str> {
-        vec!["VERSION", "REVISION", "ARCHIVE", "SHA256", "PLAN"]
+        vec!["VERSION", "REVISION", "ARCHIVE", "SHA256"]
     }
 
     fn cells(&self) -> Vec<String> {
@@ -106,7 +107,10 @@ impl RecapColumns for BackupReport {
                 .as_deref()
                 .map(|s| s[..16].to_owned())
                 .unwrap_or_default(),
-            self.plan.join("\n"),
         ]
+    }
+
+    fn notes(&self) -> Vec<String> {
+        self.plan.clone()
     }
 }

@@ -24,6 +24,7 @@ pub fn run(args: &ExecArgs, printer: &Printer) -> Result<u8, FatalError> {
         forks: args.forks.into(),
         report: args.report.as_deref(),
         json: false,
+        logs: None,
     };
     run_job(&options, Arc::new(job), printer)
 }

@@ -20,6 +20,7 @@ pub fn run(args: &FactsArgs, printer: &Printer) -> Result<u8, FatalError> {
         forks: args.forks.into(),
         report: args.report.as_deref(),
         json: args.json,
+        logs: None,
     };
     run_job(&options, Arc::new(FactsJob), printer)
 }

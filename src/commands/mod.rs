@@ -15,7 +15,7 @@ use std::sync::Arc;
 use crate::cli::{Cli, Command, TargetArgs};
 use crate::error::{FatalError, render};
 use crate::printer::{Printer, Verbosity};
-use crate::reporter::{Reporter, Summary, render_recap};
+use crate::reporter::{HostLogs, Reporter, Summary, render_recap};
 use crate::runner::{HostJob, run_fleet};
 use crate::ssh::{Credentials, PassphrasePrompt};
 
@@ -61,6 +61,8 @@ struct RunOptions<'a> {
     report: Option<&'a Path>,
     /// `--json`: the summary as JSON on stdout instead of the recap table.
     json: bool,
+    /// Where per-host logs of remote output go (beside the backups); `None` shows output.
+    logs: Option<&'a Path>,
 }
 
 /// Selects the hosts, runs `job` on them with the reporters attached, prints the recap (or the
@@ -76,11 +78,14 @@ fn run_job<J: HostJob>(
         forks,
         report,
         json,
+        logs,
     } = *options;
     let hosts = targets::select(target)?;
     let runtime = tokio::runtime::Runtime::new().map_err(FatalError::Runtime)?;
     let credentials = Credentials::new(passphrase_prompt());
-    let (events, reporter) = Reporter::start(*printer);
+    let logs = logs.map(|dir| HostLogs::new(dir, command));
+    let log_hint = logs.as_ref().map(|l| l.path("HOST"));
+    let (events, reporter) = Reporter::start(*printer, logs);
     let results = runtime.block_on(run_fleet(&hosts, forks, &credentials, job, events));
     reporter.finish();
     let summary = Summary::new(command, results);
@@ -88,6 +93,12 @@ fn run_job<J: HostJob>(
         printer.out(&summary.to_json());
     } else {
         printer.out(&render_recap(&summary.hosts, terminal_width()));
+    }
+    if let Some(path) = log_hint {
+        printer.err(&format!(
+            "remote output is logged per host in `{}`",
+            path.display()
+        ));
     }
     if let Some(path) = report {
         crate::atomic_file::write(path, summary.to_json().as_bytes()).map_err(|source| {

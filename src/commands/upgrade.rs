@@ -30,6 +30,7 @@ pub fn run(args: &UpgradeArgs, printer: &Printer) -> Result<u8, FatalError> {
         forks: args.forks.into(),
         report: args.report.as_deref(),
         json: args.json,
+        logs: Some(&args.backup_dir),
     };
     let job = UpgradeJob {
         to: args.to.clone(),
@@ -114,7 +115,7 @@ impl HostJob for UpgradeJob {
             ))
         })?;
         if self.dry_run {
-            report.plan = self.plan(host, &facts.active_servers, &target.version);
+            report.plan = self.plan(host, &facts.active_servers, &target.version, report);
             return Ok(());
         }
         if let Some(servers) = facts
@@ -156,8 +157,27 @@ impl HostJob for UpgradeJob {
 
 impl UpgradeJob {
     /// Every command a real run would send, in order, with its resolved values.
-    fn plan(&self, host: &Host, active: &Option<u64>, version: &str) -> Vec<String> {
+    fn plan(
+        &self,
+        host: &Host,
+        active: &Option<u64>,
+        version: &str,
+        report: &UpgradeReport,
+    ) -> Vec<String> {
         let mut plan = vec![
+            format!(
+                "target: jupyterhub {version} (now {}); dry run: nothing was changed",
+                report.version_before.as_deref().unwrap_or("-")
+            ),
+            format!(
+                "pending migrations: {}",
+                if report.migrations.is_empty() {
+                    "none".to_owned()
+                } else {
+                    report.migrations.join(" -> ")
+                }
+            ),
+            format!("packages to install: {}", report.packages.join(" ")),
             format!(
                 "backup: snapshot, config, secrets, package list → {}/{}/TIMESTAMP.tar.gz (verified)",
                 self.backup_dir.display(),
@@ -203,7 +223,7 @@ fn round(d: Duration) -> f64 {
 
 impl RecapColumns for UpgradeReport {
     fn headers() -> Vec<&'static str> {
-        vec!["VERSION", "REVISION", "DOWNTIME", "ARCHIVE", "PLAN"]
+        vec!["VERSION", "REVISION", "DOWNTIME", "ARCHIVE"]
     }
 
     fn cells(&self) -> Vec<String> {
@@ -234,7 +254,10 @@ impl RecapColumns for UpgradeReport {
                 (Some(path), Some(sum)) => format!("{}\nsha256 {}", path.display(), &sum[..16]),
                 _ => String::new(),
             },
-            self.plan.join("\n"),
         ]
+    }
+
+    fn notes(&self) -> Vec<String> {
+        self.plan.clone()
     }
 }

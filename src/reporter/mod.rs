@@ -2,10 +2,12 @@
 //! JSON report.
 
 mod bars;
+mod host_logs;
 mod lines;
 mod recap;
 mod summary;
 
+pub use host_logs::HostLogs;
 pub use recap::{Counts, render as render_recap};
 pub use summary::{SCHEMA_VERSION, Summary};
 
@@ -26,9 +28,10 @@ pub struct Reporter {
 impl Reporter {
     /// Starts the reporter; events sent to the returned sender are rendered until every sender
     /// is dropped.
-    pub fn start(printer: Printer) -> (SyncSender<Event>, Self) {
+    /// With `logs`, remote output goes to the per-host log files instead of the screen.
+    pub fn start(printer: Printer, logs: Option<HostLogs>) -> (SyncSender<Event>, Self) {
         let (tx, rx) = sync_channel(EVENT_BUFFER);
-        let thread = std::thread::spawn(move || render_all(printer, rx));
+        let thread = std::thread::spawn(move || render_all(printer, logs, rx));
         (tx, Self { thread })
     }
 
@@ -38,20 +41,27 @@ impl Reporter {
     }
 }
 
-fn render_all(printer: Printer, rx: Receiver<Event>) {
-    if printer.bars {
-        let mut bars = bars::Bars::new(printer);
-        for event in rx {
-            bars.handle(&event);
-        }
-        bars.finish();
-    } else {
-        let mut lines = lines::Lines::new(printer);
-        for event in rx {
-            let progress = !matches!(event, Event::Output { .. });
-            if printer.verbosity > Verbosity::Quiet || !progress {
-                lines.handle(&event);
+fn render_all(printer: Printer, mut logs: Option<HostLogs>, rx: Receiver<Event>) {
+    let mut bars = printer.bars.then(|| bars::Bars::new(printer));
+    let mut lines = lines::Lines::new(printer);
+    for event in rx {
+        let output = matches!(event, Event::Output { .. });
+        if let Some(logs) = logs.as_mut() {
+            logs.handle(&event);
+            if output {
+                continue;
             }
         }
+        match bars.as_mut() {
+            Some(bars) => bars.handle(&event),
+            None if printer.verbosity > Verbosity::Quiet || output => lines.handle(&event),
+            None => {}
+        }
+    }
+    if let Some(bars) = bars.as_mut() {
+        bars.finish();
+    }
+    if let Some(logs) = logs.as_mut() {
+        logs.finish();
     }
 }

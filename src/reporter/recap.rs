@@ -74,9 +74,19 @@ pub fn render<R: RecapColumns>(results: &[HostResult<R>], width: u16) -> String 
                 .map(|&c| row.get(c).cloned().unwrap_or_default()),
         );
     }
+    let mut notes = String::new();
+    for result in results {
+        let lines = result.report.notes();
+        if !lines.is_empty() {
+            notes.push_str(&format!("\n{}:\n", result.host));
+            for line in lines {
+                notes.push_str(&format!("  {line}\n"));
+            }
+        }
+    }
     let counts = Counts::of(results);
     format!(
-        "{table}\n{} hosts: {} ok, {} failed, {} unreachable",
+        "{table}{notes}\n{} hosts: {} ok, {} failed, {} unreachable",
         results.len(),
         counts.ok,
         counts.failed,

@@ -46,6 +46,10 @@ pub trait RecapColumns {
     fn headers() -> Vec<&'static str>;
     /// This host's cells, one per header.
     fn cells(&self) -> Vec<String>;
+    /// Lines shown under the table for this host (a dry run's plan).
+    fn notes(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 impl RecapColumns for () {
