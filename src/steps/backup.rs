@@ -57,6 +57,7 @@ pub fn backup_command(host: &Host, facts: &HostFacts) -> Result<RemoteCommand, S
         .arg("-c")
         .arg(BACKUP_SCRIPT)
         .arg(args.to_string())
+        .env("PYTHONDONTWRITEBYTECODE", "1")
         .become_(host.hub.become_.clone()))
 }
 

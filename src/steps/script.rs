@@ -16,10 +16,13 @@ pub async fn run_script<T: DeserializeOwned>(
     args: &serde_json::Value,
 ) -> Result<T, StepFailure> {
     let python = super::hub_python(host);
+    // No .pyc files: hubfleet leaves nothing behind on a host it only inspects (a dry run must
+    // leave the hub env byte-identical, and pip's own modules would otherwise be compiled).
     let command = RemoteCommand::new(&python)
         .arg("-c")
         .arg(script)
         .arg(args.to_string())
+        .env("PYTHONDONTWRITEBYTECODE", "1")
         .become_(host.hub.become_.clone());
     let (status, stdout, stderr) = session
         .exec_capture(&command)

@@ -1,0 +1,343 @@
+//! `hubfleet upgrade` and `backup` on lab hubs running a real, older JupyterHub: the fleet
+//! upgrade across migrations, dry runs that change nothing, and backups of a database being
+//! written.
+
+#[path = "lab/mod.rs"]
+mod lab;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use lab::{Hubs, Lab};
+use sha2::{Digest, Sha256};
+
+/// The newest release in the lab's wheelhouse (`scripts/setup`) and its alembic head.
+const NEWEST: &str = "6.1.1";
+const NEWEST_HEAD: &str = "f460b0348206";
+
+fn hubfleet(lab: &Lab, args: &[&str]) -> Output {
+    lab.hubfleet_at(env!("CARGO_BIN_EXE_hubfleet"))
+        .env("COLUMNS", "200")
+        .args(args)
+        .output()
+        .expect("run hubfleet")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn sqlite(db: &Path, sql: &str) -> String {
+    let out = Command::new("sqlite3")
+        .arg(db)
+        .arg(sql)
+        .output()
+        .expect("run sqlite3");
+    assert!(
+        out.status.success(),
+        "sqlite3 {}: {}",
+        db.display(),
+        text(&out.stderr)
+    );
+    text(&out.stdout).trim().to_owned()
+}
+
+fn archives(dir: &Path) -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|d| d.map(|e| e.unwrap().path()).collect())
+        .unwrap_or_default();
+    found.retain(|p| p.extension().is_some_and(|e| e == "gz"));
+    found
+}
+
+/// Extracts `db/jupyterhub.sqlite` of an archive with the system's tar.
+fn snapshot_of(archive: &Path, into: &Path) -> PathBuf {
+    std::fs::create_dir_all(into).unwrap();
+    let out = Command::new("tar")
+        .arg("-xzf")
+        .arg(archive)
+        .arg("-C")
+        .arg(into)
+        .arg("db/jupyterhub.sqlite")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "tar: {}", text(&out.stderr));
+    into.join("db/jupyterhub.sqlite")
+}
+
+#[test]
+fn three_hubs_upgrade_across_migrations_and_keep_their_users_and_tokens() {
+    let lab = Lab::builder()
+        .hosts(3)
+        .hubs(Hubs::Running)
+        .jupyterhub("4.1.6")
+        .start()
+        .unwrap();
+    let inventory = lab.inventory().to_str().unwrap().to_owned();
+    let backups = lab.dir().join("backups");
+    let report = lab.dir().join("upgrade.json");
+    let count = |db: &Path, table: &str| sqlite(db, &format!("SELECT COUNT(*) FROM {table}"));
+    let before: Vec<(String, String)> = lab
+        .hosts()
+        .iter()
+        .map(|h| {
+            (
+                count(&h.hub_db(), "users"),
+                count(&h.hub_db(), "api_tokens"),
+            )
+        })
+        .collect();
+
+    let out = hubfleet(
+        &lab,
+        &[
+            "upgrade",
+            "-i",
+            &inventory,
+            "--to",
+            "latest",
+            "--allow-active-servers",
+            "--backup-dir",
+            backups.to_str().unwrap(),
+            "--report",
+            report.to_str().unwrap(),
+        ],
+    );
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains(&format!("4.1.6 → {NEWEST}")), "{stdout}");
+    assert!(stdout.contains("(6 migrations)"), "{stdout}");
+    assert!(
+        stdout.contains("3 hosts: 3 ok, 0 failed, 0 unreachable"),
+        "{stdout}"
+    );
+
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    for (i, host) in lab.hosts().iter().enumerate() {
+        // /hub/api reports the new version, the database reached the new head, nothing lost.
+        assert_eq!(lab.hub_version(i).unwrap(), NEWEST, "{}", host.name);
+        let db = host.hub_db();
+        assert_eq!(
+            sqlite(&db, "SELECT version_num FROM alembic_version"),
+            NEWEST_HEAD
+        );
+        assert_eq!(
+            (count(&db, "users"), count(&db, "api_tokens")),
+            before[i],
+            "{}",
+            host.name
+        );
+
+        let entry = &report["hosts"][i]["report"];
+        assert_eq!(entry["version_before"], "4.1.6");
+        assert_eq!(entry["version_after"], NEWEST);
+        assert_eq!(entry["revision_after"], NEWEST_HEAD);
+        assert!(entry["downtime_seconds"].as_f64().unwrap() > 0.0);
+
+        // The archive verifies, and its snapshot opens and holds the pre-upgrade database.
+        let host_archives = archives(&backups.join(&host.name));
+        assert_eq!(host_archives.len(), 1, "{host_archives:?}");
+        assert_eq!(entry["archive"], host_archives[0].to_str().unwrap());
+        let verify = hubfleet(&lab, &["verify", host_archives[0].to_str().unwrap()]);
+        assert_eq!(verify.status.code(), Some(0), "{}", text(&verify.stdout));
+        let snapshot = snapshot_of(
+            &host_archives[0],
+            &lab.dir().join("restore").join(&host.name),
+        );
+        assert_eq!(sqlite(&snapshot, "PRAGMA integrity_check"), "ok");
+        assert_eq!(
+            sqlite(&snapshot, "SELECT version_num FROM alembic_version"),
+            "0eee8c825d24"
+        );
+        assert_eq!(
+            (count(&snapshot, "users"), count(&snapshot, "api_tokens")),
+            before[i]
+        );
+        // Remote output went to the host's log beside its backups.
+        let log = std::fs::read_dir(backups.join(&host.name))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.extension().is_some_and(|e| e == "log"))
+            .expect("a log file");
+        assert!(
+            std::fs::read_to_string(log)
+                .unwrap()
+                .contains("Running upgrade 0eee8c825d24")
+        );
+    }
+
+    // A second run finds every host at the target and touches nothing.
+    let out = hubfleet(
+        &lab,
+        &[
+            "upgrade",
+            "-i",
+            &inventory,
+            "--to",
+            NEWEST,
+            "--backup-dir",
+            backups.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout).matches("(unchanged)").count(),
+        3,
+        "{}",
+        text(&out.stdout)
+    );
+    assert_eq!(
+        archives(&backups.join(&lab.hosts()[0].name)).len(),
+        1,
+        "no new backup"
+    );
+}
+
+/// sha256 of every file under `dir` but the hub's own logs and the stand-in's pid/log files,
+/// which a running hub writes whatever hubfleet does.
+fn tree_hashes(dir: &Path) -> BTreeMap<PathBuf, String> {
+    let mut hashes = BTreeMap::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                todo.push(path);
+            } else if !path.extension().is_some_and(|e| e == "log") {
+                let bytes = std::fs::read(&path).unwrap_or_default();
+                hashes.insert(path, hex::encode(Sha256::digest(&bytes)));
+            }
+        }
+    }
+    hashes
+}
+
+#[test]
+fn dry_run_changes_nothing_and_names_the_target_and_its_migrations() {
+    let lab = Lab::builder()
+        .hosts(2)
+        .hubs(Hubs::Running)
+        .jupyterhub("4.1.6")
+        .start()
+        .unwrap();
+    let inventory = lab.inventory().to_str().unwrap().to_owned();
+    let before: Vec<_> = lab
+        .hosts()
+        .iter()
+        .map(|h| tree_hashes(&h.hub_dir))
+        .collect();
+    let backups = lab.dir().join("backups");
+    for command in [&["upgrade", "--to", "latest"][..], &["backup"][..]] {
+        let args = [
+            command,
+            &[
+                "-i",
+                &inventory,
+                "--dry-run",
+                "--backup-dir",
+                backups.to_str().unwrap(),
+            ],
+        ]
+        .concat();
+        let out = hubfleet(&lab, &args);
+        let stdout = text(&out.stdout);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{stdout}\n{}",
+            text(&out.stderr)
+        );
+        if command[0] == "upgrade" {
+            assert!(
+                stdout.contains(&format!("target: jupyterhub {NEWEST} (now 4.1.6)")),
+                "{stdout}"
+            );
+            assert!(
+                stdout.contains("pending migrations: 3c2384c5aae1 -> 4621fec11365 -> be8ecf03ddac -> afd65840b69e -> ff1860e38070 -> f460b0348206"),
+                "{stdout}"
+            );
+        }
+    }
+    for (i, host) in lab.hosts().iter().enumerate() {
+        let after = tree_hashes(&host.hub_dir);
+        let changed: Vec<_> = before[i]
+            .iter()
+            .filter(|(path, hash)| after.get(*path) != Some(hash))
+            .map(|(path, _)| path)
+            .chain(after.keys().filter(|path| !before[i].contains_key(*path)))
+            .collect();
+        assert!(changed.is_empty(), "{} changed: {changed:?}", host.name);
+        assert_eq!(lab.hub_version(i).unwrap(), "4.1.6", "still serving");
+    }
+    assert!(
+        archives(&backups.join(&lab.hosts()[0].name)).is_empty(),
+        "a dry run took a backup"
+    );
+}
+
+#[test]
+fn a_backup_of_a_database_being_written_holds_every_row_committed_before_it() {
+    let lab = Lab::builder()
+        .hosts(1)
+        .hubs(Hubs::Installed)
+        .jupyterhub("4.1.6")
+        .start()
+        .unwrap();
+    let inventory = lab.inventory().to_str().unwrap().to_owned();
+    let db = lab.hosts()[0].hub_db();
+    sqlite(
+        &db,
+        "PRAGMA journal_mode=WAL; CREATE TABLE churn (id INTEGER PRIMARY KEY, pad TEXT)",
+    );
+    // A writer that commits one row at a time, as fast as it can, until it is killed.
+    let writer_script = format!(
+        "import sqlite3\ndb = sqlite3.connect({db:?}, timeout=30)\nwhile True:\n    db.execute(\"INSERT INTO churn (pad) VALUES (hex(randomblob(256)))\")\n    db.commit()\n"
+    );
+    let mut writer = Command::new("python3")
+        .arg("-c")
+        .arg(writer_script)
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    let committed: u64 = sqlite(&db, "SELECT COALESCE(MAX(id), 0) FROM churn")
+        .parse()
+        .unwrap();
+    let backups = lab.dir().join("backups");
+    let out = hubfleet(
+        &lab,
+        &[
+            "backup",
+            "-i",
+            &inventory,
+            "--backup-dir",
+            backups.to_str().unwrap(),
+        ],
+    );
+    let _ = writer.kill();
+    let _ = writer.wait();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert!(committed > 0, "the writer never committed");
+    let archive = &archives(&backups.join(&lab.hosts()[0].name))[0];
+    let snapshot = snapshot_of(archive, &lab.dir().join("restore"));
+    assert_eq!(sqlite(&snapshot, "PRAGMA integrity_check"), "ok");
+    let rows: u64 = sqlite(
+        &snapshot,
+        &format!("SELECT COUNT(*) FROM churn WHERE id <= {committed}"),
+    )
+    .parse()
+    .unwrap();
+    assert_eq!(
+        rows, committed,
+        "rows committed before the backup are missing from the snapshot"
+    );
+    // The WAL was still in use: the live database file alone would not have held them all.
+    assert!(db.with_extension("sqlite-wal").exists());
+}
