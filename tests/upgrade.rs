@@ -205,7 +205,7 @@ fn tree_hashes(dir: &Path) -> BTreeMap<PathBuf, String> {
             let path = entry.unwrap().path();
             if path.is_dir() {
                 todo.push(path);
-            } else if !path.extension().is_some_and(|e| e == "log") {
+            } else if path.extension().is_none_or(|e| e != "log") {
                 let bytes = std::fs::read(&path).unwrap_or_default();
                 hashes.insert(path, hex::encode(Sha256::digest(&bytes)));
             }
