@@ -341,3 +341,79 @@ fn a_backup_of_a_database_being_written_holds_every_row_committed_before_it() {
     // The WAL was still in use: the live database file alone would not have held them all.
     assert!(db.with_extension("sqlite-wal").exists());
 }
+
+#[test]
+fn a_relative_sqlite_url_resolves_against_the_hubs_working_directory_not_its_configs() {
+    let lab = Lab::builder()
+        .hosts(1)
+        .hubs(Hubs::Installed)
+        .jupyterhub("4.1.6")
+        .start()
+        .unwrap();
+    let host = &lab.hosts()[0];
+    let inventory = lab.inventory().to_str().unwrap().to_owned();
+    // The hub runs from `run/` (as under systemd's WorkingDirectory) while its config lives in
+    // the hub directory, and the config names its database relatively.
+    let run = host.dir.join("run");
+    std::fs::create_dir_all(&run).unwrap();
+    std::fs::rename(host.hub_db(), run.join("jupyterhub.sqlite")).unwrap();
+    let config = host.hub_dir.join("jupyterhub_config.py");
+    let mut source = std::fs::read_to_string(&config).unwrap();
+    source.push_str("\nc.JupyterHub.db_url = \"sqlite:///jupyterhub.sqlite\"\n");
+    std::fs::write(&config, source).unwrap();
+    let (env, hub) = (host.hub_env.display(), host.hub_dir.display());
+    let start = format!(
+        "cd {run} || exit 1; PATH={env}/bin:$PATH setsid nohup {env}/bin/jupyterhub -f {hub}/jupyterhub_config.py >>{hub}/hub.log 2>&1 </dev/null & echo $! >{hub}/hub.pid",
+        run = run.display()
+    );
+    let started = lab.ssh(0).arg(&start).status().unwrap();
+    assert!(started.success());
+    assert_eq!(lab.wait_hub(0).unwrap(), "4.1.6");
+
+    let backups = lab.dir().join("backups");
+    let out = hubfleet(
+        &lab,
+        &[
+            "upgrade",
+            "-i",
+            &inventory,
+            "--to",
+            NEWEST,
+            "--allow-active-servers",
+            "--backup-dir",
+            backups.to_str().unwrap(),
+            "-e",
+            &format!("workdir={}", run.display()),
+            "-e",
+            &format!("start={start}"),
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert_eq!(lab.hub_version(0).unwrap(), NEWEST);
+    // The real database was upgraded; no empty one was stamped beside the config.
+    let db = run.join("jupyterhub.sqlite");
+    assert_eq!(
+        sqlite(&db, "SELECT version_num FROM alembic_version"),
+        NEWEST_HEAD
+    );
+    assert_eq!(sqlite(&db, "SELECT COUNT(*) FROM users"), "4");
+    assert!(
+        !host.hub_db().exists(),
+        "a second database appeared beside the config"
+    );
+    let archive = &archives(&backups.join(&host.name))[0];
+    let snapshot = snapshot_of(archive, &lab.dir().join("restore"));
+    assert_eq!(sqlite(&snapshot, "SELECT COUNT(*) FROM users"), "4");
+
+    lab.stop_hub(0).unwrap();
+    // The proxy's pid file is in the hub's working directory, where the lab does not look.
+    if let Ok(pid) = std::fs::read_to_string(run.join("jupyterhub-proxy.pid")) {
+        let _ = Command::new("kill").arg(pid.trim()).status();
+    }
+}
