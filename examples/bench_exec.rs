@@ -13,9 +13,10 @@
 //! (../shared/research/baselines.md), so only ratios within one run mean much; rounds run every
 //! runner once each, in turn, so drift in the machine's load hits all of them alike.
 //!
-//! Peak RSS comes from GNU time (`/usr/bin/time -f %M`, the child's `ru_maxrss`). Every runner's
-//! success on every host is checked; a runner that fails or cannot run is reported and the
-//! others go on. The lab is dropped (every sshd stopped) on every way out, Ctrl-C included.
+//! Peak RSS comes from GNU time (`/usr/bin/time -f %M`, the child's `ru_maxrss`), and with it
+//! hubfleet's CPU time, which shows how much of its wall time is the client's own work. Every
+//! runner's success on every host is checked; a runner that fails or cannot run is reported and
+//! the others go on. The lab is dropped (every sshd stopped) on every way out, Ctrl-C included.
 
 #[path = "../tests/lab/mod.rs"]
 mod lab;
@@ -92,6 +93,8 @@ struct Sample {
     wall: Duration,
     /// Peak RSS in KiB (hubfleet only).
     peak_rss_kib: Option<u64>,
+    /// CPU time (user + system) in seconds (hubfleet only): how much of the wall time is ours.
+    cpu_seconds: Option<f64>,
 }
 
 /// A runner's runs; `error` is why it was given up (a failed run or a missing tool).
@@ -108,6 +111,14 @@ impl Record {
             return None;
         }
         self.samples.iter().map(|s| s.wall).min()
+    }
+
+    /// The median wall time (the upper one of an even count); with the load of a shared machine
+    /// swinging, it tells a steady lead from one lucky run.
+    fn median(&self) -> Duration {
+        let mut walls: Vec<Duration> = self.samples.iter().map(|s| s.wall).collect();
+        walls.sort();
+        walls.get(walls.len() / 2).copied().unwrap_or_default()
     }
 
     fn peak_rss_kib(&self) -> Option<u64> {
@@ -221,8 +232,12 @@ fn bench(cli: &Cli, lab: &Lab, hubfleet: PathBuf) -> Result<()> {
                         .peak_rss_kib
                         .map(|k| format!(", peak RSS {:.1} MiB", mib(k)))
                         .unwrap_or_default();
+                    let cpu = sample
+                        .cpu_seconds
+                        .map(|c| format!(", CPU {c:.2} s"))
+                        .unwrap_or_default();
                     println!(
-                        "round {round}: {label}: {:.2} s{rss}",
+                        "round {round}: {label}: {:.2} s{rss}{cpu}",
                         sample.wall.as_secs_f64()
                     );
                     record.samples.push(sample);
@@ -277,7 +292,7 @@ impl Bench<'_> {
         let _ = fs::remove_file(&report);
         let mut command = self.lab.hubfleet_at("/usr/bin/time");
         command
-            .args(["-f", "%M", "-o"])
+            .args(["-f", "%M %U %S", "-o"])
             .arg(&rss_file)
             .arg(&self.hubfleet)
             .args(["exec", "-i"])
@@ -295,15 +310,25 @@ impl Bench<'_> {
             self.hosts(),
             tail(&output)
         );
-        let rss = fs::read_to_string(&rss_file)?;
-        let kib = rss
+        // GNU time's last line is ours: `MAXRSS_KIB USER_S SYSTEM_S`.
+        let usage = fs::read_to_string(&rss_file)?;
+        let fields: Vec<&str> = usage
             .lines()
             .last()
-            .and_then(|l| l.trim().parse().ok())
-            .with_context(|| format!("GNU time wrote no peak RSS: {rss:?}"))?;
+            .unwrap_or("")
+            .split_whitespace()
+            .collect();
+        let (Some(kib), Some(user), Some(system)) = (
+            fields.first().and_then(|f| f.parse::<u64>().ok()),
+            fields.get(1).and_then(|f| f.parse::<f64>().ok()),
+            fields.get(2).and_then(|f| f.parse::<f64>().ok()),
+        ) else {
+            bail!("GNU time wrote no usage: {usage:?}");
+        };
         Ok(Sample {
             wall,
             peak_rss_kib: Some(kib),
+            cpu_seconds: Some(user + system),
         })
     }
 
@@ -362,6 +387,7 @@ impl Bench<'_> {
         Ok(Sample {
             wall,
             peak_rss_kib: None,
+            cpu_seconds: None,
         })
     }
 
@@ -404,6 +430,7 @@ impl Bench<'_> {
         Ok(Sample {
             wall,
             peak_rss_kib: None,
+            cpu_seconds: None,
         })
     }
 
@@ -442,6 +469,7 @@ impl Bench<'_> {
         Ok(Sample {
             wall,
             peak_rss_kib: None,
+            cpu_seconds: None,
         })
     }
 
@@ -525,8 +553,8 @@ fn report(records: &[Record], hosts: usize) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:<30} {:>8} {:>18} {:>13}  runs (s)",
-        "runner", "best (s)", "hubfleet_best/it", "peak RSS MiB"
+        "{:<30} {:>8} {:>10} {:>18} {:>13}  runs (s)",
+        "runner", "best (s)", "median (s)", "hubfleet_best/it", "peak RSS MiB"
     );
     for record in records {
         let label = record.runner.label(hosts);
@@ -545,8 +573,9 @@ fn report(records: &[Record], hosts: usize) -> String {
                     .map_or("-".to_owned(), |k| format!("{:.1}", mib(k)));
                 let _ = writeln!(
                     out,
-                    "{label:<30} {:>8.2} {ratio:>18} {rss:>13}  {}",
+                    "{label:<30} {:>8.2} {:>10.2} {ratio:>18} {rss:>13}  {}",
                     best.as_secs_f64(),
+                    record.median().as_secs_f64(),
                     runs.join(" ")
                 );
             }
