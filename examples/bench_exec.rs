@@ -11,7 +11,8 @@
 //!
 //! Absolute times swing by ±30 % between runs on a shared 2-core machine
 //! (../shared/research/baselines.md), so only ratios within one run mean much; rounds run every
-//! runner once each, in turn, so drift in the machine's load hits all of them alike.
+//! runner once each, in turn, each round from a different starting runner, so drift in the
+//! machine's load hits all of them alike.
 //!
 //! Peak RSS comes from GNU time (`/usr/bin/time -f %M`, the child's `ru_maxrss`), and with it
 //! hubfleet's CPU time, which shows how much of its wall time is the client's own work. Every
@@ -49,7 +50,7 @@ struct Cli {
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..))]
     runs: u32,
     /// hubfleet `--forks` values to sweep.
-    #[arg(long, value_delimiter = ',', default_value = "10,25,50,100")]
+    #[arg(long, value_delimiter = ',', default_value = "5,10,25,50,100")]
     forks: Vec<u16>,
     /// Skip pyinfra and Ansible (a quick hubfleet-vs-OpenSSH run).
     #[arg(long)]
@@ -220,7 +221,18 @@ fn bench(cli: &Cli, lab: &Lab, hubfleet: PathBuf) -> Result<()> {
         .collect();
 
     for round in 1..=cli.runs {
-        for record in records.iter_mut().filter(|r| r.error.is_none()) {
+        // Each round starts further down the list, so that no runner always goes first (in the
+        // quiet after the lab came up) or last.
+        let n = records.len();
+        let start = (round - 1) as usize * n / cli.runs as usize;
+        let order: Vec<Runner> = (0..n).map(|k| records[(k + start) % n].runner).collect();
+        for runner in order {
+            let Some(record) = records
+                .iter_mut()
+                .find(|r| r.runner == runner && r.error.is_none())
+            else {
+                continue;
+            };
             let label = record.runner.label(cli.hosts);
             let outcome = bench.run(record.runner);
             if INTERRUPTED.load(Ordering::SeqCst) {
