@@ -129,6 +129,16 @@ pub struct UpgradeArgs {
     /// Stop hubs even while user servers run (their users are interrupted).
     #[arg(long)]
     pub allow_active_servers: bool,
+    /// What the inventory's `notify` command tells users (`{version}` is the target).
+    #[arg(
+        long,
+        value_name = "TEXT",
+        default_value = "JupyterHub is being upgraded to {version}: the hub will be back in about a minute."
+    )]
+    pub message: String,
+    /// Seconds to wait after notifying users before the hub stops.
+    #[arg(long, value_name = "SECONDS", default_value_t = 0)]
+    pub grace: u64,
     /// The results as JSON on stdout instead of a table.
     #[arg(long)]
     pub json: bool,

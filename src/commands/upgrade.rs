@@ -37,6 +37,8 @@ pub fn run(args: &UpgradeArgs, printer: &Printer) -> Result<u8, FatalError> {
         backup_dir: args.backup_dir.clone(),
         dry_run: args.dry_run,
         allow_active_servers: args.allow_active_servers,
+        message: args.message.clone(),
+        grace: Duration::from_secs(args.grace),
     };
     run_job(&options, Arc::new(job), printer)
 }
@@ -46,6 +48,8 @@ struct UpgradeJob {
     backup_dir: PathBuf,
     dry_run: bool,
     allow_active_servers: bool,
+    message: String,
+    grace: Duration,
 }
 
 /// What happened on a host, for the recap and the report.
@@ -138,6 +142,8 @@ impl HostJob for UpgradeJob {
             ),
         );
 
+        let message = self.message.replace("{version}", &target.version);
+        steps::notify(host, session, events, &message, self.grace).await?;
         let down = Instant::now();
         steps::stop_hub(host, session, events).await?;
         steps::install(host, session, events, &target.version).await?;
@@ -196,6 +202,13 @@ impl UpgradeJob {
                 } else {
                     "the upgrade will refuse"
                 }
+            ));
+        }
+        if let Some(notify) = &host.hub.notify {
+            plan.push(format!(
+                "notify: {notify} (HUBFLEET_MESSAGE={:?}), then wait {}s",
+                self.message.replace("{version}", version),
+                self.grace.as_secs()
             ));
         }
         plan.push(format!("stop: {}", host.hub.stop));

@@ -47,6 +47,8 @@ pub struct Hub {
     pub stop: String,
     /// Shell command that starts the hub.
     pub start: String,
+    /// Shell command that tells users an upgrade is coming, with the text in `$HUBFLEET_MESSAGE`.
+    pub notify: Option<String>,
     /// URL of `/hub/api` as seen from the host.
     pub health_url: String,
     /// More files to back up.

@@ -70,6 +70,8 @@ raw_vars! {
     stop: String,
     /// Shell command that starts the hub.
     start: String,
+    /// Shell command that tells users an upgrade is coming (`$HUBFLEET_MESSAGE` holds the text).
+    notify: String,
     /// URL of the hub's `/hub/api`, as reachable from the host.
     health_url: String,
     /// More remote files to include in every backup.

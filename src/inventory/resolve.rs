@@ -473,6 +473,11 @@ impl Resolver<'_> {
             config,
             stop: text(&vars.stop, "systemctl stop jupyterhub"),
             start: text(&vars.start, "systemctl start jupyterhub"),
+            notify: vars
+                .notify
+                .as_ref()
+                .map(|s| s.get_ref().clone())
+                .filter(|s| !s.is_empty()),
             health_url: text(&vars.health_url, "http://127.0.0.1:8081/hub/api"),
             backup_extra: vars
                 .backup_extra
