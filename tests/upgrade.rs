@@ -417,3 +417,106 @@ fn a_relative_sqlite_url_resolves_against_the_hubs_working_directory_not_its_con
         let _ = Command::new("kill").arg(pid.trim()).status();
     }
 }
+
+/// conda's channels cannot be reached here, so the conda path runs through a recorded stand-in
+/// (`tests/conda_standin.py`) that carries out conda's commands with pip and the lab's
+/// wheelhouse; the test checks the calls hubfleet made and the upgraded hub.
+#[test]
+fn the_conda_path_through_a_recorded_stand_in() {
+    let lab = Lab::builder()
+        .hosts(1)
+        .hubs(Hubs::Running)
+        .jupyterhub("4.1.6")
+        .start()
+        .unwrap();
+    let host = &lab.hosts()[0];
+    let inventory = lab.inventory().to_str().unwrap().to_owned();
+    let standin_dir = lab.dir().join("conda");
+    std::fs::create_dir_all(&standin_dir).unwrap();
+    let conda = standin_dir.join("conda");
+    let script = include_str!("conda_standin.py");
+    std::fs::write(
+        &conda,
+        format!("#!{}/bin/python\n{script}", host.hub_env.display()),
+    )
+    .unwrap();
+    Command::new("chmod")
+        .arg("+x")
+        .arg(&conda)
+        .status()
+        .unwrap();
+    let backups = lab.dir().join("backups");
+    let out = hubfleet(
+        &lab,
+        &[
+            "upgrade",
+            "-i",
+            &inventory,
+            "--to",
+            "latest",
+            "--allow-active-servers",
+            "--backup-dir",
+            backups.to_str().unwrap(),
+            "-e",
+            "installer=conda",
+            "-e",
+            &format!("conda={}", conda.display()),
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert_eq!(lab.hub_version(0).unwrap(), NEWEST);
+    assert_eq!(
+        sqlite(&host.hub_db(), "SELECT version_num FROM alembic_version"),
+        NEWEST_HEAD
+    );
+    let calls: Vec<Vec<String>> = std::fs::read_to_string(standin_dir.join("CALLS"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let prefix = host.hub_env.to_str().unwrap();
+    let spec = format!("jupyterhub={NEWEST}");
+    let expected: Vec<Vec<&str>> = vec![
+        vec!["search", "--json", "jupyterhub"],
+        vec![
+            "install",
+            "--dry-run",
+            "--json",
+            "--yes",
+            "--prefix",
+            prefix,
+            &spec,
+        ],
+        vec![
+            "install",
+            "--download-only",
+            "--json",
+            "--yes",
+            "--prefix",
+            prefix,
+            &spec,
+        ],
+        vec!["list", "--export", "--prefix", prefix],
+        vec!["install", "--offline", "--yes", "--prefix", prefix, &spec],
+    ];
+    assert_eq!(calls, expected);
+    // The archive's package list is conda's export.
+    let archive = &archives(&backups.join(&host.name))[0];
+    let listing = Command::new("tar")
+        .arg("-xzOf")
+        .arg(archive)
+        .arg("env/packages.txt")
+        .output()
+        .unwrap();
+    assert!(
+        text(&listing.stdout).contains("jupyterhub=4.1.6=pypi_0"),
+        "{}",
+        text(&listing.stdout)
+    );
+}

@@ -16,7 +16,7 @@ use super::{RunOptions, run_job};
 use crate::cli::UpgradeArgs;
 use crate::error::FatalError;
 use crate::facts::alembic;
-use crate::inventory::Host;
+use crate::inventory::{Host, Installer};
 use crate::printer::Printer;
 use crate::runner::{HostEvents, HostJob, RecapColumns, StepFailure};
 use crate::ssh::{RemoteCommand, Session};
@@ -109,15 +109,11 @@ impl HostJob for UpgradeJob {
                 facts.problems.join("; ")
             )));
         };
-        let head = alembic::head(&target.revisions)
-            .unwrap_or_default()
-            .to_owned();
-        report.migrations = alembic::pending(&target.revisions, &revision).ok_or_else(|| {
-            refused(format!(
-                "the database is at revision {revision}, which jupyterhub {} does not know (a database newer than the target?): nothing was changed",
-                target.version
-            ))
-        })?;
+        // With conda the target's revisions are known only once installed (see below).
+        let known = !target.revisions.is_empty();
+        if known {
+            report.migrations = pending_migrations(&target.revisions, &revision, &target.version)?;
+        }
         if self.dry_run {
             report.plan = self.plan(host, &facts.active_servers, &target.version, report);
             return Ok(());
@@ -147,6 +143,15 @@ impl HostJob for UpgradeJob {
         let down = Instant::now();
         steps::stop_hub(host, session, events).await?;
         steps::install(host, session, events, &target.version).await?;
+        let revisions = if known {
+            target.revisions.clone()
+        } else {
+            let installed = steps::gather_facts(host, session, events).await?;
+            report.migrations =
+                pending_migrations(&installed.code_revisions, &revision, &target.version)?;
+            installed.code_revisions
+        };
+        let head = alembic::head(&revisions).unwrap_or_default().to_owned();
         report.revision_after =
             Some(steps::upgrade_db(host, session, events, &db_path, &head).await?);
         steps::start_hub(host, session, events, &target.version).await?;
@@ -177,10 +182,12 @@ impl UpgradeJob {
             ),
             format!(
                 "pending migrations: {}",
-                if report.migrations.is_empty() {
-                    "none".to_owned()
-                } else {
-                    report.migrations.join(" -> ")
+                match (&report.migrations[..], host.hub.installer) {
+                    (_, Installer::Conda) => {
+                        "read from the installed package (conda resolves it)".to_owned()
+                    }
+                    ([], _) => "none".to_owned(),
+                    (migrations, _) => migrations.join(" -> "),
                 }
             ),
             format!("packages to install: {}", report.packages.join(" ")),
@@ -221,6 +228,20 @@ impl UpgradeJob {
         plan.push(format!("health: {} reports {version}", host.hub.health_url));
         plan
     }
+}
+
+/// The migrations from `revision` to the head of `revisions`; refuses a database the target does
+/// not know (newer than the target, or not JupyterHub's).
+fn pending_migrations(
+    revisions: &alembic::Revisions,
+    revision: &str,
+    version: &str,
+) -> Result<Vec<String>, StepFailure> {
+    alembic::pending(revisions, revision).ok_or_else(|| {
+        refused(format!(
+            "the database is at revision {revision}, which jupyterhub {version} does not know (a database newer than the target?): nothing was changed"
+        ))
+    })
 }
 
 fn refused(reason: String) -> StepFailure {

@@ -37,6 +37,8 @@ pub struct Hub {
     pub installer: Installer,
     /// The conda env name (with the conda installer), if not the prefix itself.
     pub conda_env: Option<String>,
+    /// The `conda` executable on the host (with the conda installer).
+    pub conda: String,
     /// The single-user servers' environment, kept at the hub's JupyterHub version.
     pub singleuser_env: Option<String>,
     /// `jupyterhub_config.py` on the host.

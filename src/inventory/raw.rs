@@ -60,6 +60,8 @@ raw_vars! {
     installer: Installer,
     /// The conda environment name, with `installer = "conda"`.
     conda_env: String,
+    /// The `conda` executable on the host, with `installer = "conda"`.
+    conda: String,
     /// The single-user servers' environment prefix.
     singleuser_env: String,
     /// `jupyterhub_config.py` on the host.

@@ -468,6 +468,7 @@ impl Resolver<'_> {
                 .map(|i| *i.get_ref())
                 .unwrap_or_default(),
             conda_env: vars.conda_env.as_ref().map(|s| s.get_ref().clone()),
+            conda: text(&vars.conda, "conda"),
             singleuser_env: vars.singleuser_env.as_ref().map(|s| s.get_ref().clone()),
             workdir: text(&vars.workdir, &config_dir),
             config,

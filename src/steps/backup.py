@@ -70,7 +70,7 @@ try:
         members.append(("extra/" + os.path.abspath(extra).lstrip("/"), extra, "extra"))
 
     packages_cmd = (
-        ["conda", "list", "--export", "--prefix", sys.prefix]
+        [args["conda"], "list", "--export", "--prefix", sys.prefix]
         if args["installer"] == "conda"
         else [sys.executable, "-m", "pip", "freeze", "--all"]
     )

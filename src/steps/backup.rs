@@ -52,6 +52,7 @@ pub fn backup_command(host: &Host, facts: &HostFacts) -> Result<RemoteCommand, S
         "cookie_secret_file": facts.cookie_secret_file,
         "extra": host.hub.backup_extra,
         "installer": host.hub.installer.as_str(),
+        "conda": host.hub.conda,
     });
     Ok(RemoteCommand::new(super::hub_python(host))
         .arg("-c")

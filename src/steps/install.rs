@@ -23,9 +23,9 @@ pub fn install_command(host: &Host, version: &str) -> RemoteCommand {
         Installer::Uv => RemoteCommand::new("uv")
             .args(["pip", "install", "--python", &python, "--no-index"])
             .args(["--find-links", &stage, &requirement]),
-        // conda resolves from its channels (or its package cache after `--download-only`).
-        Installer::Conda => RemoteCommand::new("conda")
-            .args(["install", "--yes", "--prefix", &host.hub.env])
+        // The stage step downloaded into conda's package cache: install from it, offline.
+        Installer::Conda => RemoteCommand::new(&host.hub.conda)
+            .args(["install", "--offline", "--yes", "--prefix", &host.hub.env])
             .arg(format!("jupyterhub={version}")),
     };
     command.become_(host.hub.become_.clone())

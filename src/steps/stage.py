@@ -43,6 +43,27 @@ def revisions_of(wheel):
     return revisions
 
 
+def conda_stage():
+    # conda resolves from its channels: the version, the packages it would link, and with
+    # "stage" the downloads into its package cache (the install then runs --offline). The
+    # alembic revisions are read from the installed code after the install.
+    conda = [args["conda"]]
+    prefix = ["--prefix", sys.prefix]
+    version = args["to"]
+    if version == "latest":
+        found = json.loads(run(conda + ["search", "--json", "jupyterhub"]))["jupyterhub"]
+        version = sorted((p["version"] for p in found), key=lambda v: [int(x) if x.isdigit() else x for x in v.split(".")])[-1]
+    plan = json.loads(run(conda + ["install", "--dry-run", "--json", "--yes"] + prefix + [f"jupyterhub={version}"]))
+    install = [f"{p['name']}=={p['version']}" for p in plan.get("actions", {}).get("LINK", [])]
+    if args["mode"] == "stage":
+        run(conda + ["install", "--download-only", "--json", "--yes"] + prefix + [f"jupyterhub={version}"])
+    return {"version": version, "revisions": {}, "install": install}
+
+
+if args["installer"] == "conda":
+    json.dump(conda_stage(), sys.stdout)
+    sys.exit(0)
+
 result = {}
 tmp = tempfile.mkdtemp(prefix="hubfleet-stage-")
 try:

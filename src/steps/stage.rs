@@ -15,7 +15,7 @@ const STAGE_SCRIPT: &str = include_str!("stage.py");
 pub struct Target {
     /// The resolved JupyterHub version (`--to latest` resolved).
     pub version: String,
-    /// The alembic revisions it ships.
+    /// The alembic revisions it ships; empty where they are only known once installed (conda).
     pub revisions: Revisions,
     /// Every package the installer would install or upgrade, `name==version`.
     pub install: Vec<String>,
@@ -35,18 +35,22 @@ pub async fn stage(
     to: &str,
     download: bool,
 ) -> Result<Target, StepFailure> {
-    if host.hub.installer == Installer::Conda {
-        return Err(StepFailure {
-            step: "stage",
-            reason: "conda hubs are resolved by conda itself: see `upgrade` with installer conda"
-                .to_owned(),
-        });
-    }
     let mode = if download { "stage" } else { "dry-run" };
+    let resolver = if host.hub.installer == Installer::Conda {
+        "conda"
+    } else {
+        "the hub env's pip"
+    };
     events.step(
         "stage",
-        format!("resolving jupyterhub {to} with the hub env's pip ({mode})"),
+        format!("resolving jupyterhub {to} with {resolver} ({mode})"),
     );
-    let args = serde_json::json!({ "to": to, "mode": mode, "stage": stage_dir(host) });
+    let args = serde_json::json!({
+        "to": to,
+        "mode": mode,
+        "stage": stage_dir(host),
+        "installer": host.hub.installer.as_str(),
+        "conda": host.hub.conda,
+    });
     super::run_script("stage", host, session, STAGE_SCRIPT, &args).await
 }
