@@ -75,6 +75,7 @@ pub async fn backup(
         step: "backup",
         reason,
     };
+    check_controller_space(backup_dir, facts.db_size.unwrap_or(0)).map_err(failed)?;
     events.step(
         "backup",
         format!("snapshot of {}", facts.db_path.as_deref().unwrap_or("-")),
@@ -100,6 +101,34 @@ pub async fn backup(
     .map_err(|e| failed(format!("the backup task stopped: {e}")))?
     .map_err(|e| failed(crate::error::one_line(&e, &e.hints())))?;
     Ok(stored)
+}
+
+/// Refuses to start a backup that cannot fit in the controller's backup directory: the archive
+/// is compressed, but a database that barely compresses needs its own size (plus a margin).
+fn check_controller_space(backup_dir: &Path, db_size: u64) -> Result<(), String> {
+    std::fs::create_dir_all(backup_dir).map_err(|e| {
+        format!(
+            "cannot create the backup directory `{}`: {e}",
+            backup_dir.display()
+        )
+    })?;
+    let stats = rustix::fs::statvfs(backup_dir).map_err(|e| {
+        format!(
+            "cannot measure free space in `{}`: {e}",
+            backup_dir.display()
+        )
+    })?;
+    let free = stats.f_bavail.saturating_mul(stats.f_frsize);
+    let need = db_size + db_size / 10 + (16 << 20);
+    if free < need {
+        return Err(format!(
+            "the backup directory `{}` has {} free, the database is {}: free some space or use --backup-dir (the hub was not touched)",
+            backup_dir.display(),
+            super::human_bytes(free),
+            super::human_bytes(db_size)
+        ));
+    }
+    Ok(())
 }
 
 /// The remote stdout as a blocking reader for the archive code. At EOF it collects the remote
@@ -191,5 +220,20 @@ impl Progress for StreamProgress<'_> {
                 ),
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_backup_that_cannot_fit_on_the_controller_is_refused_before_it_starts() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(super::check_controller_space(dir.path(), 1 << 20), Ok(()));
+        let refused = super::check_controller_space(dir.path(), 1 << 60).unwrap_err();
+        assert!(
+            refused.contains("the database is 1024.0 PiB") || refused.contains("the database is"),
+            "{refused}"
+        );
+        assert!(refused.ends_with("(the hub was not touched)"), "{refused}");
     }
 }
