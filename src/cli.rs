@@ -67,6 +67,20 @@ pub struct TargetArgs {
     pub extra_vars: Vec<String>,
 }
 
+/// What every command that runs on the fleet takes.
+#[derive(Debug, Args)]
+pub struct FleetArgs {
+    /// Which hosts.
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// How many hosts at once.
+    #[arg(short, long, default_value_t = DEFAULT_FORKS, value_parser = clap::value_parser!(u16).range(1..))]
+    pub forks: u16,
+    /// Also write the results as JSON to this file.
+    #[arg(long, value_name = "FILE.json")]
+    pub report: Option<PathBuf>,
+}
+
 /// `hubfleet inventory`.
 #[derive(Debug, Args)]
 pub struct InventoryArgs {
@@ -81,12 +95,9 @@ pub struct InventoryArgs {
 /// `hubfleet backup`.
 #[derive(Debug, Args)]
 pub struct BackupArgs {
-    /// Which hosts.
+    /// Which hosts, how many at once, where the results go.
     #[command(flatten)]
-    pub target: TargetArgs,
-    /// How many hosts at once.
-    #[arg(short, long, default_value_t = DEFAULT_FORKS, value_parser = clap::value_parser!(u16).range(1..))]
-    pub forks: u16,
+    pub fleet: FleetArgs,
     /// Where archives go: `DIR/HOST/TIMESTAMP.tar.gz`.
     #[arg(
         long,
@@ -106,15 +117,12 @@ pub struct BackupArgs {
 /// `hubfleet upgrade`.
 #[derive(Debug, Args)]
 pub struct UpgradeArgs {
-    /// Which hosts.
+    /// Which hosts, how many at once, where the results go.
     #[command(flatten)]
-    pub target: TargetArgs,
+    pub fleet: FleetArgs,
     /// The JupyterHub version to reach, or `latest`.
     #[arg(long, value_name = "VERSION")]
     pub to: String,
-    /// How many hosts at once.
-    #[arg(short, long, default_value_t = DEFAULT_FORKS, value_parser = clap::value_parser!(u16).range(1..))]
-    pub forks: u16,
     /// Where archives go: `DIR/HOST/TIMESTAMP.tar.gz`.
     #[arg(
         long,
@@ -150,12 +158,9 @@ pub struct UpgradeArgs {
 /// `hubfleet facts`.
 #[derive(Debug, Args)]
 pub struct FactsArgs {
-    /// Which hosts.
+    /// Which hosts, how many at once, where the results go.
     #[command(flatten)]
-    pub target: TargetArgs,
-    /// How many hosts at once.
-    #[arg(short, long, default_value_t = DEFAULT_FORKS, value_parser = clap::value_parser!(u16).range(1..))]
-    pub forks: u16,
+    pub fleet: FleetArgs,
     /// The results as JSON on stdout instead of a table.
     #[arg(long)]
     pub json: bool,
@@ -167,18 +172,12 @@ pub struct FactsArgs {
 /// `hubfleet exec`.
 #[derive(Debug, Args)]
 pub struct ExecArgs {
-    /// Which hosts.
+    /// Which hosts, how many at once, where the results go.
     #[command(flatten)]
-    pub target: TargetArgs,
-    /// How many hosts at once.
-    #[arg(short, long, default_value_t = DEFAULT_FORKS, value_parser = clap::value_parser!(u16).range(1..))]
-    pub forks: u16,
+    pub fleet: FleetArgs,
     /// Run the command through sudo as each host's `become_user`.
     #[arg(short, long = "become")]
     pub become_: bool,
-    /// Also write the results as JSON to this file.
-    #[arg(long, value_name = "FILE.json")]
-    pub report: Option<PathBuf>,
     /// The command, run by the remote user's shell (as with `ssh HOST COMMAND`).
     #[arg(required = true, last = true, value_name = "COMMAND")]
     pub command: Vec<String>,

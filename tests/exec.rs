@@ -4,20 +4,7 @@
 #[path = "lab/mod.rs"]
 mod lab;
 
-use std::process::Output;
-
-use lab::{Hubs, Lab};
-
-fn hubfleet(lab: &Lab, args: &[&str]) -> Output {
-    lab.hubfleet_at(env!("CARGO_BIN_EXE_hubfleet"))
-        .args(args)
-        .output()
-        .expect("run hubfleet")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use lab::{Hubs, Lab, text};
 
 #[test]
 fn five_hosts_answer_and_a_stopped_sshd_and_a_changed_key_are_reported() {
@@ -25,17 +12,14 @@ fn five_hosts_answer_and_a_stopped_sshd_and_a_changed_key_are_reported() {
     let inventory = lab.inventory().to_str().unwrap().to_owned();
 
     // All five answer, each with its own address (the server end of the connection).
-    let out = hubfleet(
-        &lab,
-        &[
-            "exec",
-            "-i",
-            &inventory,
-            "--",
-            "echo",
-            "$SSH_CONNECTION | cut -d' ' -f3",
-        ],
-    );
+    let out = lab.hubfleet(&[
+        "exec",
+        "-i",
+        &inventory,
+        "--",
+        "echo",
+        "$SSH_CONNECTION | cut -d' ' -f3",
+    ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     for host in lab.hosts() {
@@ -53,18 +37,15 @@ fn five_hosts_answer_and_a_stopped_sshd_and_a_changed_key_are_reported() {
     lab.stop_sshd(3);
     lab.change_host_key(4).unwrap();
     let report = lab.dir().join("report.json");
-    let out = hubfleet(
-        &lab,
-        &[
-            "exec",
-            "-i",
-            &inventory,
-            "--report",
-            report.to_str().unwrap(),
-            "--",
-            "echo ok-from-$USER",
-        ],
-    );
+    let out = lab.hubfleet(&[
+        "exec",
+        "-i",
+        &inventory,
+        "--report",
+        report.to_str().unwrap(),
+        "--",
+        "echo ok-from-$USER",
+    ]);
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     assert_eq!(
         out.status.code(),
@@ -139,7 +120,7 @@ fn a_failing_command_is_exit_2_and_both_kinds_are_exit_6() {
     let first = lab.hosts()[0].address.to_string();
     // Fails on the first host only.
     let script = format!("echo $SSH_CONNECTION | grep -q ' {first} ' && exit 3; true");
-    let out = hubfleet(&lab, &["exec", "-i", &inventory, "--", &script]);
+    let out = lab.hubfleet(&["exec", "-i", &inventory, "--", &script]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
     assert!(
         text(&out.stdout).contains("exec: the command exited with code 3"),
@@ -148,7 +129,7 @@ fn a_failing_command_is_exit_2_and_both_kinds_are_exit_6() {
     );
 
     lab.stop_sshd(2);
-    let out = hubfleet(&lab, &["exec", "-i", &inventory, "--", &script]);
+    let out = lab.hubfleet(&["exec", "-i", &inventory, "--", &script]);
     assert_eq!(out.status.code(), Some(6), "{}", text(&out.stderr));
 }
 
@@ -160,10 +141,7 @@ fn strict_refuses_an_unknown_host_and_accept_new_records_it() {
     std::fs::write(&empty, "").unwrap();
     let known_hosts = format!("known_hosts={}", empty.display());
 
-    let out = hubfleet(
-        &lab,
-        &["exec", "-i", &inventory, "-e", &known_hosts, "--", "true"],
-    );
+    let out = lab.hubfleet(&["exec", "-i", &inventory, "-e", &known_hosts, "--", "true"]);
     let all = text(&out.stdout) + &text(&out.stderr);
     assert_eq!(out.status.code(), Some(4), "{all}");
     assert!(
@@ -177,8 +155,7 @@ fn strict_refuses_an_unknown_host_and_accept_new_records_it() {
     );
 
     let accept_new = ["-e", "host_key_policy=accept-new"];
-    let out = hubfleet(
-        &lab,
+    let out = lab.hubfleet(
         &[
             &["exec", "-i", &inventory, "-e", &known_hosts][..],
             &accept_new,
@@ -195,16 +172,12 @@ fn strict_refuses_an_unknown_host_and_accept_new_records_it() {
     );
 
     // Recorded: now accepted under the strict policy too.
-    let out = hubfleet(
-        &lab,
-        &["exec", "-i", &inventory, "-e", &known_hosts, "--", "true"],
-    );
+    let out = lab.hubfleet(&["exec", "-i", &inventory, "-e", &known_hosts, "--", "true"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 
     // A changed key is refused even under accept-new, and the file is left alone.
     lab.change_host_key(0).unwrap();
-    let out = hubfleet(
-        &lab,
+    let out = lab.hubfleet(
         &[
             &["exec", "-i", &inventory, "-e", &known_hosts][..],
             &accept_new,

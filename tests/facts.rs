@@ -5,13 +5,6 @@ mod lab;
 
 use lab::{Hubs, Lab};
 
-fn hubfleet(lab: &Lab, args: &[&str]) -> std::process::Output {
-    lab.hubfleet_at(env!("CARGO_BIN_EXE_hubfleet"))
-        .args(args)
-        .output()
-        .expect("run hubfleet")
-}
-
 #[test]
 fn facts_report_versions_revision_and_serving_state_as_jupyterhub_resolves_them() {
     let lab = Lab::builder()
@@ -22,7 +15,7 @@ fn facts_report_versions_revision_and_serving_state_as_jupyterhub_resolves_them(
         .unwrap();
     lab.stop_hub(1).unwrap();
     let inventory = lab.inventory().to_str().unwrap().to_owned();
-    let out = hubfleet(&lab, &["facts", "-i", &inventory, "--json"]);
+    let out = lab.hubfleet(&["facts", "-i", &inventory, "--json"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -40,7 +33,7 @@ fn facts_report_versions_revision_and_serving_state_as_jupyterhub_resolves_them(
     assert_eq!(facts(1)["running_version"], serde_json::Value::Null);
 
     // The table, as the operator reads it.
-    let out = hubfleet(&lab, &["facts", "-i", &inventory]);
+    let out = lab.hubfleet(&["facts", "-i", &inventory]);
     let table = String::from_utf8_lossy(&out.stdout);
     assert!(
         table.contains("0eee8c825d") && table.contains("(4.x)"),
@@ -62,19 +55,16 @@ fn hostile_inventory_values_reach_the_host_as_literal_text() {
     let inventory = lab.inventory().to_str().unwrap().to_owned();
     let pwned = lab.dir().join("pwned");
     let workdir = format!("workdir='; touch {} #", pwned.display());
-    let out = hubfleet(
-        &lab,
-        &[
-            "facts",
-            "-i",
-            &inventory,
-            "--json",
-            "-e",
-            &workdir,
-            "-e",
-            "config=$(id)`id`",
-        ],
-    );
+    let out = lab.hubfleet(&[
+        "facts",
+        "-i",
+        &inventory,
+        "--json",
+        "-e",
+        &workdir,
+        "-e",
+        "config=$(id)`id`",
+    ]);
     let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let problems = summary["hosts"][0]["report"]["problems"].to_string();
     assert!(

@@ -287,6 +287,6 @@ fn hubfleet_commands_get_the_labs_home_and_a_quiet_terminal() -> Result<()> {
         "echo $HOME $COLUMNS $NO_COLOR ${SSH_AUTH_SOCK:-none}; ls -a ~/.ssh",
     ]));
     let home = lab.home().display().to_string();
-    assert!(out.starts_with(&format!("{home} 100 1 none\n")), "{out}");
+    assert!(out.starts_with(&format!("{home} 160 1 none\n")), "{out}");
     Ok(())
 }

@@ -7,26 +7,14 @@ mod lab;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
-use lab::{Hubs, Lab};
+use lab::{Hubs, Lab, text};
 use sha2::{Digest, Sha256};
 
 /// The newest release in the lab's wheelhouse (`scripts/setup`) and its alembic head.
 const NEWEST: &str = "6.1.1";
 const NEWEST_HEAD: &str = "f460b0348206";
-
-fn hubfleet(lab: &Lab, args: &[&str]) -> Output {
-    lab.hubfleet_at(env!("CARGO_BIN_EXE_hubfleet"))
-        .env("COLUMNS", "200")
-        .args(args)
-        .output()
-        .expect("run hubfleet")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 fn sqlite(db: &Path, sql: &str) -> String {
     let out = Command::new("sqlite3")
@@ -89,21 +77,18 @@ fn three_hubs_upgrade_across_migrations_and_keep_their_users_and_tokens() {
         })
         .collect();
 
-    let out = hubfleet(
-        &lab,
-        &[
-            "upgrade",
-            "-i",
-            &inventory,
-            "--to",
-            "latest",
-            "--allow-active-servers",
-            "--backup-dir",
-            backups.to_str().unwrap(),
-            "--report",
-            report.to_str().unwrap(),
-        ],
-    );
+    let out = lab.hubfleet(&[
+        "upgrade",
+        "-i",
+        &inventory,
+        "--to",
+        "latest",
+        "--allow-active-servers",
+        "--backup-dir",
+        backups.to_str().unwrap(),
+        "--report",
+        report.to_str().unwrap(),
+    ]);
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
     assert!(stdout.contains(&format!("4.1.6 → {NEWEST}")), "{stdout}");
@@ -140,7 +125,7 @@ fn three_hubs_upgrade_across_migrations_and_keep_their_users_and_tokens() {
         let host_archives = archives(&backups.join(&host.name));
         assert_eq!(host_archives.len(), 1, "{host_archives:?}");
         assert_eq!(entry["archive"], host_archives[0].to_str().unwrap());
-        let verify = hubfleet(&lab, &["verify", host_archives[0].to_str().unwrap()]);
+        let verify = lab.hubfleet(&["verify", host_archives[0].to_str().unwrap()]);
         assert_eq!(verify.status.code(), Some(0), "{}", text(&verify.stdout));
         let snapshot = snapshot_of(
             &host_archives[0],
@@ -169,18 +154,15 @@ fn three_hubs_upgrade_across_migrations_and_keep_their_users_and_tokens() {
     }
 
     // A second run finds every host at the target and touches nothing.
-    let out = hubfleet(
-        &lab,
-        &[
-            "upgrade",
-            "-i",
-            &inventory,
-            "--to",
-            NEWEST,
-            "--backup-dir",
-            backups.to_str().unwrap(),
-        ],
-    );
+    let out = lab.hubfleet(&[
+        "upgrade",
+        "-i",
+        &inventory,
+        "--to",
+        NEWEST,
+        "--backup-dir",
+        backups.to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_eq!(
         text(&out.stdout).matches("(unchanged)").count(),
@@ -241,7 +223,7 @@ fn dry_run_changes_nothing_and_names_the_target_and_its_migrations() {
             ],
         ]
         .concat();
-        let out = hubfleet(&lab, &args);
+        let out = lab.hubfleet(&args);
         let stdout = text(&out.stdout);
         assert_eq!(
             out.status.code(),
@@ -305,16 +287,13 @@ fn a_backup_of_a_database_being_written_holds_every_row_committed_before_it() {
         .parse()
         .unwrap();
     let backups = lab.dir().join("backups");
-    let out = hubfleet(
-        &lab,
-        &[
-            "backup",
-            "-i",
-            &inventory,
-            "--backup-dir",
-            backups.to_str().unwrap(),
-        ],
-    );
+    let out = lab.hubfleet(&[
+        "backup",
+        "-i",
+        &inventory,
+        "--backup-dir",
+        backups.to_str().unwrap(),
+    ]);
     let _ = writer.kill();
     let _ = writer.wait();
     assert_eq!(
@@ -371,23 +350,20 @@ fn a_relative_sqlite_url_resolves_against_the_hubs_working_directory_not_its_con
     assert_eq!(lab.wait_hub(0).unwrap(), "4.1.6");
 
     let backups = lab.dir().join("backups");
-    let out = hubfleet(
-        &lab,
-        &[
-            "upgrade",
-            "-i",
-            &inventory,
-            "--to",
-            NEWEST,
-            "--allow-active-servers",
-            "--backup-dir",
-            backups.to_str().unwrap(),
-            "-e",
-            &format!("workdir={}", run.display()),
-            "-e",
-            &format!("start={start}"),
-        ],
-    );
+    let out = lab.hubfleet(&[
+        "upgrade",
+        "-i",
+        &inventory,
+        "--to",
+        NEWEST,
+        "--allow-active-servers",
+        "--backup-dir",
+        backups.to_str().unwrap(),
+        "-e",
+        &format!("workdir={}", run.display()),
+        "-e",
+        &format!("start={start}"),
+    ]);
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -446,23 +422,20 @@ fn the_conda_path_through_a_recorded_stand_in() {
         .status()
         .unwrap();
     let backups = lab.dir().join("backups");
-    let out = hubfleet(
-        &lab,
-        &[
-            "upgrade",
-            "-i",
-            &inventory,
-            "--to",
-            "latest",
-            "--allow-active-servers",
-            "--backup-dir",
-            backups.to_str().unwrap(),
-            "-e",
-            "installer=conda",
-            "-e",
-            &format!("conda={}", conda.display()),
-        ],
-    );
+    let out = lab.hubfleet(&[
+        "upgrade",
+        "-i",
+        &inventory,
+        "--to",
+        "latest",
+        "--allow-active-servers",
+        "--backup-dir",
+        backups.to_str().unwrap(),
+        "-e",
+        "installer=conda",
+        "-e",
+        &format!("conda={}", conda.display()),
+    ]);
     assert_eq!(
         out.status.code(),
         Some(0),

@@ -19,9 +19,7 @@ use crate::steps::{self, human_bytes};
 pub fn run(args: &BackupArgs, printer: &Printer) -> Result<u8, FatalError> {
     let options = RunOptions {
         command: "backup",
-        target: &args.target,
-        forks: args.forks.into(),
-        report: args.report.as_deref(),
+        fleet: &args.fleet,
         json: false,
         logs: Some(&args.backup_dir),
     };

@@ -20,9 +20,7 @@ pub fn run(args: &ExecArgs, printer: &Printer) -> Result<u8, FatalError> {
     };
     let options = RunOptions {
         command: "exec",
-        target: &args.target,
-        forks: args.forks.into(),
-        report: args.report.as_deref(),
+        fleet: &args.fleet,
         json: false,
         logs: None,
     };

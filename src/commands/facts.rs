@@ -16,9 +16,7 @@ use crate::steps::human_bytes;
 pub fn run(args: &FactsArgs, printer: &Printer) -> Result<u8, FatalError> {
     let options = RunOptions {
         command: "facts",
-        target: &args.target,
-        forks: args.forks.into(),
-        report: args.report.as_deref(),
+        fleet: &args.fleet,
         json: args.json,
         logs: None,
     };

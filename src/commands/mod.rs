@@ -12,7 +12,7 @@ use std::io::IsTerminal;
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::cli::{Cli, Command, TargetArgs};
+use crate::cli::{Cli, Command, FleetArgs};
 use crate::error::{FatalError, render};
 use crate::printer::{Printer, Verbosity};
 use crate::reporter::{HostLogs, Reporter, Summary, render_recap};
@@ -53,12 +53,8 @@ fn terminal_width() -> u16 {
 struct RunOptions<'a> {
     /// The subcommand's name, for the report.
     command: &'a str,
-    /// Inventory and `--limit`.
-    target: &'a TargetArgs,
-    /// Hosts at once.
-    forks: usize,
-    /// `--report FILE.json`.
-    report: Option<&'a Path>,
+    /// Inventory, `--limit`, `--forks`, `--report`.
+    fleet: &'a FleetArgs,
     /// `--json`: the summary as JSON on stdout instead of the recap table.
     json: bool,
     /// Where per-host logs of remote output go (beside the backups); `None` shows output.
@@ -74,13 +70,12 @@ fn run_job<J: HostJob>(
 ) -> Result<u8, FatalError> {
     let RunOptions {
         command,
-        target,
-        forks,
-        report,
+        fleet,
         json,
         logs,
     } = *options;
-    let hosts = targets::select(target)?;
+    let (forks, report) = (usize::from(fleet.forks), fleet.report.as_deref());
+    let hosts = targets::select(&fleet.target)?;
     let runtime = tokio::runtime::Runtime::new().map_err(FatalError::Runtime)?;
     let credentials = Credentials::new(passphrase_prompt());
     let logs = logs.map(|dir| HostLogs::new(dir, command));

@@ -26,9 +26,7 @@ use crate::steps::{self, human_bytes};
 pub fn run(args: &UpgradeArgs, printer: &Printer) -> Result<u8, FatalError> {
     let options = RunOptions {
         command: "upgrade",
-        target: &args.target,
-        forks: args.forks.into(),
-        report: args.report.as_deref(),
+        fleet: &args.fleet,
         json: args.json,
         logs: Some(&args.backup_dir),
     };

@@ -164,18 +164,30 @@ impl Lab {
     }
 
     /// A command for the hubfleet binary at `bin` (pass `env!("CARGO_BIN_EXE_hubfleet")`), run
-    /// in the lab directory with `HOME` set to [`Lab::home`], `COLUMNS=100`, `NO_COLOR=1` and no
+    /// in the lab directory with `HOME` set to [`Lab::home`], `COLUMNS=160`, `NO_COLOR=1` and no
     /// ssh-agent. The inventory is not added: tests say `-i` themselves.
     pub fn hubfleet_at(&self, bin: impl AsRef<Path>) -> Command {
         let mut command = Command::new(bin.as_ref());
         command
             .current_dir(self.dir())
             .env("HOME", &self.home)
-            .env("COLUMNS", "100")
+            .env("COLUMNS", "160")
             .env("NO_COLOR", "1")
             .env_remove("SSH_AUTH_SOCK")
             .env_remove("SSH_AGENT_PID");
         command
+    }
+
+    /// Runs the test binary's hubfleet (see [`Lab::hubfleet_at`]) with `args` to completion.
+    /// Only in integration tests, where cargo names the binary.
+    pub fn hubfleet(&self, args: &[&str]) -> std::process::Output {
+        let Some(bin) = option_env!("CARGO_BIN_EXE_hubfleet") else {
+            panic!("only integration tests, where cargo builds hubfleet, can run it");
+        };
+        self.hubfleet_at(bin)
+            .args(args)
+            .output()
+            .expect("run hubfleet")
     }
 
     /// OpenSSH's `ssh` to host `i` with the lab's key and strict host key checking; add the

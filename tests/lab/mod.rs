@@ -42,3 +42,8 @@ pub use host::LabHost;
 pub use jump_net::{JumpNet, NetNames};
 pub use netns::Netns;
 pub use seed::Seed;
+
+/// Output bytes as text, for assertions and their messages.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
