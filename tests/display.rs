@@ -147,11 +147,15 @@ fn in_a_terminal_bars_show_each_hosts_step_then_give_way_to_the_recap() {
         PANE,
     );
 
-    // A host bar: the spinner, the host, its step; the overall bar: `[===>  ] N/2 hosts`.
+    // A host bar: the spinner, the host, its step; the overall bar: its clock, `[===>  ] N/2 hosts`.
     let host_bar = Regex::new(&format!(r"(?m)^\S? ?(h[12]) ({STEPS})\b")).unwrap();
-    let overall_bar = Regex::new(r"(?m)\[[=> ]+\] [0-2]/2 hosts").unwrap();
+    let overall_bar = Regex::new(r"(?m)^(\d\d:\d\d:\d\d) \[[=> ]+\] [0-2]/2 hosts").unwrap();
+    // A finished host's line, printed above the bars.
+    let finished = Regex::new(r"^h[12] (ok|failed|unreachable)\b").unwrap();
     let mut seen = BTreeSet::new();
     let mut overall_seen = false;
+    let mut clocks = BTreeSet::new();
+    let mut wrapped = None;
     let mut running_screen = String::new();
     let deadline = Instant::now() + Duration::from_secs(240);
     let last = loop {
@@ -165,8 +169,18 @@ fn in_a_terminal_bars_show_each_hosts_step_then_give_way_to_the_recap() {
                 .captures_iter(&screen)
                 .map(|c| (c[1].to_owned(), c[2].to_owned())),
         );
-        if overall_bar.is_match(&screen) {
+        if let Some(bar) = overall_bar.captures(&screen) {
             overall_seen = true;
+            clocks.insert(bar[1].to_owned());
+            // Above the overall bar, only host bars and finished hosts' lines: a bar whose
+            // step detail is wider than the terminal wraps, and its tail is neither.
+            let stray = screen[..bar.get(0).unwrap().start()]
+                .lines()
+                .filter(|l| !l.is_empty() && !host_bar.is_match(l) && !finished.is_match(l))
+                .count();
+            if stray > 0 && wrapped.is_none() {
+                wrapped = Some(screen.clone());
+            }
         }
         if seen.len() > before {
             running_screen = tmux.capture(false, true);
@@ -196,6 +210,14 @@ fn in_a_terminal_bars_show_each_hosts_step_then_give_way_to_the_recap() {
     assert!(
         overall_seen,
         "no `N/2 hosts` bar; a screen:\n{running_screen}"
+    );
+    if let Some(screen) = wrapped {
+        panic!("a bar took more than one line:\n{screen}");
+    }
+    // The overall bar's clock runs while the hosts work (the upgrade takes well over 2 s).
+    assert!(
+        clocks.len() > 2,
+        "the overall bar's clock stood still: {clocks:?}"
     );
 
     // The end: the recap, and no bar left on the screen or in the scrollback (a bar that was
