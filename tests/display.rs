@@ -303,8 +303,18 @@ fn piped_progress_is_plain_lines_and_the_recaps_are_pinned() {
         insta::assert_snapshot!("backup_recap", text(&backup.stdout))
     });
 
-    // `--quiet`: the same results, no progress at all.
-    let quiet = piped(&lab, &["facts", "-i", &inventory, "--quiet"]);
+    // `--quiet`: the same results, no progress and no notice about the logs.
+    let quiet = piped(
+        &lab,
+        &[
+            "backup",
+            "-i",
+            &inventory,
+            "--backup-dir",
+            backups,
+            "--quiet",
+        ],
+    );
     assert_eq!(quiet.status.code(), Some(0), "{}", text(&quiet.stderr));
     assert_eq!(text(&quiet.stderr), "", "progress despite --quiet");
     assert!(text(&quiet.stdout).contains("2 hosts: 2 ok"));
