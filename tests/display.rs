@@ -156,6 +156,7 @@ fn in_a_terminal_bars_show_each_hosts_step_then_give_way_to_the_recap() {
     let mut overall_seen = false;
     let mut clocks = BTreeSet::new();
     let mut wrapped = None;
+    let mut stray_before = false;
     let mut running_screen = String::new();
     let deadline = Instant::now() + Duration::from_secs(240);
     let last = loop {
@@ -178,9 +179,13 @@ fn in_a_terminal_bars_show_each_hosts_step_then_give_way_to_the_recap() {
                 .lines()
                 .filter(|l| !l.is_empty() && !host_bar.is_match(l) && !finished.is_match(l))
                 .count();
-            if stray > 0 && wrapped.is_none() {
+            // A capture can fall between the clearing and the redrawing of the bars (indicatif
+            // writes them in several calls); a wrapped bar stays for its whole step, so only
+            // two captures in a row count.
+            if stray > 0 && stray_before && wrapped.is_none() {
                 wrapped = Some(screen.clone());
             }
+            stray_before = stray > 0;
         }
         if seen.len() > before {
             running_screen = tmux.capture(false, true);
