@@ -89,7 +89,8 @@ fn run_job<J: HostJob>(
     } else {
         printer.out(&render_recap(&summary.hosts, terminal_width()));
     }
-    if let Some(path) = log_hint {
+    // A notice, not a result or an error: `--quiet` leaves it out.
+    if let Some(path) = log_hint.filter(|_| printer.verbosity > Verbosity::Quiet) {
         printer.err(&format!(
             "remote output is logged per host in `{}`",
             path.display()

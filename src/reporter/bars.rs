@@ -32,6 +32,9 @@ impl Bars {
                 .unwrap_or_else(|_| ProgressStyle::default_bar())
                 .progress_chars("=> "),
         );
+        // A bar in a `MultiProgress` is redrawn only when it changes or ticks: without a tick
+        // the overall clock would stand at 00:00:00 until the first host finished.
+        overall.enable_steady_tick(Duration::from_secs(1));
         Self {
             printer,
             multi,
@@ -49,8 +52,10 @@ impl Bars {
                     let bar = self
                         .multi
                         .insert_before(&self.overall, ProgressBar::new_spinner());
+                    // `wide_msg` cuts the step's detail (a long command line) at the terminal's
+                    // width: a bar that wrapped would take several lines.
                     bar.set_style(
-                        ProgressStyle::with_template("{spinner} {prefix:.bold} {msg}")
+                        ProgressStyle::with_template("{spinner} {prefix:.bold} {wide_msg}")
                             .unwrap_or_else(|_| ProgressStyle::default_spinner()),
                     );
                     bar.set_prefix(host.clone());
