@@ -109,9 +109,6 @@ pub struct BackupArgs {
     /// Gather facts and show what would be backed up, changing nothing.
     #[arg(long)]
     pub dry_run: bool,
-    /// Also write the results as JSON to this file.
-    #[arg(long, value_name = "FILE.json")]
-    pub report: Option<PathBuf>,
 }
 
 /// `hubfleet upgrade`.
@@ -150,9 +147,6 @@ pub struct UpgradeArgs {
     /// The results as JSON on stdout instead of a table.
     #[arg(long)]
     pub json: bool,
-    /// Also write the results as JSON to this file.
-    #[arg(long, value_name = "FILE.json")]
-    pub report: Option<PathBuf>,
 }
 
 /// `hubfleet facts`.
@@ -164,9 +158,6 @@ pub struct FactsArgs {
     /// The results as JSON on stdout instead of a table.
     #[arg(long)]
     pub json: bool,
-    /// Also write the results as JSON to this file.
-    #[arg(long, value_name = "FILE.json")]
-    pub report: Option<PathBuf>,
 }
 
 /// `hubfleet exec`.
@@ -189,4 +180,15 @@ pub struct VerifyArgs {
     /// The archives (`BACKUP_DIR/HOST/TIMESTAMP.tar.gz`).
     #[arg(required = true, value_name = "ARCHIVE")]
     pub archives: Vec<PathBuf>,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// clap's own consistency checks (unique names, valid defaults) for every subcommand.
+    #[test]
+    fn the_command_line_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
 }
