@@ -81,6 +81,19 @@ pub struct FleetArgs {
     pub report: Option<PathBuf>,
 }
 
+/// `--backup-dir`, shared by the commands that write or size backups.
+#[derive(Debug, Args)]
+pub struct BackupDirArg {
+    /// Where archives go: `DIR/HOST/TIMESTAMP.tar.gz`, with per-host logs beside them.
+    #[arg(
+        long = "backup-dir",
+        env = "HUBFLEET_BACKUP_DIR",
+        default_value = "hubfleet-backups",
+        value_name = "DIR"
+    )]
+    pub dir: PathBuf,
+}
+
 /// `hubfleet inventory`.
 #[derive(Debug, Args)]
 pub struct InventoryArgs {
@@ -98,14 +111,9 @@ pub struct BackupArgs {
     /// Which hosts, how many at once, where the results go.
     #[command(flatten)]
     pub fleet: FleetArgs,
-    /// Where archives go: `DIR/HOST/TIMESTAMP.tar.gz`.
-    #[arg(
-        long,
-        env = "HUBFLEET_BACKUP_DIR",
-        default_value = "hubfleet-backups",
-        value_name = "DIR"
-    )]
-    pub backup_dir: PathBuf,
+    /// Where archives and per-host logs go.
+    #[command(flatten)]
+    pub backups: BackupDirArg,
     /// Gather facts and show what would be backed up, changing nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -120,14 +128,9 @@ pub struct UpgradeArgs {
     /// The JupyterHub version to reach, or `latest`.
     #[arg(long, value_name = "VERSION")]
     pub to: String,
-    /// Where archives go: `DIR/HOST/TIMESTAMP.tar.gz`.
-    #[arg(
-        long,
-        env = "HUBFLEET_BACKUP_DIR",
-        default_value = "hubfleet-backups",
-        value_name = "DIR"
-    )]
-    pub backup_dir: PathBuf,
+    /// Where archives and per-host logs go.
+    #[command(flatten)]
+    pub backups: BackupDirArg,
     /// Gather facts, resolve the target and print each host's plan, changing nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -155,6 +158,9 @@ pub struct FactsArgs {
     /// Which hosts, how many at once, where the results go.
     #[command(flatten)]
     pub fleet: FleetArgs,
+    /// Whose free space is reported for the controller.
+    #[command(flatten)]
+    pub backups: BackupDirArg,
     /// The results as JSON on stdout instead of a table.
     #[arg(long)]
     pub json: bool,

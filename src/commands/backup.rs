@@ -21,10 +21,10 @@ pub fn run(args: &BackupArgs, printer: &Printer) -> Result<u8, FatalError> {
         command: "backup",
         fleet: &args.fleet,
         json: false,
-        logs: Some(&args.backup_dir),
+        logs: Some(&args.backups.dir),
     };
     let job = BackupJob {
-        backup_dir: args.backup_dir.clone(),
+        backup_dir: args.backups.dir.clone(),
         dry_run: args.dry_run,
     };
     run_job(&options, Arc::new(job), printer)

@@ -20,7 +20,31 @@ pub fn run(args: &FactsArgs, printer: &Printer) -> Result<u8, FatalError> {
         json: args.json,
         logs: None,
     };
-    run_job(&options, Arc::new(FactsJob), printer)
+    let code = run_job(&options, Arc::new(FactsJob), printer)?;
+    if !args.json {
+        printer.out(&controller_space(&args.backups.dir));
+    }
+    Ok(code)
+}
+
+/// The controller's side of the disk question: free space where the archives would go.
+fn controller_space(dir: &std::path::Path) -> String {
+    // The directory may not exist yet: measure the nearest existing ancestor.
+    let existing = dir
+        .ancestors()
+        .find(|d| d.exists())
+        .unwrap_or(std::path::Path::new("."));
+    match rustix::fs::statvfs(existing) {
+        Ok(stats) => format!(
+            "controller: {} free for backups in `{}`",
+            human_bytes(stats.f_bavail.saturating_mul(stats.f_frsize)),
+            dir.display()
+        ),
+        Err(e) => format!(
+            "controller: cannot measure free space in `{}`: {e}",
+            dir.display()
+        ),
+    }
 }
 
 struct FactsJob;

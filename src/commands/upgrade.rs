@@ -28,11 +28,11 @@ pub fn run(args: &UpgradeArgs, printer: &Printer) -> Result<u8, FatalError> {
         command: "upgrade",
         fleet: &args.fleet,
         json: args.json,
-        logs: Some(&args.backup_dir),
+        logs: Some(&args.backups.dir),
     };
     let job = UpgradeJob {
         to: args.to.clone(),
-        backup_dir: args.backup_dir.clone(),
+        backup_dir: args.backups.dir.clone(),
         dry_run: args.dry_run,
         allow_active_servers: args.allow_active_servers,
         message: args.message.clone(),
