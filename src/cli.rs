@@ -172,7 +172,7 @@ pub struct ExecArgs {
     /// Which hosts, how many at once, where the results go.
     #[command(flatten)]
     pub fleet: FleetArgs,
-    /// Run the command through sudo as each host's `become_user`.
+    /// Run the command through `sudo -n` (as `become_user` where the inventory sets `become`, else root).
     #[arg(short, long = "become")]
     pub become_: bool,
     /// The command, run by the remote user's shell (as with `ssh HOST COMMAND`).

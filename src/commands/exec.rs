@@ -42,16 +42,14 @@ impl HostJob for ExecJob {
         events: &HostEvents,
         _report: &mut (),
     ) -> Result<(), StepFailure> {
-        let become_ = if self.become_ {
-            host.hub.become_.clone()
-        } else {
-            Become::No
-        };
-        let become_ = match (&become_, self.become_) {
-            (Become::No, true) => Become::Sudo {
+        // `--become` sudoes to the host's `become_user` where the inventory sets `become`, else
+        // to root, as `sudo CMD` would.
+        let become_ = match (self.become_, &host.hub.become_) {
+            (false, _) => Become::No,
+            (true, Become::No) => Become::Sudo {
                 user: "root".to_owned(),
             },
-            _ => become_,
+            (true, inventory) => inventory.clone(),
         };
         let command = RemoteCommand::shell(&self.command).become_(become_);
         events.step("exec", &self.command);
