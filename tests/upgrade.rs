@@ -282,10 +282,17 @@ fn a_backup_of_a_database_being_written_holds_every_row_committed_before_it() {
         .arg(writer_script)
         .spawn()
         .unwrap();
-    std::thread::sleep(std::time::Duration::from_secs(1));
-    let committed: u64 = sqlite(&db, "SELECT COALESCE(MAX(id), 0) FROM churn")
-        .parse()
-        .unwrap();
+    // Let the writer get going (a loaded machine may take seconds to start Python).
+    let mut committed: u64 = 0;
+    for _ in 0..120 {
+        std::thread::sleep(std::time::Duration::from_millis(250));
+        committed = sqlite(&db, "SELECT COALESCE(MAX(id), 0) FROM churn")
+            .parse()
+            .unwrap();
+        if committed > 100 {
+            break;
+        }
+    }
     let backups = lab.dir().join("backups");
     let out = lab.hubfleet(&[
         "backup",
