@@ -38,6 +38,10 @@ struct Args {
     /// Runs per size (each: OpenSSH, then hubfleet).
     #[arg(long, default_value_t = 1)]
     runs: usize,
+    /// Another hubfleet binary (say, a build before a change) to run in each run too, before or
+    /// after `--hubfleet` by turns, so a before/after comparison shares the run's conditions.
+    #[arg(long)]
+    compare: Option<PathBuf>,
 }
 
 /// The host-side steps of a backup, run alone over ssh by the hub's Python: the same calls as
@@ -117,14 +121,26 @@ fn main() -> Result<()> {
                 lab.ssh(0).arg(format!("cat {}", quote(db.display()))),
                 "ssh cat",
             )?;
+            let compare_first = run % 2 == 0;
+            let mut other = None;
+            if compare_first && let Some(bin) = &args.compare {
+                other = Some(hubfleet_backup(&lab, bin)?);
+            }
             let backup = hubfleet_backup(&lab, &args.hubfleet)?;
+            if !compare_first && let Some(bin) = &args.compare {
+                other = Some(hubfleet_backup(&lab, bin)?);
+            }
             writeln!(
                 out,
-                "bench-backup: ssh cat {:.2} s, hubfleet backup {:.2} s",
+                "bench-backup: ssh cat {:.2} s, hubfleet backup {:.2} s{}",
                 secs(ssh),
-                secs(backup.wall)
+                secs(backup.wall),
+                other
+                    .as_ref()
+                    .map(|o| format!(", --compare {:.2} s", secs(o.wall)))
+                    .unwrap_or_default()
             )?;
-            results.push((db_bytes, ssh, backup));
+            results.push((db_bytes, ssh, backup, other));
         }
     }
     // The split is measured on the headline database, which is on the host now only if it came
@@ -149,11 +165,15 @@ fn main() -> Result<()> {
         "{:>8}  {:>9} {:>8}  {:>9} {:>8}  {:>6}  {:>9}  {:>6}",
         "db MiB", "ssh cat s", "MiB/s", "hubfleet", "MiB/s", "ratio", "peak RSS", "gzip"
     )?;
-    for (bytes, ssh, b) in &results {
+    let rows = results.iter().flat_map(|(bytes, ssh, b, other)| {
+        std::iter::once((bytes, ssh, b, ""))
+            .chain(other.iter().map(move |o| (bytes, ssh, o, " (--compare)")))
+    });
+    for (bytes, ssh, b, label) in rows {
         let ratio = secs(*ssh) / secs(b.wall);
         writeln!(
             out,
-            "{:>8.0}  {:>9.2} {:>8.0}  {:>9.2} {:>8.0}  {:>6.2}  {:>9}  {:>6.3}",
+            "{:>8.0}  {:>9.2} {:>8.0}  {:>9.2} {:>8.0}  {:>6.2}  {:>9}  {:>6.3}{label}",
             mib(*bytes),
             secs(*ssh),
             mib(*bytes) / secs(*ssh),
@@ -165,11 +185,11 @@ fn main() -> Result<()> {
             b.archive_bytes as f64 / *bytes as f64,
         )?;
     }
-    let (bytes, ssh, head) = &results[0];
+    let (bytes, ssh, head, other) = &results[0];
     let ratio = secs(*ssh) / secs(head.wall);
     let rss: Vec<f64> = results
         .iter()
-        .filter_map(|(_, _, b)| b.peak_rss_kib.map(|k| k as f64 / 1024.0))
+        .filter_map(|(_, _, b, _)| b.peak_rss_kib.map(|k| k as f64 / 1024.0))
         .collect();
     let rss_max = rss.iter().copied().fold(0.0, f64::max);
     let rss_min = rss.iter().copied().fold(f64::INFINITY, f64::min);
@@ -186,40 +206,10 @@ fn main() -> Result<()> {
         verdict(rss_max - rss_min < 8.0)
     )?;
 
-    writeln!(
-        out,
-        "\nwhere hubfleet's {:.2} s go ({:.0} MiB; from its stderr lines as they arrived):",
-        secs(head.wall),
-        mib(*bytes)
-    )?;
-    let span = |from: Option<Duration>, to: Option<Duration>| match (from, to) {
-        (Some(a), Some(b)) => format!("{:>6.2} s", secs(b.saturating_sub(a))),
-        _ => "     ? s".to_owned(),
-    };
-    let stream_rate = match (head.first_byte_at, head.received_at) {
-        (Some(a), Some(b)) => format!(" = {:.0} MiB/s", mib(*bytes) / secs(b - a)),
-        _ => String::new(),
-    };
-    writeln!(
-        out,
-        "  {}  connect, host key, auth, facts",
-        span(Some(Duration::ZERO), head.snapshot_at)
-    )?;
-    writeln!(
-        out,
-        "  {}  on the host before the first byte: snapshot, integrity_check, pip freeze, sha256",
-        span(head.snapshot_at, head.first_byte_at)
-    )?;
-    writeln!(
-        out,
-        "  {}  stream + controller sha256 + gzip (one thread), fsync, rename{stream_rate}",
-        span(head.first_byte_at, head.received_at)
-    )?;
-    writeln!(
-        out,
-        "  {}  report, close, exit",
-        span(head.received_at, Some(head.wall))
-    )?;
+    print_split(&mut out, "hubfleet", head, *bytes)?;
+    if let Some(other) = other {
+        print_split(&mut out, "--compare", other, *bytes)?;
+    }
     writeln!(
         out,
         "host-side steps alone (hub's Python over ssh): backup API {:.2} s, integrity_check {:.2} s, pip freeze {:.2} s, sha256 {:.2} s",
@@ -237,6 +227,45 @@ fn main() -> Result<()> {
     writeln!(
         out,
         "single-thread receive bound: 1/(1/sha256 + 1/gzip) = {pipe:.0} MiB/s vs transport {transfer:.0} MiB/s"
+    )?;
+    Ok(())
+}
+
+/// Where one backup's time went, from the arrival of its stderr lines.
+fn print_split(out: &mut impl Write, label: &str, head: &Backup, bytes: u64) -> Result<()> {
+    writeln!(
+        out,
+        "\nwhere {label}'s {:.2} s go ({:.0} MiB; from its stderr lines as they arrived):",
+        secs(head.wall),
+        mib(bytes)
+    )?;
+    let span = |from: Option<Duration>, to: Option<Duration>| match (from, to) {
+        (Some(a), Some(b)) => format!("{:>6.2} s", secs(b.saturating_sub(a))),
+        _ => "     ? s".to_owned(),
+    };
+    let stream_rate = match (head.first_byte_at, head.received_at) {
+        (Some(a), Some(b)) => format!(" = {:.0} MiB/s", mib(bytes) / secs(b - a)),
+        _ => String::new(),
+    };
+    writeln!(
+        out,
+        "  {}  connect, host key, auth, facts",
+        span(Some(Duration::ZERO), head.snapshot_at)
+    )?;
+    writeln!(
+        out,
+        "  {}  on the host before the first byte: snapshot, integrity_check, pip freeze, sha256",
+        span(head.snapshot_at, head.first_byte_at)
+    )?;
+    writeln!(
+        out,
+        "  {}  stream, controller sha256 + gzip, fsync, rename{stream_rate}",
+        span(head.first_byte_at, head.received_at)
+    )?;
+    writeln!(
+        out,
+        "  {}  report, close, exit",
+        span(head.received_at, Some(head.wall))
     )?;
     Ok(())
 }
@@ -290,11 +319,27 @@ fn hubfleet_backup(lab: &Lab, hubfleet: &Path) -> Result<Backup> {
     let run = support::run_timed(&command)?;
     run.check("hubfleet backup")?;
     let host_dir = dir.path().join(&lab.hosts()[0].name);
-    let archive_bytes = std::fs::read_dir(&host_dir)?
+    let archives: Vec<PathBuf> = std::fs::read_dir(&host_dir)?
         .filter_map(Result::ok)
-        .filter(|e| e.file_name().to_string_lossy().ends_with(".tar.gz"))
-        .map(|e| e.metadata().map(|m| m.len()).unwrap_or(0))
+        .map(|e| e.path())
+        .filter(|p| p.to_string_lossy().ends_with(".tar.gz"))
+        .collect();
+    let archive_bytes = archives
+        .iter()
+        .map(|p| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0))
         .sum();
+    // Not timed: the archive must hold what the host sent, read back by `hubfleet verify`.
+    let verify = lab
+        .hubfleet_at(hubfleet)
+        .arg("verify")
+        .args(&archives)
+        .output()?;
+    if !verify.status.success() || archives.len() != 1 {
+        bail!(
+            "hubfleet verify {archives:?} failed: {}",
+            String::from_utf8_lossy(&verify.stderr)
+        );
+    }
     let first_byte_at = run.first_line(" backup streaming ").and_then(|(at, line)| {
         // `HH:MM:SS h1 backup streaming 1.2 GiB (210.0 MiB/s)`: the rate counts from the
         // first byte, so the first byte came bytes/rate before this line.
