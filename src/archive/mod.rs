@@ -3,10 +3,12 @@
 //! stream into a compressed archive, [`store`] puts that archive into place atomically, and
 //! [`verify`] re-checks an archive at any time.
 //!
-//! The pipeline reads off the files: `manifest` → `hashing` → `codec` → `receive` → `store`;
+//! The pipeline reads off the files: `manifest` → `hashing` → `codec` (on the `compressor`
+//! thread) → `receive` → `store`;
 //! `verify` reads it back.
 
 mod codec;
+mod compressor;
 mod hashing;
 mod manifest;
 mod progress;

@@ -2,16 +2,18 @@
 //! member against the host's manifest while it is copied into a compressed archive.
 //!
 //! Memory is bounded by construction, whatever the size of the database: a member is never held
-//! whole; it flows from the stream through a hasher into the encoder in `io::copy`'s fixed 8 KiB
-//! chunks. What is held at once is one tar header, that chunk, the encoder's state (a deflate
-//! window and tables, a few hundred KiB), whatever buffer `out` has, and the manifest (at most
+//! whole; it flows from the stream through a hasher in `io::copy`'s fixed 8 KiB chunks, then to
+//! the compressor thread through a bounded channel (see `compressor`, 1.5 MiB at most). What is
+//! held at once is one tar header, those chunks, the encoder's state (a deflate window and
+//! tables, a few hundred KiB), whatever buffer `out` has, and the manifest (at most
 //! [`MAX_MANIFEST_BYTES`]).
 
 use std::collections::HashSet;
 use std::io::{self, Read, Write};
 
 use super::codec::Codec;
-use super::hashing::{HashingReader, HashingWriter, Sha256Sum};
+use super::compressor::{self, ChunkSender};
+use super::hashing::{HashingReader, Sha256Sum};
 use super::manifest::{MANIFEST_PATH, MAX_MANIFEST_BYTES, Manifest, ManifestError};
 use super::progress::Progress;
 
@@ -178,19 +180,52 @@ impl<R: Read> Read for Counted<'_, R> {
 /// Reads a host's backup `stream` to its end, checking each member against the manifest, and
 /// writes it to `out` as a compressed archive holding the manifest (first, byte for byte as the
 /// host wrote it) and the members, nothing else. `out` is left flushed; on error its content is
-/// garbage and must be discarded (see [`store`](super::store)).
+/// garbage and must be discarded (see [`store`](super::store)). Compression runs on a thread of
+/// its own, overlapping the receiving and hashing on this one.
 pub fn receive(
     stream: impl Read,
-    out: impl Write,
+    out: impl Write + Send,
     progress: &dyn Progress,
 ) -> Result<Received, ReceiveError> {
+    std::thread::scope(|scope| {
+        let (chunks, compressor) = compressor::spawn(scope, Codec::default(), out);
+        // `chunks` is closed or dropped when this returns, so the compressor ends either way.
+        let received = receive_into(stream, chunks, progress);
+        let compressed = compressor.finish();
+        let ((manifest, stream_bytes), (sha256, archive_bytes, mut out)) =
+            match (received, compressed) {
+                // The receiving side only saw the compressor stop; its own error says why.
+                (Err(ReceiveError::Write(_)), Err(cause)) => {
+                    return Err(ReceiveError::Write(cause));
+                }
+                (Err(e), _) => return Err(e),
+                (Ok(_), Err(cause)) => return Err(ReceiveError::Write(cause)),
+                (Ok(received), Ok(compressed)) => (received, compressed),
+            };
+        out.flush().map_err(ReceiveError::Write)?;
+        Ok(Received {
+            manifest,
+            sha256,
+            archive_bytes,
+            stream_bytes,
+        })
+    })
+}
+
+/// [`receive`]'s checks and tar, writing the uncompressed archive to `chunks`; the manifest and
+/// the bytes read from the stream.
+fn receive_into(
+    stream: impl Read,
+    chunks: ChunkSender,
+    progress: &dyn Progress,
+) -> Result<(Manifest, u64), ReceiveError> {
     let counted = Counted {
         inner: stream,
         progress,
         bytes: 0,
     };
     let mut archive = tar::Archive::new(counted);
-    let mut builder = tar::Builder::new(Codec::default().encoder(HashingWriter::new(out)));
+    let mut builder = tar::Builder::new(chunks);
     let (manifest, end_of_members) = {
         let mut entries = archive.entries().map_err(ReceiveError::Read)?;
         let mut first = entries
@@ -303,16 +338,11 @@ pub fn receive(
         return Err(ReceiveError::NoEndMarker);
     }
 
-    let encoder = builder.into_inner().map_err(ReceiveError::Write)?;
-    let hashing = encoder.finish().map_err(ReceiveError::Write)?;
-    let (sha256, archive_bytes, mut out) = hashing.finish();
-    out.flush().map_err(ReceiveError::Write)?;
-    Ok(Received {
-        manifest,
-        sha256,
-        archive_bytes,
-        stream_bytes,
-    })
+    builder
+        .into_inner()
+        .and_then(ChunkSender::close)
+        .map_err(ReceiveError::Write)?;
+    Ok((manifest, stream_bytes))
 }
 
 /// Remembers whether reading failed, to tell the stream's errors from the archive's (both

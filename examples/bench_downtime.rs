@@ -1,0 +1,293 @@
+//! The downtime benchmark of issue 4: how long a hub is down (stop → `/hub/api` reports the new
+//! version) when `hubfleet upgrade --to 6.1.1` upgrades it from 4.1.6, against JupyterHub's
+//! documented order done naively over OpenSSH on another hub of the same lab, in the same run:
+//!
+//! ```text
+//! ssh HOST 'stop.sh; pip install -U jupyterhub==6.1.1; cd HUBDIR && PATH=ENV/bin:$PATH jupyterhub upgrade-db -f CONFIG; start.sh'
+//! ```
+//!
+//! then polling `/hub/api` until it reports 6.1.1. Both installs resolve through the same package
+//! source, the env's `pip.conf` (the lab's wheelhouse); the naive baseline in
+//! `../shared/research/baselines.md` (30.7 s) resolved from the real index, which is slower.
+//! A poller outside both tools also watches each hub every 100 ms, the same way for both.
+//!
+//! `scripts/bench-downtime [--runs 1]`; target: hubfleet ≤ 0.5 × naive.
+
+#[path = "../tests/lab/mod.rs"]
+mod lab;
+#[path = "bench_support/mod.rs"]
+mod support;
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, Result, bail};
+use clap::Parser;
+use lab::{Hubs, Lab, LabHost};
+use support::{quote, secs, verdict};
+
+const FROM: &str = "4.1.6";
+const TO: &str = "6.1.1";
+
+/// Upgrade one lab hub with hubfleet and another naively over ssh, in one run.
+#[derive(Debug, Parser)]
+struct Args {
+    /// The hubfleet binary (a release build).
+    #[arg(long)]
+    hubfleet: PathBuf,
+}
+
+/// Seconds since the epoch: the hosts share this machine's clock, so remote `date` marks and
+/// local polls compare directly.
+fn now() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+/// Polls a hub's `/hub/api` every 100 ms in a thread; what it answered and when.
+struct Watcher {
+    stop: Arc<AtomicBool>,
+    thread: std::thread::JoinHandle<Vec<(f64, Option<String>)>>,
+}
+
+impl Watcher {
+    fn start(addr: SocketAddr) -> Watcher {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let mut samples = Vec::new();
+            let mut went_down = false;
+            while !flag.load(Ordering::Relaxed) {
+                let at = now();
+                let version = support::hub_version(addr);
+                went_down |= version.is_none();
+                let back = went_down && version.as_deref() == Some(TO);
+                samples.push((at, version));
+                if back {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            samples
+        });
+        Watcher { stop, thread }
+    }
+
+    /// Stops polling; the downtime it saw: from the first failed poll to the first answer
+    /// with `TO`.
+    fn finish(self) -> Option<f64> {
+        // The tool under test may have seen the hub back a poll before this watcher did: give
+        // it a few seconds to see it too, then stop it anyway.
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while !self.thread.is_finished() && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        self.stop.store(true, Ordering::Relaxed);
+        let samples = self.thread.join().ok()?;
+        let down = samples.iter().find(|(_, v)| v.is_none())?.0;
+        let up = samples
+            .iter()
+            .find(|(t, v)| *t > down && v.as_deref() == Some(TO))?
+            .0;
+        Some(up - down)
+    }
+}
+
+fn main() -> Result<()> {
+    let args = Args::parse();
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "bench-downtime: starting a 2-host lab with JupyterHub {FROM} running"
+    )?;
+    let lab = Lab::builder()
+        .hosts(2)
+        .hubs(Hubs::Running)
+        .jupyterhub(FROM)
+        .start()?;
+
+    writeln!(
+        out,
+        "bench-downtime: h1 with hubfleet upgrade --to {TO} (backup and download while up)"
+    )?;
+    let watcher = Watcher::start(public_addr(&lab.hosts()[0]));
+    let (fleet_wall, fleet_down, timeline) = hubfleet_upgrade(&lab, &args.hubfleet)?;
+    let fleet_seen = watcher.finish();
+
+    writeln!(
+        out,
+        "bench-downtime: h2 naively: stop, pip install -U, upgrade-db, start over one ssh"
+    )?;
+    let watcher = Watcher::start(public_addr(&lab.hosts()[1]));
+    let naive = naive_upgrade(&lab, &lab.hosts()[1])?;
+    let naive_seen = watcher.finish();
+
+    let ratio = fleet_down / naive.downtime;
+    writeln!(
+        out,
+        "\nper-host downtime, JupyterHub {FROM} -> {TO} on the lab (stop -> /hub/api reports {TO}); load average {}",
+        support::load_average()
+    )?;
+    let seen = |s: Option<f64>| s.map_or("?".to_owned(), |s| format!("{s:.1} s"));
+    writeln!(
+        out,
+        "{:<44} {:>10} {:>18}",
+        "", "downtime", "seen by a poller"
+    )?;
+    writeln!(
+        out,
+        "{:<44} {:>8.1} s {:>18}",
+        "naive over OpenSSH (pip from the wheelhouse)",
+        naive.downtime,
+        seen(naive_seen)
+    )?;
+    writeln!(
+        out,
+        "{:<44} {:>8.1} s {:>18}",
+        "hubfleet upgrade (report.downtime_seconds)",
+        fleet_down,
+        seen(fleet_seen)
+    )?;
+    writeln!(
+        out,
+        "ratio hubfleet/naive: {ratio:.2} (target <= 0.50: {}); by the poller: {}",
+        verdict(ratio <= 0.5),
+        match (fleet_seen, naive_seen) {
+            (Some(f), Some(n)) => format!("{:.2}", f / n),
+            _ => "?".to_owned(),
+        }
+    )?;
+    writeln!(
+        out,
+        "naive steps: stop {:.1} s, pip install {:.1} s, upgrade-db {:.1} s, start.sh {:.1} s, start -> healthy {:.1} s",
+        naive.steps[0], naive.steps[1], naive.steps[2], naive.steps[3], naive.steps[4]
+    )?;
+    writeln!(
+        out,
+        "hubfleet upgrade wall (facts, backup, download while up, then the downtime): {:.1} s",
+        secs(fleet_wall)
+    )?;
+    writeln!(
+        out,
+        "hubfleet's lines from the stop on (arrival, seconds after the stop line):\n{}",
+        timeline.join("\n")
+    )?;
+    writeln!(
+        out,
+        "note: both installs resolve from the lab's wheelhouse (pip.conf); baselines.md's naive 30.7 s resolved from the real index (pip 19.7 s of it)"
+    )?;
+    Ok(())
+}
+
+fn public_addr(host: &LabHost) -> SocketAddr {
+    SocketAddr::from((host.address, 8000))
+}
+
+/// `hubfleet upgrade` on h1 only: its wall time, the downtime it reports, and its step lines
+/// from the stop on, each with the seconds since the stop line arrived.
+fn hubfleet_upgrade(lab: &Lab, hubfleet: &Path) -> Result<(Duration, f64, Vec<String>)> {
+    let dir = tempfile::Builder::new()
+        .prefix("bench-downtime-")
+        .tempdir_in("/tmp")?;
+    let report = dir.path().join("report.json");
+    let mut command = lab.hubfleet_at(hubfleet);
+    command
+        .arg("upgrade")
+        .arg("-i")
+        .arg(lab.inventory())
+        .args(["--limit", &lab.hosts()[0].name, "--to", TO])
+        .arg("--allow-active-servers")
+        .arg("--backup-dir")
+        .arg(dir.path().join("backups"))
+        .arg("--report")
+        .arg(&report)
+        .arg("--no-progress");
+    let run = support::run_timed(&command)?;
+    run.check("hubfleet upgrade")?;
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&report)?)?;
+    let down = json["hosts"][0]["report"]["downtime_seconds"]
+        .as_f64()
+        .with_context(|| format!("no downtime in the report: {json}"))?;
+    let stop = run.first_line(" stop ").map(|(t, _)| t);
+    let timeline = run
+        .stderr
+        .iter()
+        .filter_map(|(t, line)| {
+            let since = t.checked_sub(stop?)?;
+            Some(format!("  +{:>5.2} s  {line}", secs(since)))
+        })
+        .collect();
+    Ok((run.wall, down, timeline))
+}
+
+/// The naive upgrade's figures.
+struct Naive {
+    /// stop → healthy, seconds.
+    downtime: f64,
+    /// stop, pip, upgrade-db, start.sh, start → healthy.
+    steps: [f64; 5],
+}
+
+/// The documented order over one `ssh`, each step marked with the host's clock, then polling
+/// `/hub/api` until it reports `TO`.
+fn naive_upgrade(lab: &Lab, host: &LabHost) -> Result<Naive> {
+    let i = lab
+        .hosts()
+        .iter()
+        .position(|h| h.name == host.name)
+        .context("host not in lab")?;
+    let (dir, env) = (&host.hub_dir, &host.hub_env);
+    let config = dir.join("jupyterhub_config.py");
+    let script = format!(
+        "set -e; m() {{ echo \"@$1 $(date +%s.%N)\"; }}; \
+         m stop; bash {stop}; \
+         m pip; {env}/bin/pip install -q -U jupyterhub=={TO}; \
+         m upgrade-db; cd {dir} && PATH={env}/bin:$PATH jupyterhub upgrade-db -f {config}; \
+         m start; bash {start}; m started",
+        stop = quote(dir.join("stop.sh").display()),
+        start = quote(dir.join("start.sh").display()),
+        env = quote(env.display()),
+        dir = quote(dir.display()),
+        config = quote(config.display()),
+    );
+    let output = lab.ssh(i).arg(script).output()?;
+    if !output.status.success() {
+        bail!(
+            "the naive upgrade failed ({}): {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let healthy = support::wait_version(public_addr(host), TO, Duration::from_secs(180))?;
+    let healthy = now() - healthy.elapsed().as_secs_f64();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let mark = |name: &str| -> Result<f64> {
+        stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("@{name} ")))
+            .and_then(|t| t.trim().parse().ok())
+            .with_context(|| format!("no mark `{name}` in: {stdout}"))
+    };
+    let (stop, pip, db, start, started) = (
+        mark("stop")?,
+        mark("pip")?,
+        mark("upgrade-db")?,
+        mark("start")?,
+        mark("started")?,
+    );
+    Ok(Naive {
+        downtime: healthy - stop,
+        steps: [
+            pip - stop,
+            db - pip,
+            start - db,
+            started - start,
+            healthy - started,
+        ],
+    })
+}

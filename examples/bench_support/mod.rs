@@ -1,0 +1,203 @@
+//! What the benchmark examples share: the lab cache, running a command while timing it (wall
+//! clock, peak RSS through GNU time, and when each of its stderr lines arrived), polling a hub,
+//! and printing figures. Included with `#[path = "bench_support/mod.rs"] mod support;`.
+
+// Each benchmark uses a different subset.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+
+/// `${HUBFLEET_LAB_CACHE:-$HOME/.cache/hubfleet-lab}`, where `scripts/setup` keeps the lab's tools.
+pub fn cache_dir() -> Result<PathBuf> {
+    match std::env::var_os("HUBFLEET_LAB_CACHE") {
+        Some(dir) => Ok(PathBuf::from(dir)),
+        None => Ok(
+            PathBuf::from(std::env::var_os("HOME").context("`HOME` is not set")?)
+                .join(".cache/hubfleet-lab"),
+        ),
+    }
+}
+
+/// A finished command: how long it took, how much memory it peaked at, and its output.
+#[derive(Debug)]
+pub struct Run {
+    /// Wall time from spawn to exit.
+    pub wall: Duration,
+    /// Peak resident set size of the command (GNU time's `%M`), in KiB.
+    pub peak_rss_kib: Option<u64>,
+    /// Exit status.
+    pub status: ExitStatus,
+    /// Everything on stdout.
+    pub stdout: String,
+    /// Each stderr line with when it arrived, counted from spawn.
+    pub stderr: Vec<(Duration, String)>,
+}
+
+impl Run {
+    /// The stderr lines, for error messages.
+    pub fn stderr_text(&self) -> String {
+        let lines: Vec<&str> = self.stderr.iter().map(|(_, l)| l.as_str()).collect();
+        lines.join("\n")
+    }
+
+    /// When the first stderr line containing `needle` arrived, with the line.
+    pub fn first_line(&self, needle: &str) -> Option<(Duration, &str)> {
+        self.stderr
+            .iter()
+            .find(|(_, l)| l.contains(needle))
+            .map(|(t, l)| (*t, l.as_str()))
+    }
+
+    /// Fails with the command's stderr unless it exited 0.
+    pub fn check(&self, what: &str) -> Result<()> {
+        if !self.status.success() {
+            bail!("{what} failed ({}):\n{}", self.status, self.stderr_text());
+        }
+        Ok(())
+    }
+}
+
+/// Runs `command` under `/usr/bin/time` (for the peak RSS), stdin closed, timing every stderr
+/// line as it arrives (hubfleet writes one plain timestamped line per step when piped; its
+/// own timestamps have one-second resolution, these have the reader thread's).
+pub fn run_timed(command: &Command) -> Result<Run> {
+    let rss_file = tempfile::NamedTempFile::new()?;
+    let mut timed = Command::new("/usr/bin/time");
+    timed
+        .arg("-o")
+        .arg(rss_file.path())
+        .args(["-f", "%M"])
+        .arg(command.get_program())
+        .args(command.get_args());
+    if let Some(dir) = command.get_current_dir() {
+        timed.current_dir(dir);
+    }
+    for (key, value) in command.get_envs() {
+        match value {
+            Some(value) => timed.env(key, value),
+            None => timed.env_remove(key),
+        };
+    }
+    let started = Instant::now();
+    let mut child = timed
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("starting {command:?} under /usr/bin/time"))?;
+    let stderr = child.stderr.take().expect("piped");
+    let lines = std::thread::spawn(move || {
+        BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+            .map(|line| (started.elapsed(), line))
+            .collect::<Vec<_>>()
+    });
+    let mut stdout = String::new();
+    child
+        .stdout
+        .take()
+        .expect("piped")
+        .read_to_string(&mut stdout)?;
+    let status = child.wait()?;
+    let wall = started.elapsed();
+    let stderr = lines.join().expect("the stderr reader panicked");
+    let peak_rss_kib = std::fs::read_to_string(rss_file.path())
+        .ok()
+        .and_then(|s| s.lines().last().and_then(|l| l.trim().parse().ok()));
+    Ok(Run {
+        wall,
+        peak_rss_kib,
+        status,
+        stdout,
+        stderr,
+    })
+}
+
+/// Runs `command` with its output discarded; its wall time. Fails if it fails.
+pub fn time_quiet(command: &mut Command, what: &str) -> Result<Duration> {
+    let started = Instant::now();
+    let output = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .with_context(|| format!("starting {what}"))?;
+    let wall = started.elapsed();
+    if !output.status.success() {
+        bail!(
+            "{what} failed ({}): {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    Ok(wall)
+}
+
+/// The `version` that `GET /hub/api` reports at `addr`, if it answers.
+pub fn hub_version(addr: SocketAddr) -> Option<String> {
+    use std::io::Write;
+    let timeout = Duration::from_secs(2);
+    let mut stream = std::net::TcpStream::connect_timeout(&addr, timeout).ok()?;
+    stream.set_read_timeout(Some(timeout)).ok()?;
+    write!(
+        stream,
+        "GET /hub/api HTTP/1.0\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    let (head, body) = response.split_once("\r\n\r\n")?;
+    if head.split_whitespace().nth(1) != Some("200") {
+        return None;
+    }
+    let json: serde_json::Value = serde_json::from_str(body).ok()?;
+    json["version"].as_str().map(str::to_owned)
+}
+
+/// Polls `/hub/api` at `addr` every 100 ms until it reports `version`; when it first did.
+pub fn wait_version(addr: SocketAddr, version: &str, timeout: Duration) -> Result<Instant> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if hub_version(addr).as_deref() == Some(version) {
+            return Ok(Instant::now());
+        }
+        if Instant::now() > deadline {
+            bail!("the hub at {addr} did not report {version} within {timeout:?}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// `text` (a path, a script) as one word for a POSIX shell.
+pub fn quote(text: impl std::fmt::Display) -> String {
+    format!("'{}'", text.to_string().replace('\'', r"'\''"))
+}
+
+/// Bytes as MiB.
+pub fn mib(bytes: u64) -> f64 {
+    bytes as f64 / 1_048_576.0
+}
+
+/// Seconds of a duration.
+pub fn secs(d: Duration) -> f64 {
+    d.as_secs_f64()
+}
+
+/// Whether a ratio meets its target, for the tables: `ok` or `MISS`.
+pub fn verdict(met: bool) -> &'static str {
+    if met { "ok" } else { "MISS" }
+}
+
+/// The machine's load, printed with every result: these figures move with it.
+pub fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".to_owned())
+}
