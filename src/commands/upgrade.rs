@@ -55,6 +55,8 @@ struct UpgradeJob {
 pub struct UpgradeReport {
     /// JupyterHub before.
     pub version_before: Option<String>,
+    /// The version the upgrade aims at (`--to latest` resolved on the host).
+    pub version_target: Option<String>,
     /// JupyterHub after (the target, once healthy).
     pub version_after: Option<String>,
     /// Alembic revision before.
@@ -92,6 +94,7 @@ impl HostJob for UpgradeJob {
         report.revision_before = facts.db_revision.clone();
         let target = steps::stage(host, session, events, &self.to, !self.dry_run).await?;
         report.packages = target.install.clone();
+        report.version_target = Some(target.version.clone());
         if facts.jupyterhub_version.as_deref() == Some(target.version.as_str())
             && facts.running_version.as_deref() == Some(target.version.as_str())
         {
@@ -270,6 +273,11 @@ impl RecapColumns for UpgradeReport {
         let mut version = arrow(&self.version_before, &self.version_after);
         if self.unchanged {
             version.push_str(" (unchanged)");
+        } else if !self.plan.is_empty() {
+            version = format!(
+                "{} (planned)",
+                arrow(&self.version_before, &self.version_target)
+            );
         }
         let short = |r: &Option<String>| r.as_ref().map(|r| r.chars().take(12).collect::<String>());
         let mut revision = arrow(&short(&self.revision_before), &short(&self.revision_after));
