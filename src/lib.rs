@@ -11,6 +11,7 @@ pub mod commands;
 pub mod error;
 pub mod exit_code;
 pub mod facts;
+pub mod human_bytes;
 pub mod inventory;
 pub mod printer;
 pub mod reporter;

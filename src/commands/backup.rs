@@ -9,11 +9,12 @@ use super::{RunOptions, run_job};
 use crate::cli::BackupArgs;
 use crate::error::FatalError;
 use crate::facts::HostFacts;
+use crate::human_bytes::human_bytes;
 use crate::inventory::Host;
 use crate::printer::Printer;
 use crate::runner::{HostEvents, HostJob, RecapColumns, StepFailure};
 use crate::ssh::Session;
-use crate::steps::{self, human_bytes};
+use crate::steps;
 
 /// Backs up every selected host (or, with `--dry-run`, says what it would do).
 pub fn run(args: &BackupArgs, printer: &Printer) -> Result<u8, FatalError> {

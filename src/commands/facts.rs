@@ -6,11 +6,11 @@ use super::{RunOptions, run_job};
 use crate::cli::FactsArgs;
 use crate::error::FatalError;
 use crate::facts::HostFacts;
+use crate::human_bytes::human_bytes;
 use crate::inventory::Host;
 use crate::printer::Printer;
 use crate::runner::{HostEvents, HostJob, RecapColumns, StepFailure};
 use crate::ssh::Session;
-use crate::steps::human_bytes;
 
 /// Gathers and shows the facts of every selected host.
 pub fn run(args: &FactsArgs, printer: &Printer) -> Result<u8, FatalError> {

@@ -16,11 +16,12 @@ use super::{RunOptions, run_job};
 use crate::cli::UpgradeArgs;
 use crate::error::FatalError;
 use crate::facts::alembic;
+use crate::human_bytes::human_bytes;
 use crate::inventory::{Host, Installer};
 use crate::printer::Printer;
 use crate::runner::{HostEvents, HostJob, RecapColumns, StepFailure};
 use crate::ssh::{RemoteCommand, Session};
-use crate::steps::{self, human_bytes};
+use crate::steps;
 
 /// Upgrades every selected host (or, with `--dry-run`, prints each host's plan).
 pub fn run(args: &UpgradeArgs, printer: &Printer) -> Result<u8, FatalError> {

@@ -124,8 +124,8 @@ fn check_controller_space(backup_dir: &Path, db_size: u64) -> Result<(), String>
         return Err(format!(
             "the backup directory `{}` has {} free, the database is {}: free some space or use --backup-dir (the hub was not touched)",
             backup_dir.display(),
-            super::human_bytes(free),
-            super::human_bytes(db_size)
+            crate::human_bytes::human_bytes(free),
+            crate::human_bytes::human_bytes(db_size)
         ));
     }
     Ok(())
@@ -194,7 +194,7 @@ impl<'a> StreamProgress<'a> {
             "backup",
             format!(
                 "received {} in {:.1}s",
-                super::human_bytes(bytes),
+                crate::human_bytes::human_bytes(bytes),
                 elapsed.as_secs_f64()
             ),
         );
@@ -215,8 +215,8 @@ impl Progress for StreamProgress<'_> {
                 "backup",
                 format!(
                     "streaming {} ({}/s)",
-                    super::human_bytes(total),
-                    super::human_bytes(rate as u64)
+                    crate::human_bytes::human_bytes(total),
+                    crate::human_bytes::human_bytes(rate as u64)
                 ),
             );
         }

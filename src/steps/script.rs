@@ -7,6 +7,11 @@ use crate::inventory::Host;
 use crate::runner::{HostEvents, StepFailure};
 use crate::ssh::{ExitStatus, RemoteCommand, Session};
 
+/// The hub env's Python, which runs every script hubfleet sends to a host.
+pub fn hub_python(host: &Host) -> String {
+    format!("{}/bin/python", host.hub.env.trim_end_matches('/'))
+}
+
 /// Runs `script` with the hub's Python and one JSON argument; parses its stdout as JSON.
 pub async fn run_script<T: DeserializeOwned>(
     step: &'static str,
@@ -15,7 +20,7 @@ pub async fn run_script<T: DeserializeOwned>(
     script: &str,
     args: &serde_json::Value,
 ) -> Result<T, StepFailure> {
-    let python = super::hub_python(host);
+    let python = hub_python(host);
     // No .pyc files: hubfleet leaves nothing behind on a host it only inspects (a dry run must
     // leave the hub env byte-identical, and pip's own modules would otherwise be compiled).
     let command = RemoteCommand::new(&python)

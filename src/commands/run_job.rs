@@ -1,0 +1,91 @@
+//! What every fleet command does around its job: select the hosts, start the reporters, run the
+//! job on the fleet, print the recap or JSON, write the report, return the exit code.
+
+use std::io::IsTerminal;
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::cli::FleetArgs;
+use crate::error::FatalError;
+use crate::printer::{Printer, Verbosity};
+use crate::reporter::{HostLogs, Reporter, Summary, render_recap};
+use crate::runner::{HostJob, run_fleet};
+use crate::ssh::{Credentials, PassphrasePrompt};
+
+use super::targets;
+
+/// Width for tables: `$COLUMNS`, else 100.
+pub(super) fn terminal_width() -> u16 {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(100)
+}
+
+/// What every fleet command shares: which hosts, how many at once, where the results go.
+pub(super) struct RunOptions<'a> {
+    /// The subcommand's name, for the report.
+    pub(super) command: &'a str,
+    /// Inventory, `--limit`, `--forks`, `--report`.
+    pub(super) fleet: &'a FleetArgs,
+    /// `--json`: the summary as JSON on stdout instead of the recap table.
+    pub(super) json: bool,
+    /// Where per-host logs of remote output go (beside the backups); `None` shows output.
+    pub(super) logs: Option<&'a Path>,
+}
+
+/// Selects the hosts, runs `job` on them with the reporters attached, prints the recap (or the
+/// JSON summary), writes the report, and returns the exit code.
+pub(super) fn run_job<J: HostJob>(
+    options: &RunOptions<'_>,
+    job: Arc<J>,
+    printer: &Printer,
+) -> Result<u8, FatalError> {
+    let RunOptions {
+        command,
+        fleet,
+        json,
+        logs,
+    } = *options;
+    let (forks, report) = (usize::from(fleet.forks), fleet.report.as_deref());
+    let hosts = targets::select(&fleet.target)?;
+    let runtime = tokio::runtime::Runtime::new().map_err(FatalError::Runtime)?;
+    let credentials = Credentials::new(passphrase_prompt());
+    let logs = logs.map(|dir| HostLogs::new(dir, command));
+    let log_hint = logs.as_ref().map(|l| l.path("HOST"));
+    let (events, reporter) = Reporter::start(*printer, logs);
+    let results = runtime.block_on(run_fleet(&hosts, forks, &credentials, job, events));
+    reporter.finish();
+    let summary = Summary::new(command, results);
+    if json {
+        printer.out(&summary.to_json());
+    } else {
+        printer.out(&render_recap(&summary.hosts, terminal_width()));
+    }
+    // A notice, not a result or an error: `--quiet` leaves it out.
+    if let Some(path) = log_hint.filter(|_| printer.verbosity > Verbosity::Quiet) {
+        printer.err(&format!(
+            "remote output is logged per host in `{}`",
+            path.display()
+        ));
+    }
+    if let Some(path) = report {
+        crate::atomic_file::write(path, summary.to_json().as_bytes()).map_err(|source| {
+            FatalError::Report {
+                path: path.to_path_buf(),
+                source,
+            }
+        })?;
+    }
+    Ok(summary.exit_code)
+}
+
+/// Asks for a key's passphrase on the terminal, once per key file; nobody to ask without one.
+fn passphrase_prompt() -> PassphrasePrompt {
+    Arc::new(|path: &Path| {
+        if !std::io::stdin().is_terminal() {
+            return None;
+        }
+        rpassword::prompt_password(format!("passphrase for `{}`: ", path.display())).ok()
+    })
+}
