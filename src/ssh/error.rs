@@ -53,7 +53,11 @@ pub enum SshError {
     },
 
     /// Connect, handshake and authentication did not finish within `connect_timeout`.
-    #[error("connecting to `{host}` (`{addr}`) timed out after {}s", after.as_secs_f64())]
+    #[error(
+        "connecting to `{host}` (`{addr}`){} timed out after {}s",
+        via.as_ref().map(|j| format!(" through jump host `{j}`")).unwrap_or_default(),
+        after.as_secs_f64()
+    )]
     Timeout {
         /// Inventory name of the host.
         host: String,
@@ -61,6 +65,8 @@ pub enum SshError {
         addr: String,
         /// The timeout that elapsed.
         after: Duration,
+        /// The jump host the connection went through, if any.
+        via: Option<String>,
     },
 
     /// Strict policy and the host is not in known_hosts.
@@ -330,9 +336,23 @@ mod tests {
                     host: host.clone(),
                     addr: addr.clone(),
                     after: Duration::from_secs(10),
+                    via: None,
                 },
                 SshFailure::Unreachable,
                 "connecting to `web1` (`10.0.0.5:2222`) timed out after 10s",
+                vec![
+                    "check that the host is up and the address is right; raise `connect_timeout` for slow links",
+                ],
+            ),
+            (
+                SshError::Timeout {
+                    host: host.clone(),
+                    addr: addr.clone(),
+                    after: Duration::from_secs(10),
+                    via: Some("bastion".to_owned()),
+                },
+                SshFailure::Unreachable,
+                "connecting to `web1` (`10.0.0.5:2222`) through jump host `bastion` timed out after 10s",
                 vec![
                     "check that the host is up and the address is right; raise `connect_timeout` for slow links",
                 ],

@@ -139,6 +139,8 @@ impl Session {
                 host: host.name.clone(),
                 addr: host.addr.clone(),
                 after: target.connect_timeout,
+                // Behind a bastion the silence may be on its side of the tunnel: say so.
+                via: target.jump.as_ref().map(|j| j.name.clone()),
             })??;
         Ok(Session {
             handle,
