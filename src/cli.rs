@@ -183,8 +183,8 @@ pub struct ExecArgs {
 /// `hubfleet verify`.
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// The archives (`BACKUP_DIR/HOST/TIMESTAMP.tar.gz`).
-    #[arg(required = true, value_name = "ARCHIVE")]
+    /// The archives (`BACKUP_DIR/HOST/TIMESTAMP.tar.gz`), or directories of them.
+    #[arg(required = true, value_name = "ARCHIVE|DIR")]
     pub archives: Vec<PathBuf>,
 }
 

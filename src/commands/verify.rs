@@ -1,7 +1,8 @@
-//! `hubfleet verify ARCHIVE...`: re-checks backup archives, one result line per archive on
-//! stdout with its findings below it.
+//! `hubfleet verify ARCHIVE|DIR...`: re-checks backup archives, one result line per archive on
+//! stdout with its findings below it. A directory stands for every archive below it (say, the
+//! whole backup directory).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::archive::{Verification, verify};
 use crate::cli::VerifyArgs;
@@ -10,14 +11,53 @@ use crate::printer::Printer;
 /// Checks every archive and returns the exit code: 0 when all can be used to restore.
 pub fn run(args: &VerifyArgs, printer: &Printer) -> u8 {
     let mut bad = 0;
-    for path in &args.archives {
-        let verification = verify(path);
-        if !verification.is_ok() {
+    for given in &args.archives {
+        let archives = if given.is_dir() {
+            archives_below(given)
+        } else {
+            vec![given.clone()]
+        };
+        if archives.is_empty() {
             bad += 1;
+            printer.out(&format!(
+                "bad {}\n    error: no `*.tar.gz` archive below this directory",
+                given.display()
+            ));
         }
-        printer.out(&render(path, &verification));
+        for path in &archives {
+            let verification = verify(path);
+            if !verification.is_ok() {
+                bad += 1;
+            }
+            printer.out(&render(path, &verification));
+        }
     }
     crate::exit_code::for_archives(bad)
+}
+
+/// Every `*.tar.gz` below `dir`, sorted; hidden names (a receive's `.partial` files) are skipped.
+fn archives_below(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') {
+                continue;
+            }
+            if path.is_dir() {
+                todo.push(path);
+            } else if name.ends_with(".tar.gz") {
+                found.push(path);
+            }
+        }
+    }
+    found.sort();
+    found
 }
 
 /// `ok  PATH (host …, jupyterhub …, revision …, N members, sha256 …)` or `bad PATH`, then one
@@ -47,6 +87,29 @@ pub fn render(path: &Path, verification: &Verification) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_directory_stands_for_the_archives_below_it_but_not_partial_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in [
+            "h2/b.tar.gz",
+            "h1/a.tar.gz",
+            "h1/.a.tar.gz.x1.partial",
+            "h1/upgrade.log",
+        ] {
+            let path = dir.path().join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, b"").unwrap();
+        }
+        let found: Vec<_> = archives_below(dir.path())
+            .into_iter()
+            .map(|p| p.strip_prefix(dir.path()).unwrap().to_path_buf())
+            .collect();
+        assert_eq!(
+            found,
+            [PathBuf::from("h1/a.tar.gz"), PathBuf::from("h2/b.tar.gz")]
+        );
+    }
     use crate::archive::fixtures::HostBackup;
     use crate::archive::verify_reader;
 
