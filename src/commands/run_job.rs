@@ -53,6 +53,8 @@ pub(super) fn run_job<J: HostJob>(
     let credentials = Credentials::new(passphrase_prompt());
     let logs = logs.map(|dir| HostLogs::new(dir, command));
     let log_hint = logs.as_ref().map(|l| l.path("HOST"));
+    // Passphrase prompts happen here, before the bars draw over the terminal.
+    runtime.block_on(credentials.preload(hosts.iter().map(|h| &h.ssh)));
     let (events, reporter) = Reporter::start(*printer, logs);
     let results = runtime.block_on(run_fleet(&hosts, forks, &credentials, job, events));
     reporter.finish();

@@ -71,6 +71,20 @@ impl Credentials {
         self.inner.agent_socket.as_deref()
     }
 
+    /// Reads (and asks the passphrase of) every key file these targets and their jump hosts
+    /// name, once each, so that prompts come before a run's progress display starts.
+    pub async fn preload<'a>(&self, targets: impl IntoIterator<Item = &'a super::SshTarget>) {
+        for target in targets {
+            let mut hop = Some(target);
+            while let Some(t) = hop {
+                for path in &t.identity_files {
+                    self.key_file(path).await;
+                }
+                hop = t.jump.as_deref();
+            }
+        }
+    }
+
     /// The identity file at `path`, read and decrypted on first use only.
     pub(crate) async fn key_file(&self, path: &Path) -> KeyFile {
         let cell = {
