@@ -191,25 +191,7 @@ fn public_addr(host: &LabHost) -> SocketAddr {
 /// `hubfleet upgrade` on h1 only: its wall time, the downtime it reports, and its step lines
 /// from the stop on, each with the seconds since the stop line arrived.
 fn hubfleet_upgrade(lab: &Lab, hubfleet: &Path) -> Result<(Duration, f64, Vec<String>)> {
-    let dir = tempfile::Builder::new()
-        .prefix("bench-downtime-")
-        .tempdir_in("/tmp")?;
-    let report = dir.path().join("report.json");
-    let mut command = lab.hubfleet_at(hubfleet);
-    command
-        .arg("upgrade")
-        .arg("-i")
-        .arg(lab.inventory())
-        .args(["--limit", &lab.hosts()[0].name, "--to", TO])
-        .arg("--allow-active-servers")
-        .arg("--backup-dir")
-        .arg(dir.path().join("backups"))
-        .arg("--report")
-        .arg(&report)
-        .arg("--no-progress");
-    let run = support::run_timed(&command)?;
-    run.check("hubfleet upgrade")?;
-    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&report)?)?;
+    let (run, json) = support::run_upgrade(lab, hubfleet, TO, Some(&lab.hosts()[0].name))?;
     let down = json["hosts"][0]["report"]["downtime_seconds"]
         .as_f64()
         .with_context(|| format!("no downtime in the report: {json}"))?;

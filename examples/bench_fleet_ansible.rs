@@ -185,24 +185,7 @@ fn check_versions(lab: &Lab) -> Result<()> {
 
 /// `hubfleet upgrade` of the whole lab: its wall time and each host's downtime.
 fn hubfleet_upgrade(lab: &Lab, hubfleet: &Path) -> Result<(Duration, Vec<f64>)> {
-    let dir = tempfile::Builder::new()
-        .prefix("bench-fleet-")
-        .tempdir_in("/tmp")?;
-    let report = dir.path().join("report.json");
-    let mut command = lab.hubfleet_at(hubfleet);
-    command
-        .arg("upgrade")
-        .arg("-i")
-        .arg(lab.inventory())
-        .args(["--to", TO, "--allow-active-servers"])
-        .arg("--backup-dir")
-        .arg(dir.path().join("backups"))
-        .arg("--report")
-        .arg(&report)
-        .arg("--no-progress");
-    let run = support::run_timed(&command)?;
-    run.check("hubfleet upgrade")?;
-    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&report)?)?;
+    let (run, json) = support::run_upgrade(lab, hubfleet, TO, None)?;
     let downtimes = json["hosts"]
         .as_array()
         .context("no hosts in the report")?

@@ -432,21 +432,26 @@ async fn changed_key_is_refused_with_both_fingerprints() -> Result<()> {
     Ok(())
 }
 
-#[tokio::test]
-async fn connection_refused_is_unreachable() -> Result<()> {
-    let address = free_address()?;
-    let target = SshTarget {
-        name: "nobody".to_owned(),
-        address: address.clone(),
+/// A target with no keys and no known hosts, for connections that must fail before either matters.
+fn bare_target(name: &str, address: &str, connect_timeout: Duration) -> SshTarget {
+    SshTarget {
+        name: name.to_owned(),
+        address: address.to_owned(),
         port: PORT,
         user: "root".to_owned(),
         identity_files: vec![],
         known_hosts: "/nonexistent/known_hosts".into(),
         host_key_policy: HostKeyPolicy::Strict,
-        connect_timeout: Duration::from_secs(5),
+        connect_timeout,
         keepalive: Duration::from_secs(5),
         jump: None,
-    };
+    }
+}
+
+#[tokio::test]
+async fn connection_refused_is_unreachable() -> Result<()> {
+    let address = free_address()?;
+    let target = bare_target("nobody", &address, Duration::from_secs(5));
     let error = Session::connect(&target, &credentials())
         .await
         .err()
@@ -464,18 +469,7 @@ async fn silent_server_times_out() -> Result<()> {
     // Accepts TCP (the kernel does, from the backlog) but never speaks SSH.
     let address = free_address()?;
     let _listener = TcpListener::bind((address.as_str(), PORT))?;
-    let target = SshTarget {
-        name: "mute".to_owned(),
-        address: address.clone(),
-        port: PORT,
-        user: "root".to_owned(),
-        identity_files: vec![],
-        known_hosts: "/nonexistent/known_hosts".into(),
-        host_key_policy: HostKeyPolicy::Strict,
-        connect_timeout: Duration::from_millis(500),
-        keepalive: Duration::from_secs(5),
-        jump: None,
-    };
+    let target = bare_target("mute", &address, Duration::from_millis(500));
     let error = Session::connect(&target, &credentials())
         .await
         .err()

@@ -13,6 +13,37 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
+/// Runs `hubfleet upgrade --to TO --allow-active-servers` on the lab (only `limit` if given),
+/// with its backups and `--report` in a fresh temporary directory; the timed run, checked, and
+/// the report's JSON.
+pub fn run_upgrade(
+    lab: &crate::lab::Lab,
+    hubfleet: &std::path::Path,
+    to: &str,
+    limit: Option<&str>,
+) -> Result<(Run, serde_json::Value)> {
+    let dir = tempfile::Builder::new()
+        .prefix("bench-upgrade-")
+        .tempdir_in("/tmp")?;
+    let report = dir.path().join("report.json");
+    let mut command = lab.hubfleet_at(hubfleet);
+    command.arg("upgrade").arg("-i").arg(lab.inventory());
+    if let Some(limit) = limit {
+        command.args(["--limit", limit]);
+    }
+    command
+        .args(["--to", to, "--allow-active-servers"])
+        .arg("--backup-dir")
+        .arg(dir.path().join("backups"))
+        .arg("--report")
+        .arg(&report)
+        .arg("--no-progress");
+    let run = run_timed(&command)?;
+    run.check("hubfleet upgrade")?;
+    let json = serde_json::from_slice(&std::fs::read(&report)?)?;
+    Ok((run, json))
+}
+
 /// `${HUBFLEET_LAB_CACHE:-$HOME/.cache/hubfleet-lab}`, where `scripts/setup` keeps the lab's tools.
 pub fn cache_dir() -> Result<PathBuf> {
     match std::env::var_os("HUBFLEET_LAB_CACHE") {
