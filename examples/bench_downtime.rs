@@ -6,12 +6,12 @@
 //! ssh HOST 'stop.sh; pip install -U jupyterhub==6.1.1; cd HUBDIR && PATH=ENV/bin:$PATH jupyterhub upgrade-db -f CONFIG; start.sh'
 //! ```
 //!
-//! then polling `/hub/api` until it reports 6.1.1. Both installs resolve through the same package
-//! source, the env's `pip.conf` (the lab's wheelhouse); the naive baseline in
-//! `../shared/research/baselines.md` (30.7 s) resolved from the real index, which is slower.
+//! then polling `/hub/api` until it reports 6.1.1. Both hubs' pip get packages from the same
+//! source: by default PyPI, each host with an empty cache, as the issue's reference (baselines.md:
+//! 30.7 s, pip 19.7 s of it); `--source wheelhouse` runs offline from the lab's wheelhouse.
 //! A poller outside both tools also watches each hub every 100 ms, the same way for both.
 //!
-//! `scripts/bench-downtime [--runs 1]`; target: hubfleet ≤ 0.5 × naive.
+//! `scripts/bench-downtime [--source index|wheelhouse]`; target: hubfleet ≤ 0.5 × naive.
 
 #[path = "../tests/lab/mod.rs"]
 mod lab;
@@ -28,7 +28,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use anyhow::{Context, Result, bail};
 use clap::Parser;
 use lab::{Hubs, Lab, LabHost};
-use support::{quote, secs, verdict};
+use support::{PackageSource, quote, secs, verdict};
 
 const FROM: &str = "4.1.6";
 const TO: &str = "6.1.1";
@@ -39,6 +39,9 @@ struct Args {
     /// The hubfleet binary (a release build).
     #[arg(long)]
     hubfleet: PathBuf,
+    /// Where both hubs' pip gets the target: the issue's reference installs from the index.
+    #[arg(long, value_enum, default_value = "index")]
+    source: PackageSource,
 }
 
 /// Seconds since the epoch: the hosts share this machine's clock, so remote `date` marks and
@@ -110,6 +113,7 @@ fn main() -> Result<()> {
         .hubs(Hubs::Running)
         .jupyterhub(FROM)
         .start()?;
+    args.source.apply(&lab)?;
 
     writeln!(
         out,
@@ -130,7 +134,8 @@ fn main() -> Result<()> {
     let ratio = fleet_down / naive.downtime;
     writeln!(
         out,
-        "\nper-host downtime, JupyterHub {FROM} -> {TO} on the lab (stop -> /hub/api reports {TO}); load average {}",
+        "\nper-host downtime, JupyterHub {FROM} -> {TO} on the lab (stop -> /hub/api reports {TO}), {}; load average {}",
+        args.source.label(),
         support::load_average()
     )?;
     let seen = |s: Option<f64>| s.map_or("?".to_owned(), |s| format!("{s:.1} s"));
@@ -142,7 +147,7 @@ fn main() -> Result<()> {
     writeln!(
         out,
         "{:<44} {:>8.1} s {:>18}",
-        "naive over OpenSSH (pip from the wheelhouse)",
+        "naive over OpenSSH",
         naive.downtime,
         seen(naive_seen)
     )?;
@@ -176,10 +181,6 @@ fn main() -> Result<()> {
         out,
         "hubfleet's lines from the stop on (arrival, seconds after the stop line):\n{}",
         timeline.join("\n")
-    )?;
-    writeln!(
-        out,
-        "note: both installs resolve from the lab's wheelhouse (pip.conf); baselines.md's naive 30.7 s resolved from the real index (pip 19.7 s of it)"
     )?;
     Ok(())
 }

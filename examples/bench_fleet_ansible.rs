@@ -5,9 +5,10 @@
 //!
 //! The playbook (ansible-core from PyPI, forks 5, strict host key checking with the lab's
 //! `known_hosts` and key, the host's python3): backup with SQLite's backup API through the hub's
-//! Python and `fetch`, stop, the `pip` module (`executable: ENV/bin/pip`; the env's `pip.conf`
-//! points at the lab's wheelhouse, as for hubfleet), upgrade-db, start, and a `uri` health check
-//! until `/hub/api` reports 6.1.1.
+//! Python and `fetch`, stop, the `pip` module (`executable: ENV/bin/pip`), upgrade-db, start, and
+//! a `uri` health check until `/hub/api` reports 6.1.1. Both tools' pip get packages from the
+//! same source, set in each env's `pip.conf`: by default PyPI with an empty cache per host, as
+//! the reference; `--source wheelhouse` runs offline from the lab's wheelhouse.
 //!
 //! `scripts/bench-fleet-ansible`; target: hubfleet ≤ 0.5 × Ansible.
 
@@ -25,7 +26,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use clap::Parser;
 use lab::{Hubs, Lab};
-use support::{secs, verdict};
+use support::{PackageSource, secs, verdict};
 
 const FROM: &str = "4.1.6";
 const TO: &str = "6.1.1";
@@ -40,6 +41,10 @@ struct Args {
     /// The venv holding ansible-core (default: the lab cache's `bench-venv`).
     #[arg(long)]
     venv: Option<PathBuf>,
+    /// Where the hubs' pip gets the target, for both tools: the reference installs from
+    /// the index.
+    #[arg(long, value_enum, default_value = "index")]
+    source: PackageSource,
 }
 
 /// The playbook: JupyterHub's documented steps, as an operator would write them.
@@ -109,7 +114,7 @@ fn main() -> Result<()> {
         "bench-fleet-ansible: lab 1 ({HOSTS} hubs, {FROM} running) for hubfleet"
     )?;
     let (fleet_wall, downtimes) = {
-        let lab = start_lab()?;
+        let lab = start_lab(args.source)?;
         let result = hubfleet_upgrade(&lab, &args.hubfleet)?;
         check_versions(&lab)?;
         result
@@ -119,7 +124,7 @@ fn main() -> Result<()> {
         "bench-fleet-ansible: lab 2 ({HOSTS} hubs, {FROM} running) for Ansible"
     )?;
     let (ansible_wall, recap) = {
-        let lab = start_lab()?;
+        let lab = start_lab(args.source)?;
         let result = ansible_upgrade(&lab, &playbook_bin)?;
         check_versions(&lab)?;
         result
@@ -128,7 +133,8 @@ fn main() -> Result<()> {
     let ratio = secs(fleet_wall) / secs(ansible_wall);
     writeln!(
         out,
-        "\n{HOSTS}-host fleet upgrade, JupyterHub {FROM} -> {TO} (backup, stop, install, upgrade-db, start, health); load average {}",
+        "\n{HOSTS}-host fleet upgrade, JupyterHub {FROM} -> {TO} (backup, stop, install, upgrade-db, start, health), {}; load average {}",
+        args.source.label(),
         support::load_average()
     )?;
     writeln!(
@@ -161,12 +167,14 @@ fn main() -> Result<()> {
     Ok(())
 }
 
-fn start_lab() -> Result<Lab> {
-    Lab::builder()
+fn start_lab(source: PackageSource) -> Result<Lab> {
+    let lab = Lab::builder()
         .hosts(HOSTS)
         .hubs(Hubs::Running)
         .jupyterhub(FROM)
-        .start()
+        .start()?;
+    source.apply(&lab)?;
+    Ok(lab)
 }
 
 /// Every hub of `lab` reports `TO`.

@@ -121,6 +121,33 @@ fn three_hubs_upgrade_across_migrations_and_keep_their_users_and_tokens() {
         assert_eq!(entry["revision_after"], NEWEST_HEAD);
         assert!(entry["downtime_seconds"].as_f64().unwrap() > 0.0);
 
+        // The target was installed into a copy of the env, swapped in while the hub was down;
+        // the env as it was is kept beside it, its scripts untouched, none left pointing at the
+        // copy's path.
+        let env = host.hub_env.to_str().unwrap();
+        let previous = format!("{env}.hubfleet-previous");
+        assert_eq!(entry["previous_env"], previous.as_str());
+        assert!(!Path::new(&format!("{env}.hubfleet-next")).exists());
+        let version_in = |python: &str| {
+            let out = std::process::Command::new(python)
+                .args(["-c", "import jupyterhub; print(jupyterhub.__version__)"])
+                .output()
+                .unwrap();
+            text(&out.stdout).trim().to_owned()
+        };
+        assert_eq!(version_in(&format!("{previous}/bin/python")), "4.1.6");
+        assert_eq!(version_in(&format!("{env}/bin/python")), NEWEST);
+        for script in std::fs::read_dir(host.hub_env.join("bin")).unwrap() {
+            let content = std::fs::read(script.unwrap().path()).unwrap_or_default();
+            let head = String::from_utf8_lossy(&content[..content.len().min(300)]).into_owned();
+            assert!(!head.contains(".hubfleet-next"), "{head}");
+        }
+        let jupyterhub = std::process::Command::new(host.hub_env.join("bin/jupyterhub"))
+            .arg("--version")
+            .output()
+            .unwrap();
+        assert_eq!(text(&jupyterhub.stdout).trim(), NEWEST);
+
         // The archive verifies, and its snapshot opens and holds the pre-upgrade database.
         let host_archives = archives(&backups.join(&host.name));
         assert_eq!(host_archives.len(), 1, "{host_archives:?}");
@@ -175,6 +202,45 @@ fn three_hubs_upgrade_across_migrations_and_keep_their_users_and_tokens() {
         1,
         "no new backup"
     );
+}
+
+#[test]
+fn a_failure_before_the_stop_leaves_the_hub_serving_its_env_and_removes_the_copy() {
+    let lab = Lab::builder()
+        .hosts(1)
+        .hubs(Hubs::Running)
+        .jupyterhub("4.1.6")
+        .start()
+        .unwrap();
+    let host = &lab.hosts()[0];
+    let env_before = tree_hashes(&host.hub_env);
+    let backups = lab.dir().join("backups");
+    let out = lab.hubfleet(&[
+        "upgrade",
+        "-i",
+        lab.inventory().to_str().unwrap(),
+        "--to",
+        NEWEST,
+        "--allow-active-servers",
+        "--backup-dir",
+        backups.to_str().unwrap(),
+        "-e",
+        "notify=echo the wall is down >&2; exit 3",
+    ]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(2), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("h1") && stderr.contains("notify") && stderr.contains("the wall is down"),
+        "{stderr}"
+    );
+    // The hub never stopped, its env is byte for byte as it was, the copy readied for the swap
+    // is gone, and the verified backup stays.
+    assert_eq!(lab.hub_version(0).unwrap(), "4.1.6");
+    assert_eq!(tree_hashes(&host.hub_env), env_before);
+    let env = host.hub_env.to_str().unwrap();
+    assert!(!Path::new(&format!("{env}.hubfleet-next")).exists());
+    assert!(!Path::new(&format!("{env}.hubfleet-previous")).exists());
+    assert_eq!(archives(&backups.join(&host.name)).len(), 1);
 }
 
 /// sha256 of every file under `dir` but the hub's own logs and the stand-in's pid/log files,
@@ -240,6 +306,14 @@ fn dry_run_changes_nothing_and_names_the_target_and_its_migrations() {
                 stdout.contains("pending migrations: 3c2384c5aae1 -> 4621fec11365 -> be8ecf03ddac -> afd65840b69e -> ff1860e38070 -> f460b0348206"),
                 "{stdout}"
             );
+            // The plan readies a copy of each venv and swaps it in while the hub is down.
+            for host in lab.hosts() {
+                let env = host.hub_env.display();
+                assert!(
+                    stdout.contains(&format!("swap: exchange {env} with {env}.hubfleet-next; the env as it was is kept at {env}.hubfleet-previous")),
+                    "{stdout}"
+                );
+            }
         }
     }
     for (i, host) in lab.hosts().iter().enumerate() {

@@ -44,6 +44,45 @@ pub fn run_upgrade(
     Ok((run, json))
 }
 
+/// Where the hubs' pip finds packages in a benchmark run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PackageSource {
+    /// PyPI, as the reference does (`pip install -U` from the index), each host with an
+    /// empty pip cache of its own: a host that has never downloaded the target.
+    Index,
+    /// The lab's wheelhouse (offline, and faster than any index).
+    Wheelhouse,
+}
+
+impl PackageSource {
+    /// Points the pip of every host's hub env at this source (`ENV/pip.conf`, which the lab
+    /// writes for the wheelhouse).
+    pub fn apply(self, lab: &crate::lab::Lab) -> Result<()> {
+        if self == Self::Wheelhouse {
+            return Ok(());
+        }
+        for host in lab.hosts() {
+            let cache = lab.dir().join("pip-cache").join(&host.name);
+            std::fs::write(
+                host.hub_env.join("pip.conf"),
+                format!(
+                    "[global]\nindex-url = https://pypi.org/simple\ncache-dir = {}\n",
+                    cache.display()
+                ),
+            )?;
+        }
+        Ok(())
+    }
+
+    /// How the figures' labels name it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Index => "pip from PyPI, cold cache",
+            Self::Wheelhouse => "pip from the lab's wheelhouse",
+        }
+    }
+}
+
 /// `${HUBFLEET_LAB_CACHE:-$HOME/.cache/hubfleet-lab}`, where `scripts/setup` keeps the lab's tools.
 pub fn cache_dir() -> Result<PathBuf> {
     match std::env::var_os("HUBFLEET_LAB_CACHE") {

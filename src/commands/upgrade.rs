@@ -1,10 +1,12 @@
 //! `hubfleet upgrade --to VERSION`: JupyterHub's upgrade procedure on every selected hub, safely.
 //!
-//! Per host: facts → verified backup → resolve and download the target while the hub serves →
-//! refuse if user servers run (unless allowed) → stop (confirmed) → install from the staged
-//! packages → `upgrade-db` (revision checked) → start → `/hub/api` reports the target version.
-//! A host already at the target is left untouched. A failed step stops that host only, names the
-//! step, and leaves its backup in place (rollback from it comes with the roadmap's rollout work).
+//! Per host: facts → refuse if user servers run (unless allowed) → ready the target while the hub
+//! serves (a venv: a copy of the env with the target installed; conda: downloads) → verified
+//! backup → notify → stop (confirmed) → swap the envs (or install offline) → `upgrade-db`
+//! (revision checked) → start → `/hub/api` reports the target version.
+//! A host already at the target is left untouched. A failed step stops that host only and names
+//! the step; before the stop, what was readied is removed again; the backup always stays, and a
+//! swapped-out env is kept beside the new one (rollback from both comes with the roadmap's work).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -15,13 +17,14 @@ use serde::Serialize;
 use super::{RunOptions, run_job};
 use crate::cli::UpgradeArgs;
 use crate::error::FatalError;
+use crate::facts::HostFacts;
 use crate::facts::alembic;
 use crate::human_bytes::human_bytes;
 use crate::inventory::{Host, Installer};
 use crate::printer::Printer;
 use crate::runner::{HostEvents, HostJob, RecapColumns, StepFailure};
 use crate::ssh::{RemoteCommand, Session};
-use crate::steps;
+use crate::steps::{self, Staged, Target};
 
 /// Upgrades every selected host (or, with `--dry-run`, prints each host's plan).
 pub fn run(args: &UpgradeArgs, printer: &Printer) -> Result<u8, FatalError> {
@@ -76,6 +79,8 @@ pub struct UpgradeReport {
     pub downtime_seconds: Option<f64>,
     /// Already at the target: nothing was done.
     pub unchanged: bool,
+    /// Where the env the upgrade replaced is kept (the package half of a rollback).
+    pub previous_env: Option<String>,
     /// With `--dry-run`: every command, with its resolved values.
     pub plan: Vec<String>,
 }
@@ -93,65 +98,97 @@ impl HostJob for UpgradeJob {
         let facts = steps::gather_facts(host, session, events).await?;
         report.version_before = facts.jupyterhub_version.clone();
         report.revision_before = facts.db_revision.clone();
+        let serving = |version: &str| {
+            facts.jupyterhub_version.as_deref() == Some(version)
+                && facts.running_version.as_deref() == Some(version)
+        };
+        let unchanged = |report: &mut UpgradeReport, version: &str| {
+            report.unchanged = true;
+            report.version_target = Some(version.to_owned());
+            report.version_after = facts.jupyterhub_version.clone();
+            report.revision_after = facts.db_revision.clone();
+        };
+        if serving(&self.to) {
+            unchanged(report, &self.to);
+            return Ok(());
+        }
+        // Refused before anything is readied, unless only staging tells whether `latest` is news.
+        let latest = self.to == "latest";
+        if !latest {
+            self.check_active_servers(&facts)?;
+        }
         let target = steps::stage(host, session, events, &self.to, !self.dry_run).await?;
         report.packages = target.install.clone();
         report.version_target = Some(target.version.clone());
-        if facts.jupyterhub_version.as_deref() == Some(target.version.as_str())
-            && facts.running_version.as_deref() == Some(target.version.as_str())
-        {
-            report.unchanged = true;
-            report.version_after = facts.jupyterhub_version.clone();
-            report.revision_after = facts.db_revision.clone();
+        if serving(&target.version) {
+            unchanged(report, &target.version);
             return Ok(());
         }
-        let (Some(db_path), Some(revision)) = (facts.db_path.clone(), facts.db_revision.clone())
-        else {
-            return Err(refused(format!(
-                "the hub's SQLite database or its revision could not be read ({}): nothing was changed",
-                facts.problems.join("; ")
-            )));
-        };
-        // With conda the target's revisions are known only once installed (see below).
-        let known = !target.revisions.is_empty();
-        if known {
-            report.migrations = pending_migrations(&target.revisions, &revision, &target.version)?;
+        if latest && let Err(refusal) = self.check_active_servers(&facts) {
+            discard(host, session, &target.staged).await;
+            return Err(refusal);
         }
         if self.dry_run {
-            report.plan = self.plan(host, &facts.active_servers, &target.version, report);
+            report.migrations = self.checked_migrations(&facts, &target)?.1;
+            report.plan = self.plan(host, &facts.active_servers, &target, report);
             return Ok(());
         }
-        if let Some(servers) = facts
-            .active_servers
-            .filter(|n| *n > 0 && !self.allow_active_servers)
-        {
-            return Err(refused(format!(
-                "{servers} user server(s) are running: stopping the hub interrupts them; rerun with `--allow-active-servers` after notifying users"
-            )));
-        }
-        let stored = steps::backup(host, &facts, session, events, &self.backup_dir).await?;
-        report.archive = Some(stored.path.clone());
-        report.archive_sha256 = Some(stored.received.sha256.to_string());
-        events.step(
-            "backup",
-            format!(
-                "verified {} ({})",
-                stored.path.display(),
-                human_bytes(stored.received.archive_bytes)
-            ),
-        );
-
-        let message = self.message.replace("{version}", &target.version);
-        steps::notify(host, session, events, &message, self.grace).await?;
+        // Until the hub env changes, a failure leaves the host as it was: what `stage` readied
+        // is removed again.
+        let ready = async {
+            let (db_path, migrations) = self.checked_migrations(&facts, &target)?;
+            report.migrations = migrations;
+            let stored = steps::backup(host, &facts, session, events, &self.backup_dir).await?;
+            report.archive = Some(stored.path.clone());
+            report.archive_sha256 = Some(stored.received.sha256.to_string());
+            events.step(
+                "backup",
+                format!(
+                    "verified {} ({})",
+                    stored.path.display(),
+                    human_bytes(stored.received.archive_bytes)
+                ),
+            );
+            let message = self.message.replace("{version}", &target.version);
+            steps::notify(host, session, events, &message, self.grace).await?;
+            Ok(db_path)
+        };
+        let db_path = match ready.await {
+            Ok(db_path) => db_path,
+            Err(failure) => {
+                discard(host, session, &target.staged).await;
+                return Err(failure);
+            }
+        };
         let down = Instant::now();
-        steps::stop_hub(host, session, events).await?;
-        steps::install(host, session, events, &target.version).await?;
-        let revisions = if known {
-            target.revisions.clone()
-        } else {
+        if let Err(failure) = steps::stop_hub(host, session, events).await {
+            discard(host, session, &target.staged).await;
+            return Err(failure);
+        }
+        match &target.staged {
+            Staged::NextEnv {
+                env,
+                path,
+                previous,
+                ..
+            } => {
+                report.previous_env =
+                    Some(steps::swap_env(host, session, events, env, path, previous).await?);
+            }
+            Staged::InPlace => steps::install(host, session, events, &target.version).await?,
+            Staged::Nothing => {}
+        }
+        let revisions = if target.revisions.is_empty() {
+            // conda: the target's revisions are known only once installed.
             let installed = steps::gather_facts(host, session, events).await?;
-            report.migrations =
-                pending_migrations(&installed.code_revisions, &revision, &target.version)?;
+            report.migrations = pending_migrations(
+                &installed.code_revisions,
+                facts.db_revision.as_deref().unwrap_or_default(),
+                &target.version,
+            )?;
             installed.code_revisions
+        } else {
+            target.revisions.clone()
         };
         let head = alembic::head(&revisions).unwrap_or_default().to_owned();
         report.revision_after =
@@ -159,13 +196,26 @@ impl HostJob for UpgradeJob {
         steps::start_hub(host, session, events, &target.version).await?;
         report.downtime_seconds = Some(round(down.elapsed()));
         report.version_after = Some(target.version.clone());
-        // The staged packages are no longer needed; a failure to remove them is not the hub's.
-        let clean = RemoteCommand::new("rm").args(["-rf", "--", &steps::stage_dir(host)]);
-        let _ = session
-            .exec_capture(&clean.become_(host.hub.become_.clone()))
-            .await;
+        // The downloaded packages are no longer needed; a failure to remove them is not the hub's.
+        if target.staged == Staged::InPlace {
+            discard(host, session, &target.staged).await;
+        }
         Ok(())
     }
+}
+
+/// Removes what `stage` readied on the host (the next env, or the downloaded packages), best
+/// effort: it is hubfleet's own, and the next run replaces it anyway.
+async fn discard(host: &Host, session: &Session, staged: &Staged) {
+    let path = match staged {
+        Staged::NextEnv { path, .. } => path.clone(),
+        Staged::InPlace => steps::stage_dir(host),
+        Staged::Nothing => return,
+    };
+    let clean = RemoteCommand::new("rm").args(["-rf", "--", &path]);
+    let _ = session
+        .exec_capture(&clean.become_(host.hub.become_.clone()))
+        .await;
 }
 
 impl UpgradeJob {
@@ -174,9 +224,10 @@ impl UpgradeJob {
         &self,
         host: &Host,
         active: &Option<u64>,
-        version: &str,
+        target: &Target,
         report: &UpgradeReport,
     ) -> Vec<String> {
+        let version = &target.version;
         let mut plan = vec![
             format!(
                 "target: jupyterhub {version} (now {}); dry run: nothing was changed",
@@ -193,16 +244,34 @@ impl UpgradeJob {
                 }
             ),
             format!("packages to install: {}", report.packages.join(" ")),
-            format!(
-                "backup: snapshot, config, secrets, package list → {}/{}/TIMESTAMP.tar.gz (verified)",
-                self.backup_dir.display(),
-                host.name
+        ];
+        plan.push(match &target.staged {
+            Staged::NextEnv {
+                env,
+                path,
+                previous,
+                command,
+                replaces_previous,
+            } => format!(
+                "stage: {}copy {env} to {path}, then {} (while the hub serves)",
+                if *replaces_previous {
+                    format!("remove {previous} (the env an earlier upgrade replaced), ")
+                } else {
+                    String::new()
+                },
+                RemoteCommand::new(&command[0]).args(&command[1..])
             ),
-            format!(
-                "stage: download jupyterhub=={version} and its dependencies into {}",
+            Staged::InPlace => format!(
+                "stage: download jupyterhub=={version} and its dependencies into {} (while the hub serves)",
                 steps::stage_dir(host)
             ),
-        ];
+            Staged::Nothing => "stage: nothing to install".to_owned(),
+        });
+        plan.push(format!(
+            "backup: snapshot, config, secrets, package list → {}/{}/TIMESTAMP.tar.gz (verified)",
+            self.backup_dir.display(),
+            host.name
+        ));
         if let Some(n) = active.filter(|n| *n > 0) {
             plan.push(format!(
                 "check: {n} user server(s) running: {}",
@@ -221,14 +290,59 @@ impl UpgradeJob {
             ));
         }
         plan.push(format!("stop: {}", host.hub.stop));
-        plan.push(format!(
-            "install: {}",
-            steps::install_command(host, version)
-        ));
+        match &target.staged {
+            Staged::NextEnv {
+                env,
+                path,
+                previous,
+                ..
+            } => plan.push(format!(
+                "swap: {}",
+                steps::swap_description(env, path, previous)
+            )),
+            Staged::InPlace => plan.push(format!(
+                "install: {}",
+                steps::install_command(host, version)
+            )),
+            Staged::Nothing => {}
+        }
         plan.push(format!("upgrade-db: {}", steps::upgrade_db_command(host)));
         plan.push(format!("start: {}", host.hub.start));
         plan.push(format!("health: {} reports {version}", host.hub.health_url));
         plan
+    }
+
+    /// Refuses to stop a hub whose users have servers running, unless told to (or in a dry run).
+    fn check_active_servers(&self, facts: &HostFacts) -> Result<(), StepFailure> {
+        match facts.active_servers {
+            Some(servers) if servers > 0 && !self.allow_active_servers && !self.dry_run => {
+                Err(refused(format!(
+                    "{servers} user server(s) are running: stopping the hub interrupts them; rerun with `--allow-active-servers` after notifying users"
+                )))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The database's path and the migrations to the target's head; refuses a database the
+    /// target does not know. With conda the migrations are known only once installed (empty).
+    fn checked_migrations(
+        &self,
+        facts: &HostFacts,
+        target: &Target,
+    ) -> Result<(String, Vec<String>), StepFailure> {
+        let (Some(db_path), Some(revision)) = (&facts.db_path, &facts.db_revision) else {
+            return Err(refused(format!(
+                "the hub's SQLite database or its revision could not be read ({}): nothing was changed",
+                facts.problems.join("; ")
+            )));
+        };
+        let migrations = if target.revisions.is_empty() {
+            Vec::new()
+        } else {
+            pending_migrations(&target.revisions, revision, &target.version)?
+        };
+        Ok((db_path.clone(), migrations))
     }
 }
 

@@ -8,6 +8,7 @@ mod install;
 mod notify;
 mod script;
 mod stage;
+mod swap_env;
 mod upgrade_db;
 
 pub use backup::{BACKUP_SCRIPT, backup, backup_command};
@@ -16,5 +17,6 @@ pub use hub_control::{start_hub, stop_hub};
 pub use install::{install, install_command};
 pub use notify::notify;
 pub use script::{describe, hub_python, run_command, run_script};
-pub use stage::{Target, stage, stage_dir};
+pub use stage::{Staged, Target, stage, stage_dir};
+pub use swap_env::{swap_description, swap_env};
 pub use upgrade_db::{upgrade_db, upgrade_db_command};

@@ -1,46 +1,89 @@
-# Resolves the target JupyterHub release with the hub env's own pip and reads the alembic
-# revisions it ships, while the hub keeps serving. Run by the hub's Python:
+# Resolves the target JupyterHub release with the hub env's own installer and gets it ready on the
+# host while the hub keeps serving, so that the downtime is only a swap (or an offline install),
+# upgrade-db and a start. Run by the hub's Python:
 #   HUB_ENV/bin/python -c SCRIPT ARGS_JSON
-# mode "dry-run": `pip install --dry-run --report` (nothing installed) and the jupyterhub wheel
-#   alone in a temporary directory outside the hub, removed afterwards.
-# mode "stage": every package the upgrade needs downloaded into args["stage"], so the install
-#   during the downtime reads only local files.
-# Prints one JSON object: version, revisions {rev: down_rev}, install [name==version].
+#
+# How the target is readied ("staged"), by kind of env:
+# - next-env (a venv with pip or uv, on the same filesystem as its parent): the env is copied to
+#   ENV.hubfleet-next and the target installed into the copy; after the stop, the two directories
+#   are exchanged (swap_env.py) and the env as it was stays at ENV.hubfleet-previous. Nothing is
+#   installed while the hub is down, the live env is never half-upgraded, and the previous env is
+#   the package half of a rollback.
+# - in-place (conda, or a Python that is not a venv): every package is downloaded (into args
+#   ["stage"], or conda's package cache) and installed offline while the hub is down.
+# - nothing: the env already holds the target.
+#
+# mode "dry-run": resolves with `pip install --dry-run --report` and reads the target's alembic
+#   revisions from its wheel, downloaded alone into a temporary directory outside the hub; the
+#   hub env and its directory are left byte-identical.
+# mode "stage": does it.
+# Prints one JSON object: version, revisions {rev: down_rev}, install [name==version], staged.
 import glob
+import importlib.util
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import zipfile
+from importlib import metadata
 
 args = json.loads(sys.argv[1])
 requirement = "jupyterhub" if args["to"] == "latest" else f"jupyterhub=={args['to']}"
-pip = [sys.executable, "-m", "pip", "--disable-pip-version-check"]
+env = os.path.realpath(args["env"])
+next_env = env + ".hubfleet-next"
+previous_env = env + ".hubfleet-previous"
 
 
-def run(cmd):
-    done = subprocess.run(cmd, capture_output=True, text=True)
+def fail(message):
+    sys.stderr.write(message + "\n")
+    sys.exit(3)
+
+
+def run(cmd, **kwargs):
+    done = subprocess.run(cmd, capture_output=True, text=True, **kwargs)
     if done.returncode != 0:
-        sys.stderr.write(f"{' '.join(cmd)} failed:\n{done.stderr[-2000:]}\n")
-        sys.exit(3)
+        fail(f"{' '.join(cmd)} failed:\n{done.stderr[-2000:]}")
     return done.stdout
 
 
-def revisions_of(wheel):
+def version_key(v):
+    return [int(p) if p.isdigit() else p for p in re.split(r"[.]", v)]
+
+
+def parse_revisions(sources):
+    # (name, text) of alembic version files -> {revision: down_revision}
     revisions = {}
-    with zipfile.ZipFile(wheel) as z:
-        for name in z.namelist():
-            if re.match(r"jupyterhub/alembic/versions/[^/]+\.py$", name):
-                scope = {}
-                for line in z.read(name).decode().splitlines():
-                    if line.startswith(("revision =", "down_revision =")):
-                        exec(line, scope)  # plain literal assignments
-                if "revision" in scope:
-                    revisions[scope["revision"]] = scope.get("down_revision")
+    for name, text in sources:
+        scope = {}
+        for line in text.splitlines():
+            if line.startswith(("revision =", "down_revision =")):
+                exec(line, scope)  # plain literal assignments
+        if "revision" in scope:
+            revisions[scope["revision"]] = scope.get("down_revision")
     return revisions
+
+
+def wheel_revisions(wheel):
+    with zipfile.ZipFile(wheel) as z:
+        return parse_revisions(
+            (n, z.read(n).decode())
+            for n in z.namelist()
+            if re.match(r"jupyterhub/alembic/versions/[^/]+\.py$", n)
+        )
+
+
+def installed_revisions(package_dir):
+    versions = os.path.join(package_dir, "alembic", "versions")
+    sources = []
+    for name in sorted(os.listdir(versions)):
+        if name.endswith(".py"):
+            with open(os.path.join(versions, name)) as f:
+                sources.append((name, f.read()))
+    return parse_revisions(sources)
 
 
 def conda_stage():
@@ -52,41 +95,176 @@ def conda_stage():
     version = args["to"]
     if version == "latest":
         found = json.loads(run(conda + ["search", "--json", "jupyterhub"]))["jupyterhub"]
-        version = sorted((p["version"] for p in found), key=lambda v: [int(x) if x.isdigit() else x for x in v.split(".")])[-1]
+        version = sorted((p["version"] for p in found), key=version_key)[-1]
     plan = json.loads(run(conda + ["install", "--dry-run", "--json", "--yes"] + prefix + [f"jupyterhub={version}"]))
     install = [f"{p['name']}=={p['version']}" for p in plan.get("actions", {}).get("LINK", [])]
     if args["mode"] == "stage":
         run(conda + ["install", "--download-only", "--json", "--yes"] + prefix + [f"jupyterhub={version}"])
-    return {"version": version, "revisions": {}, "install": install}
+    return {"version": version, "revisions": {}, "install": install, "staged": {"kind": "in-place"}}
+
+
+def can_swap():
+    # A venv (not the system's Python), not a mount point, in a writable directory: its copy can
+    # sit beside it and the two can be exchanged by rename(2).
+    parent = os.path.dirname(env)
+    return (
+        sys.prefix != sys.base_prefix
+        and os.path.realpath(sys.prefix) == env
+        and not os.path.ismount(env)
+        and os.access(parent, os.W_OK)
+    )
+
+
+def tree_bytes(root):
+    total = 0
+    for dirpath, _, files in os.walk(root):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(dirpath, name)).st_size
+            except OSError:
+                pass
+    return total
+
+
+def copy_env():
+    # Left over from an upgrade that stopped before its swap: it is ours, and stale.
+    shutil.rmtree(next_env, ignore_errors=True)
+    # The env kept by the last upgrade: the one before the env now serving. Its package list is
+    # in every backup since; this upgrade keeps the env it replaces instead.
+    if os.path.lexists(previous_env):
+        shutil.rmtree(previous_env)
+    need = tree_bytes(env) * 1.1 + 64 * 2**20
+    free = shutil.disk_usage(os.path.dirname(env)).free
+    if free < need:
+        fail(
+            f"not enough free disk beside {env} for a copy of it to upgrade: {free // 2**20} MiB free, "
+            f"{int(need) // 2**20} MiB needed; free some space and run the upgrade again"
+        )
+    try:
+        # Hard links would be unsafe (pip rewrites files in place); reflinks are copies.
+        subprocess.run(["cp", "-a", "--reflink=auto", env, next_env], check=True, capture_output=True)
+    except (OSError, subprocess.CalledProcessError):
+        shutil.rmtree(next_env, ignore_errors=True)
+        shutil.copytree(env, next_env, symlinks=True)
+
+
+def point_scripts_at(src, dst):
+    # pip writes `#!NEXT/bin/python` into the scripts it installs in the copy; after the swap they
+    # live at ENV. Scripts copied from ENV already name ENV. Only the first line (or pip's
+    # sh-wrapped form for long paths, in the first three lines) is rewritten.
+    bin_dir = os.path.join(next_env, "bin")
+    old, new = (src + "/bin/").encode(), (dst + "/bin/").encode()
+    for name in os.listdir(bin_dir):
+        path = os.path.join(bin_dir, name)
+        if os.path.islink(path) or not os.path.isfile(path):
+            continue
+        with open(path, "rb") as f:
+            head = f.read(2)
+            if head != b"#!":
+                continue
+            content = head + f.read()
+        lines = content.split(b"\n", 3)
+        top = b"\n".join(lines[:3])
+        if old not in top:
+            continue
+        fixed = top.replace(old, new) + (b"\n" + lines[3] if len(lines) > 3 else b"")
+        tmp = path + ".hubfleet-tmp"
+        with open(tmp, "wb") as f:
+            f.write(fixed)
+        shutil.copymode(path, tmp)
+        os.replace(tmp, path)
+
+
+def names(items):
+    return [f"{i['metadata']['name']}=={i['metadata']['version']}" for i in items]
+
+
+def resolve(report):
+    # What pip would install into the hub env; nothing is installed.
+    run([sys.executable, "-m", "pip", "--disable-pip-version-check", "install", "--dry-run", "--quiet", "--report", report, "--upgrade", requirement])
+    with open(report) as f:
+        return json.load(f).get("install", [])
+
+
+def pin(version):
+    # What was resolved is what gets installed, even if a newer release appears meanwhile.
+    global requirement
+    requirement = f"jupyterhub=={version}"
+
+
+def nothing(installed):
+    return {"version": installed, "revisions": installed_revisions(os.path.dirname(importlib.util.find_spec("jupyterhub").origin)), "install": [], "staged": {"kind": "nothing"}}
+
+
+def next_env_install():
+    # The copy's own installer (its pip.conf, its index) resolves and installs into the copy.
+    python = os.path.join(next_env, "bin", "python")
+    if args["installer"] == "uv":
+        return ["uv", "pip", "install", "--python", python, "--upgrade", requirement]
+    return [python, "-m", "pip", "--disable-pip-version-check", "install", "--upgrade", requirement]
+
+
+def staged_next_env():
+    return {"kind": "next-env", "env": env, "path": next_env, "previous": previous_env, "command": next_env_install(), "replaces_previous": os.path.lexists(previous_env)}
+
+
+def stage_next_env(report, installed):
+    copy_env()
+    # .pyc files are written, as pip does, so the hub starts as fast as before.
+    child_env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    if args["installer"] == "uv":
+        items = resolve(report)
+        run(next_env_install() + ["--quiet"], env=child_env)
+    else:
+        run(next_env_install() + ["--quiet", "--report", report], env=child_env)
+        with open(report) as f:
+            items = json.load(f).get("install", [])
+    if not items:
+        shutil.rmtree(next_env)
+        return nothing(installed)
+    point_scripts_at(next_env, env)
+    version = next((i["metadata"]["version"] for i in items if i["metadata"]["name"].lower() == "jupyterhub"), installed)
+    return {"version": version, "revisions": installed_revisions(os.path.join(sysconfig.get_path("purelib", vars={"base": next_env, "platbase": next_env}), "jupyterhub")), "install": names(items), "staged": staged_next_env()}
+
+
+def pip_stage(tmp):
+    installed = metadata.version("jupyterhub")
+    if args["to"] == installed:
+        # Nothing to copy or download: the env holds the target (a rerun, or a hub not restarted).
+        return nothing(installed)
+    report = os.path.join(tmp, "report.json")
+    swap = can_swap()
+    if args["mode"] == "stage" and swap and args["to"] != "latest":
+        return stage_next_env(report, installed)
+    # `latest` is resolved before anything is copied: a fleet already there is left alone.
+    items = resolve(report)
+    if not items:
+        return nothing(installed)
+    pin(next((i["metadata"]["version"] for i in items if i["metadata"]["name"].lower() == "jupyterhub"), installed))
+    if args["mode"] == "stage" and swap:
+        return stage_next_env(report, installed)
+    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "download", "--quiet"]
+    if args["mode"] == "stage":
+        dest = args["stage"]
+        os.makedirs(dest, exist_ok=True)
+        run(pip + ["--dest", dest, requirement])
+    else:
+        dest = os.path.join(tmp, "wheel")
+        run(pip + ["--no-deps", "--dest", dest, requirement])
+    wheels = {os.path.basename(w).split("-")[1]: w for w in glob.glob(os.path.join(dest, "jupyterhub-*.whl"))}
+    if not wheels:
+        fail("pip downloaded no jupyterhub wheel")
+    version = args["to"] if args["to"] in wheels else sorted(wheels, key=version_key)[-1]
+    staged = staged_next_env() if swap else {"kind": "in-place"}
+    return {"version": version, "revisions": wheel_revisions(wheels[version]), "install": names(items), "staged": staged}
 
 
 if args["installer"] == "conda":
     json.dump(conda_stage(), sys.stdout)
     sys.exit(0)
 
-result = {}
 tmp = tempfile.mkdtemp(prefix="hubfleet-stage-")
 try:
-    report = os.path.join(tmp, "report.json")
-    run(pip + ["install", "--dry-run", "--quiet", "--report", report, "--upgrade", requirement])
-    with open(report) as f:
-        items = json.load(f).get("install", [])
-    result["install"] = [f"{i['metadata']['name']}=={i['metadata']['version']}" for i in items]
-    if args["mode"] == "stage":
-        dest = args["stage"]
-        os.makedirs(dest, exist_ok=True)
-        run(pip + ["download", "--quiet", "--dest", dest, requirement])
-    else:
-        dest = os.path.join(tmp, "wheel")
-        run(pip + ["download", "--quiet", "--no-deps", "--dest", dest, requirement])
-    wheels = sorted(glob.glob(os.path.join(dest, "jupyterhub-*.whl")))
-    if not wheels:
-        sys.stderr.write("pip downloaded no jupyterhub wheel\n")
-        sys.exit(3)
-    versions = {os.path.basename(w).split("-")[1]: w for w in wheels}
-    version = args["to"] if args["to"] in versions else sorted(versions, key=lambda v: [int(p) if p.isdigit() else p for p in re.split(r"[.]", v)])[-1]
-    result["version"] = version
-    result["revisions"] = revisions_of(versions[version])
+    json.dump(pip_stage(tmp), sys.stdout)
 finally:
     shutil.rmtree(tmp, ignore_errors=True)
-json.dump(result, sys.stdout)

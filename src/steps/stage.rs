@@ -1,5 +1,6 @@
-//! Step `stage`: resolve the target release and download its packages on the host while the hub
-//! still serves users, so the downtime is only install + upgrade-db + start.
+//! Step `stage`: resolve the target release and ready it on the host while the hub still serves
+//! users, so the downtime is only a swap of envs (or an offline install) + upgrade-db + start.
+//! How it is readied depends on the env; see [`Staged`] and `stage.py`.
 
 use serde::Deserialize;
 
@@ -19,15 +20,43 @@ pub struct Target {
     pub revisions: Revisions,
     /// Every package the installer would install or upgrade, `name==version`.
     pub install: Vec<String>,
+    /// How the target waits on the host for the stop.
+    pub staged: Staged,
 }
 
-/// Where the packages are staged on the host.
+/// How the target release waits on the host for the hub to stop.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Staged {
+    /// The env already holds the target: nothing to install.
+    #[default]
+    Nothing,
+    /// A copy of the hub env with the target installed, beside it at `path` (a venv): swapped in
+    /// while the hub is down, the env as it was kept at `previous`.
+    NextEnv {
+        /// The hub env, resolved (`realpath`): what is swapped.
+        env: String,
+        /// `ENV.hubfleet-next`.
+        path: String,
+        /// `ENV.hubfleet-previous`: the package half of a rollback.
+        previous: String,
+        /// The install into the copy, argv (for the plan: `stage.py` runs it).
+        command: Vec<String>,
+        /// An env kept by an earlier upgrade was at `previous`: staging removes it.
+        replaces_previous: bool,
+    },
+    /// The packages are downloaded on the host ([`stage_dir`], or conda's package cache) and
+    /// installed into the hub env while the hub is down (conda, or a Python that is no venv).
+    InPlace,
+}
+
+/// Where the packages are downloaded on the host for an in-place install.
 pub fn stage_dir(host: &Host) -> String {
     format!("{}/.hubfleet-stage", host.hub.env.trim_end_matches('/'))
 }
 
-/// Resolves `to` (a version or `latest`). With `download`, every package is downloaded into
-/// [`stage_dir`]; without, nothing is written outside a temporary directory (dry run).
+/// Resolves `to` (a version or `latest`). With `download`, the target is readied as [`Staged`]
+/// says; without, nothing is written outside a temporary directory (dry run).
 pub async fn stage(
     host: &Host,
     session: &Session,
@@ -49,6 +78,7 @@ pub async fn stage(
         "to": to,
         "mode": mode,
         "stage": stage_dir(host),
+        "env": host.hub.env,
         "installer": host.hub.installer.as_str(),
         "conda": host.hub.conda,
     });

@@ -1,5 +1,5 @@
 # Waits until the hub's /hub/api answers with a version (want "up") or stops answering (want
-# "down"), polling every 0.25 s up to a timeout. Run by the hub's Python:
+# "down"), polling every 0.1 s up to a timeout. Run by the hub's Python:
 #   HUB_ENV/bin/python -c SCRIPT ARGS_JSON
 # Prints {"version": V or null, "waited": seconds}; exits 3 on timeout.
 import json
@@ -22,5 +22,5 @@ while True:
     if time.monotonic() - start > args["timeout"]:
         json.dump({"version": version, "waited": time.monotonic() - start}, sys.stdout)
         sys.exit(3)
-    time.sleep(0.25)
+    time.sleep(0.1)
 json.dump({"version": version, "waited": time.monotonic() - start}, sys.stdout)
