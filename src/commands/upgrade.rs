@@ -1,8 +1,8 @@
 //! `hubfleet upgrade --to VERSION`: JupyterHub's upgrade procedure on every selected hub, safely.
 //!
 //! Per host: facts → refuse if user servers run (unless allowed) → ready the target while the hub
-//! serves (a venv: a copy of the env with the target installed; conda: downloads) → verified
-//! backup → notify → stop (confirmed) → swap the envs (or install offline) → `upgrade-db`
+//! serves (a venv: a copy of the env with the target installed; conda: downloads) and, at the
+//! same time, a verified backup → notify → stop (confirmed) → swap the envs (or install offline) → `upgrade-db`
 //! (revision checked) → start → `/hub/api` reports the target version.
 //! A host already at the target is left untouched. A failed step stops that host only and names
 //! the step; before the stop, what was readied is removed again; the backup always stays, and a
@@ -16,6 +16,7 @@ use serde::Serialize;
 
 use super::{RunOptions, run_job};
 use crate::cli::UpgradeArgs;
+use crate::archive;
 use crate::error::FatalError;
 use crate::facts::HostFacts;
 use crate::facts::alembic;
@@ -117,7 +118,26 @@ impl HostJob for UpgradeJob {
         if !latest {
             self.check_active_servers(&facts)?;
         }
-        let target = steps::stage(host, session, events, &self.to, !self.dry_run).await?;
+        let stage = steps::stage(host, session, events, &self.to, !self.dry_run);
+        let (target, stored) = if latest || self.dry_run {
+            (stage.await?, None)
+        } else {
+            // Both only read the serving hub's files and both can take long (pip and the index;
+            // a large database): the database streams while pip works.
+            let backup = steps::backup(host, &facts, session, events, &self.backup_dir);
+            let (target, stored) = tokio::join!(stage, backup);
+            if let Ok(stored) = &stored {
+                record_backup(report, events, stored);
+            }
+            let target = target?;
+            match stored {
+                Ok(stored) => (target, Some(stored)),
+                Err(failure) => {
+                    discard(host, session, &target.staged).await;
+                    return Err(failure);
+                }
+            }
+        };
         report.packages = target.install.clone();
         report.version_target = Some(target.version.clone());
         if serving(&target.version) {
@@ -138,17 +158,11 @@ impl HostJob for UpgradeJob {
         let ready = async {
             let (db_path, migrations) = self.checked_migrations(&facts, &target)?;
             report.migrations = migrations;
-            let stored = steps::backup(host, &facts, session, events, &self.backup_dir).await?;
-            report.archive = Some(stored.path.clone());
-            report.archive_sha256 = Some(stored.received.sha256.to_string());
-            events.step(
-                "backup",
-                format!(
-                    "verified {} ({})",
-                    stored.path.display(),
-                    human_bytes(stored.received.archive_bytes)
-                ),
-            );
+            if stored.is_none() {
+                let stored =
+                    steps::backup(host, &facts, session, events, &self.backup_dir).await?;
+                record_backup(report, events, &stored);
+            }
             let message = self.message.replace("{version}", &target.version);
             steps::notify(host, session, events, &message, self.grace).await?;
             Ok(db_path)
@@ -202,6 +216,20 @@ impl HostJob for UpgradeJob {
         }
         Ok(())
     }
+}
+
+/// Puts a verified backup in the report, and says so.
+fn record_backup(report: &mut UpgradeReport, events: &HostEvents, stored: &archive::Stored) {
+    report.archive = Some(stored.path.clone());
+    report.archive_sha256 = Some(stored.received.sha256.to_string());
+    events.step(
+        "backup",
+        format!(
+            "verified {} ({})",
+            stored.path.display(),
+            human_bytes(stored.received.archive_bytes)
+        ),
+    );
 }
 
 /// Removes what `stage` readied on the host (the next env, or the downloaded packages), best
