@@ -54,14 +54,36 @@ fn snapshot_of(archive: &Path, into: &Path) -> PathBuf {
     into.join("db/jupyterhub.sqlite")
 }
 
-#[test]
-fn three_hubs_upgrade_across_migrations_and_keep_their_users_and_tokens() {
-    let lab = Lab::builder()
-        .hosts(3)
-        .hubs(Hubs::Running)
+/// A lab of `hosts` hubs of JupyterHub 4.1.6, the release every test here upgrades from.
+fn lab(hosts: usize, hubs: Hubs) -> Lab {
+    Lab::builder()
+        .hosts(hosts)
+        .hubs(hubs)
         .jupyterhub("4.1.6")
         .start()
-        .unwrap();
+        .unwrap()
+}
+
+/// `hubfleet upgrade --to NEWEST --allow-active-servers` on every host of `lab`, backing up
+/// into `backups`, with `extra` arguments.
+fn upgrade_to_newest(lab: &Lab, backups: &Path, extra: &[&str]) -> std::process::Output {
+    let inventory = lab.inventory().to_str().unwrap().to_owned();
+    let args = [
+        "upgrade",
+        "-i",
+        &inventory,
+        "--to",
+        NEWEST,
+        "--allow-active-servers",
+        "--backup-dir",
+        backups.to_str().unwrap(),
+    ];
+    lab.hubfleet(&[&args[..], extra].concat())
+}
+
+#[test]
+fn three_hubs_upgrade_across_migrations_and_keep_their_users_and_tokens() {
+    let lab = lab(3, Hubs::Running);
     let inventory = lab.inventory().to_str().unwrap().to_owned();
     let backups = lab.dir().join("backups");
     let report = lab.dir().join("upgrade.json");
@@ -206,27 +228,15 @@ fn three_hubs_upgrade_across_migrations_and_keep_their_users_and_tokens() {
 
 #[test]
 fn a_failure_before_the_stop_leaves_the_hub_serving_its_env_and_removes_the_copy() {
-    let lab = Lab::builder()
-        .hosts(1)
-        .hubs(Hubs::Running)
-        .jupyterhub("4.1.6")
-        .start()
-        .unwrap();
+    let lab = lab(1, Hubs::Running);
     let host = &lab.hosts()[0];
     let env_before = tree_hashes(&host.hub_env);
     let backups = lab.dir().join("backups");
-    let out = lab.hubfleet(&[
-        "upgrade",
-        "-i",
-        lab.inventory().to_str().unwrap(),
-        "--to",
-        NEWEST,
-        "--allow-active-servers",
-        "--backup-dir",
-        backups.to_str().unwrap(),
-        "-e",
-        "notify=echo the wall is down >&2; exit 3",
-    ]);
+    let out = upgrade_to_newest(
+        &lab,
+        &backups,
+        &["-e", "notify=echo the wall is down >&2; exit 3"],
+    );
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     assert_eq!(out.status.code(), Some(2), "{stdout}\n{stderr}");
     assert!(
@@ -264,12 +274,7 @@ fn tree_hashes(dir: &Path) -> BTreeMap<PathBuf, String> {
 
 #[test]
 fn dry_run_changes_nothing_and_names_the_target_and_its_migrations() {
-    let lab = Lab::builder()
-        .hosts(2)
-        .hubs(Hubs::Running)
-        .jupyterhub("4.1.6")
-        .start()
-        .unwrap();
+    let lab = lab(2, Hubs::Running);
     let inventory = lab.inventory().to_str().unwrap().to_owned();
     let before: Vec<_> = lab
         .hosts()
@@ -335,12 +340,7 @@ fn dry_run_changes_nothing_and_names_the_target_and_its_migrations() {
 
 #[test]
 fn a_backup_of_a_database_being_written_holds_every_row_committed_before_it() {
-    let lab = Lab::builder()
-        .hosts(1)
-        .hubs(Hubs::Installed)
-        .jupyterhub("4.1.6")
-        .start()
-        .unwrap();
+    let lab = lab(1, Hubs::Installed);
     let inventory = lab.inventory().to_str().unwrap().to_owned();
     let db = lab.hosts()[0].hub_db();
     sqlite(
@@ -404,14 +404,8 @@ fn a_backup_of_a_database_being_written_holds_every_row_committed_before_it() {
 
 #[test]
 fn a_relative_sqlite_url_resolves_against_the_hubs_working_directory_not_its_configs() {
-    let lab = Lab::builder()
-        .hosts(1)
-        .hubs(Hubs::Installed)
-        .jupyterhub("4.1.6")
-        .start()
-        .unwrap();
+    let lab = lab(1, Hubs::Installed);
     let host = &lab.hosts()[0];
-    let inventory = lab.inventory().to_str().unwrap().to_owned();
     // The hub runs from `run/` (as under systemd's WorkingDirectory) while its config lives in
     // the hub directory, and the config names its database relatively.
     let run = host.dir.join("run");
@@ -431,20 +425,16 @@ fn a_relative_sqlite_url_resolves_against_the_hubs_working_directory_not_its_con
     assert_eq!(lab.wait_hub(0).unwrap(), "4.1.6");
 
     let backups = lab.dir().join("backups");
-    let out = lab.hubfleet(&[
-        "upgrade",
-        "-i",
-        &inventory,
-        "--to",
-        NEWEST,
-        "--allow-active-servers",
-        "--backup-dir",
-        backups.to_str().unwrap(),
-        "-e",
-        &format!("workdir={}", run.display()),
-        "-e",
-        &format!("start={start}"),
-    ]);
+    let out = upgrade_to_newest(
+        &lab,
+        &backups,
+        &[
+            "-e",
+            &format!("workdir={}", run.display()),
+            "-e",
+            &format!("start={start}"),
+        ],
+    );
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -480,12 +470,7 @@ fn a_relative_sqlite_url_resolves_against_the_hubs_working_directory_not_its_con
 /// wheelhouse; the test checks the calls hubfleet made and the upgraded hub.
 #[test]
 fn the_conda_path_through_a_recorded_stand_in() {
-    let lab = Lab::builder()
-        .hosts(1)
-        .hubs(Hubs::Running)
-        .jupyterhub("4.1.6")
-        .start()
-        .unwrap();
+    let lab = lab(1, Hubs::Running);
     let host = &lab.hosts()[0];
     let inventory = lab.inventory().to_str().unwrap().to_owned();
     let standin_dir = lab.dir().join("conda");

@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use super::{RunOptions, run_job};
-use crate::cli::UpgradeArgs;
 use crate::archive;
+use crate::cli::UpgradeArgs;
 use crate::error::FatalError;
 use crate::facts::HostFacts;
 use crate::facts::alembic;
@@ -159,8 +159,7 @@ impl HostJob for UpgradeJob {
             let (db_path, migrations) = self.checked_migrations(&facts, &target)?;
             report.migrations = migrations;
             if stored.is_none() {
-                let stored =
-                    steps::backup(host, &facts, session, events, &self.backup_dir).await?;
+                let stored = steps::backup(host, &facts, session, events, &self.backup_dir).await?;
                 record_backup(report, events, &stored);
             }
             let message = self.message.replace("{version}", &target.version);
