@@ -4,7 +4,7 @@
 //! [`verify`] re-checks an archive at any time.
 //!
 //! The pipeline reads off the files: `manifest` → `hashing` → `codec` (on the `compressor`
-//! thread) → `receive` → `store`;
+//! threads) → `receive` → `store`;
 //! `verify` reads it back.
 
 mod codec;

@@ -3,10 +3,10 @@
 //!
 //! Memory is bounded by construction, whatever the size of the database: a member is never held
 //! whole; it flows from the stream through a hasher in `io::copy`'s fixed 8 KiB chunks, then to
-//! the compressor thread through a bounded channel (see `compressor`, 1.5 MiB at most). What is
-//! held at once is one tar header, those chunks, the encoder's state (a deflate window and
-//! tables, a few hundred KiB), whatever buffer `out` has, and the manifest (at most
-//! [`MAX_MANIFEST_BYTES`]).
+//! the compressing threads through bounded channels (see `compressor`: two 1 MiB chunks and
+//! their members per core at most). What is held at once is one tar header, those chunks, each
+//! compressing thread's state (a few hundred KiB), whatever buffer `out` has, and the manifest
+//! (at most [`MAX_MANIFEST_BYTES`]).
 
 use std::collections::HashSet;
 use std::io::{self, Read, Write};
@@ -180,7 +180,7 @@ impl<R: Read> Read for Counted<'_, R> {
 /// Reads a host's backup `stream` to its end, checking each member against the manifest, and
 /// writes it to `out` as a compressed archive holding the manifest (first, byte for byte as the
 /// host wrote it) and the members, nothing else. `out` is left flushed; on error its content is
-/// garbage and must be discarded (see [`store`](super::store)). Compression runs on a thread of
+/// garbage and must be discarded (see [`store`](super::store)). Compression runs on threads of
 /// its own, overlapping the receiving and hashing on this one.
 pub fn receive(
     stream: impl Read,

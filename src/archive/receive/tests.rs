@@ -33,7 +33,7 @@ fn a_good_stream_becomes_an_archive_that_verifies() {
     assert_eq!(verification.sha256, Some(received.sha256));
 
     // The manifest comes first, byte for byte as the host wrote it, then the members, nothing else.
-    let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(&archive[..]));
+    let mut tar = tar::Archive::new(flate2::read::MultiGzDecoder::new(&archive[..]));
     let mut members = Vec::new();
     for entry in tar.entries().unwrap() {
         let mut entry = entry.unwrap();
