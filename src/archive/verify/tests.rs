@@ -33,6 +33,13 @@ fn archives_with_the_manifest_last_or_first_verify() {
         assert_eq!(verification.findings, []);
         assert_eq!(verification.manifest.unwrap().members.len(), 5);
     }
+    // Archives written before: one gzip member (flate2), the manifest first.
+    let mut older = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    older
+        .write_all(&HostBackup::good().manifest_at(ManifestAt::First).stream())
+        .unwrap();
+    let verification = verify_reader(&older.finish().unwrap()[..]);
+    assert_eq!(verification.findings, []);
 }
 
 #[test]
