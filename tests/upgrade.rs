@@ -403,6 +403,48 @@ fn a_backup_of_a_database_being_written_holds_every_row_committed_before_it() {
 }
 
 #[test]
+fn a_snapshot_that_fails_integrity_check_leaves_no_archive() {
+    let lab = Lab::builder()
+        .hosts(1)
+        .hubs(Hubs::Installed)
+        .jupyterhub("4.1.6")
+        .start()
+        .unwrap();
+    let inventory = lab.inventory().to_str().unwrap().to_owned();
+    let db = lab.hosts()[0].hub_db();
+    // An index that no longer matches its table: every page reads, the backup API copies it,
+    // and only integrity_check, which the host runs beside the stream, notices.
+    sqlite(
+        &db,
+        "CREATE TABLE broken (a INTEGER, b TEXT); CREATE INDEX broken_b ON broken(b); \
+         INSERT INTO broken VALUES (1, 'x'), (2, 'y'); PRAGMA writable_schema=ON; \
+         UPDATE sqlite_master SET sql = 'CREATE INDEX broken_b ON broken(a)' WHERE name = 'broken_b';",
+    );
+    assert_ne!(sqlite(&db, "PRAGMA integrity_check"), "ok");
+    let backups = lab.dir().join("backups");
+    let out = lab.hubfleet(&[
+        "backup",
+        "-i",
+        &inventory,
+        "--backup-dir",
+        backups.to_str().unwrap(),
+    ]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_ne!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("fails integrity_check"),
+        "{stdout}\n{stderr}"
+    );
+    // No archive and no partial file: only the run's log.
+    let host_dir = backups.join(&lab.hosts()[0].name);
+    let mut left: Vec<PathBuf> = std::fs::read_dir(&host_dir)
+        .map(|d| d.map(|e| e.unwrap().path()).collect())
+        .unwrap_or_default();
+    left.retain(|p| p.extension().is_none_or(|e| e != "log"));
+    assert_eq!(left, Vec::<PathBuf>::new());
+}
+
+#[test]
 fn a_relative_sqlite_url_resolves_against_the_hubs_working_directory_not_its_configs() {
     let lab = lab(1, Hubs::Installed);
     let host = &lab.hosts()[0];

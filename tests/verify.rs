@@ -29,9 +29,10 @@ fn host_stream(db: &[u8]) -> Vec<u8> {
     })
     .to_string();
     let mut builder = tar::Builder::new(Vec::new());
+    // The manifest last: the host computes its sums while it streams the members.
     for (path, data) in [
-        ("manifest.json", manifest.as_bytes()),
         ("db/jupyterhub.sqlite", db),
+        ("manifest.json", manifest.as_bytes()),
     ] {
         let mut header = tar::Header::new_gnu();
         header.set_size(data.len() as u64);

@@ -1,5 +1,6 @@
 //! Host backup streams for tests: a good one built in memory, and the ways one breaks (wrong
 //! sums, members missing or extra, the manifest out of place, truncation, bad compression).
+//! The good stream ends with `manifest.json`, as the host script writes it.
 
 use std::io::Write;
 
@@ -30,13 +31,26 @@ pub struct FixtureMember {
     pub claimed_size: Option<u64>,
 }
 
+/// Where `manifest.json` is in the stream.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum ManifestAt {
+    /// Last, as the host script writes it.
+    Last,
+    /// First, as the host script wrote it before its sums were computed while streaming.
+    First,
+    /// After the first member: neither layout.
+    Second,
+    /// Not in the stream at all.
+    Nowhere,
+}
+
 /// A backup as the host script would stream it.
 #[derive(Clone)]
 pub struct HostBackup {
     /// The members, in stream order.
     pub members: Vec<FixtureMember>,
-    /// Put `manifest.json` last instead of first.
-    pub manifest_last: bool,
+    /// Where `manifest.json` goes.
+    pub manifest_at: ManifestAt,
 }
 
 /// Deterministic bytes that compress somewhat, like a database: a SQLite header, then pages of
@@ -90,7 +104,7 @@ impl HostBackup {
                     b"jupyterhub==5.2.1\nSQLAlchemy==2.0.36\nalembic==1.14.0\n",
                 ),
             ],
-            manifest_last: false,
+            manifest_at: ManifestAt::Last,
         }
     }
 
@@ -134,9 +148,9 @@ impl HostBackup {
         self
     }
 
-    /// `manifest.json` comes last.
-    pub fn manifest_last(mut self) -> Self {
-        self.manifest_last = true;
+    /// `manifest.json` comes at `at`.
+    pub fn manifest_at(mut self, at: ManifestAt) -> Self {
+        self.manifest_at = at;
         self
     }
 
@@ -201,13 +215,20 @@ impl HostBackup {
             builder.append_data(&mut header, path, data).unwrap();
         };
         let manifest = self.manifest_bytes();
-        if !self.manifest_last {
-            append("manifest.json", &manifest);
-        }
-        for member in self.members.iter().filter(|m| m.in_stream) {
+        let members: Vec<_> = self.members.iter().filter(|m| m.in_stream).collect();
+        let at = match self.manifest_at {
+            ManifestAt::First => 0,
+            ManifestAt::Second => 1.min(members.len()),
+            ManifestAt::Last => members.len(),
+            ManifestAt::Nowhere => usize::MAX,
+        };
+        for (index, member) in members.iter().enumerate() {
+            if index == at {
+                append("manifest.json", &manifest);
+            }
             append(&member.path, &member.data);
         }
-        if self.manifest_last {
+        if at == members.len() {
             append("manifest.json", &manifest);
         }
         builder.into_inner().unwrap()

@@ -1,5 +1,6 @@
-//! `manifest.json`, written on the host by hubfleet's backup script and carried as the first
-//! member of the stream and of the archive: what the backup holds and the host's sums of it.
+//! `manifest.json`, written on the host by hubfleet's backup script and carried as the last
+//! member of the stream and of the archive (the first in archives written before the host
+//! computed its sums while streaming): what the backup holds and the host's sums of it.
 
 use std::collections::HashSet;
 use std::path::{Component, Path};

@@ -1,10 +1,10 @@
-//! Backup archives: a host's backup arrives as an uncompressed tar stream whose first member is
-//! `manifest.json`; [`receive`] checks every member against the host's sums while it copies the
-//! stream into a compressed archive, [`store`] puts that archive into place atomically, and
+//! Backup archives: a host's backup arrives as an uncompressed tar stream whose last member is
+//! `manifest.json`; [`receive`] hashes every member while it copies the stream into a compressed
+//! archive and checks them all against the host's sums when the manifest arrives, [`store`] puts that archive into place atomically, and
 //! [`verify`] re-checks an archive at any time.
 //!
 //! The pipeline reads off the files: `manifest` → `hashing` → `codec` (on the `compressor`
-//! thread) → `receive` → `store`;
+//! threads) → `receive` → `store`;
 //! `verify` reads it back.
 
 mod codec;
@@ -26,6 +26,6 @@ pub use manifest::{
     SCHEMA_VERSION,
 };
 pub use progress::{NoProgress, Progress};
-pub use receive::{ReceiveError, Received, receive};
+pub use receive::{MAX_MEMBERS, ReceiveError, Received, receive};
 pub use store::{StoreError, Stored, store};
 pub use verify::{Finding, Severity, Verification, verify, verify_reader};

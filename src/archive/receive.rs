@@ -1,15 +1,25 @@
-//! Receiving a host's backup: the uncompressed tar stream from the host is checked member by
-//! member against the host's manifest while it is copied into a compressed archive.
+//! Receiving a host's backup: the uncompressed tar stream from the host is hashed member by
+//! member while it is copied into a compressed archive, and checked against the host's manifest,
+//! which comes last.
+//!
+//! The manifest is the last member because the host computes its sums in the same pass as it
+//! streams the members (issue 4: a separate digest pass before the first byte cost 0.6 s per
+//! GiB). So the checks wait for the end of the stream: every member's size and sum as received
+//! are kept (a few dozen bytes each, at most [`MAX_MEMBERS`] members), then compared with the
+//! manifest: a member it does not list, one it lists and the stream lacks, a size or a sum that
+//! differs all refuse the backup, exactly as when the manifest came first. Nothing is committed
+//! before that (see [`store`](super::store)).
 //!
 //! Memory is bounded by construction, whatever the size of the database: a member is never held
 //! whole; it flows from the stream through a hasher in `io::copy`'s fixed 8 KiB chunks, then to
-//! the compressor thread through a bounded channel (see `compressor`, 1.5 MiB at most). What is
-//! held at once is one tar header, those chunks, the encoder's state (a deflate window and
-//! tables, a few hundred KiB), whatever buffer `out` has, and the manifest (at most
-//! [`MAX_MANIFEST_BYTES`]).
+//! the compressing threads through bounded channels (see `compressor`: two 1 MiB chunks and
+//! their members per core at most). What is held at once is one tar header, those chunks, each
+//! compressing thread's state (a few hundred KiB), whatever buffer `out` has, and the manifest
+//! (at most [`MAX_MANIFEST_BYTES`]).
 
-use std::collections::HashSet;
 use std::io::{self, Read, Write};
+
+use indexmap::IndexMap;
 
 use super::codec::Codec;
 use super::compressor::{self, ChunkSender};
@@ -51,12 +61,18 @@ pub enum ReceiveError {
     /// The stream holds no member at all.
     #[error("the backup stream is empty")]
     Empty,
-    /// The first member is not the manifest.
-    #[error("the backup stream starts with `{found}`, not `manifest.json`")]
-    ManifestNotFirst {
-        /// The first member's path.
-        found: String,
+    /// A member after the manifest, which the host writes last.
+    #[error("`{path}` follows `manifest.json` in the backup stream, which must end with it")]
+    AfterManifest {
+        /// The member.
+        path: String,
     },
+    /// The stream ends without a manifest.
+    #[error("the backup stream has no `manifest.json`: its members cannot be checked")]
+    NoManifest,
+    /// More members than any backup has: a broken stream, refused before it uses much memory.
+    #[error("the backup stream has more than {MAX_MEMBERS} members")]
+    TooManyMembers,
     /// The manifest is larger than [`MAX_MANIFEST_BYTES`].
     #[error("`manifest.json` has {size} bytes, more than the {MAX_MANIFEST_BYTES} allowed")]
     ManifestTooLarge {
@@ -150,7 +166,7 @@ impl ReceiveError {
             Self::Read(_) | Self::ReadMember { .. } => {
                 "the connection or the backup command on the host failed; see the host's log, then run the backup again"
             }
-            Self::Truncated { .. } | Self::Empty | Self::NoEndMarker => {
+            Self::Truncated { .. } | Self::Empty | Self::NoEndMarker | Self::NoManifest => {
                 "the connection or the backup command on the host stopped early; run the backup again"
             }
             _ => {
@@ -160,6 +176,10 @@ impl ReceiveError {
         vec![hint.to_owned()]
     }
 }
+
+/// The most members a backup stream may have before the manifest says which it should have: the
+/// database, the config, the cookie secret, the package list and the inventory's extra files.
+pub const MAX_MEMBERS: usize = 10_000;
 
 /// Counts bytes read from the host's stream, for the progress display and [`Received`].
 struct Counted<'p, R> {
@@ -178,9 +198,9 @@ impl<R: Read> Read for Counted<'_, R> {
 }
 
 /// Reads a host's backup `stream` to its end, checking each member against the manifest, and
-/// writes it to `out` as a compressed archive holding the manifest (first, byte for byte as the
-/// host wrote it) and the members, nothing else. `out` is left flushed; on error its content is
-/// garbage and must be discarded (see [`store`](super::store)). Compression runs on a thread of
+/// writes it to `out` as a compressed archive holding the members and the manifest (last, byte for
+/// byte as the host wrote it), nothing else. `out` is left flushed; on error its content is
+/// garbage and must be discarded (see [`store`](super::store)). Compression runs on threads of
 /// its own, overlapping the receiving and hashing on this one.
 pub fn receive(
     stream: impl Read,
@@ -226,106 +246,83 @@ fn receive_into(
     };
     let mut archive = tar::Archive::new(counted);
     let mut builder = tar::Builder::new(chunks);
-    let (manifest, end_of_members) = {
-        let mut entries = archive.entries().map_err(ReceiveError::Read)?;
-        let mut first = entries
-            .next()
-            .ok_or(ReceiveError::Empty)?
-            .map_err(ReceiveError::Read)?;
-        let path = entry_path(&first);
-        if path != MANIFEST_PATH {
-            return Err(ReceiveError::ManifestNotFirst { found: path });
+    // Every member received, in stream order, with its size and sum.
+    let mut seen = IndexMap::<String, Seen>::new();
+    let mut manifest = None;
+    // Where the last member's data ends, padded to tar's 512-byte blocks; the end marker (two
+    // zero blocks) must follow it.
+    let mut end_of_members = 0;
+    for entry in archive.entries().map_err(ReceiveError::Read)? {
+        let mut entry = entry.map_err(ReceiveError::Read)?;
+        let path = entry_path(&entry);
+        // `tar -cf - db config …` on the host adds the folders too; they carry nothing.
+        if entry.header().entry_type().is_dir() {
+            continue;
         }
-        let size = first.header().size().map_err(ReceiveError::Read)?;
-        if size > MAX_MANIFEST_BYTES {
-            return Err(ReceiveError::ManifestTooLarge { size });
+        if manifest.is_some() {
+            return Err(ReceiveError::AfterManifest { path });
         }
-        let mut bytes = Vec::new();
-        first.read_to_end(&mut bytes).map_err(ReceiveError::Read)?;
-        if bytes.len() as u64 != size {
-            return Err(ReceiveError::Truncated {
-                path,
-                expected: size,
-                actual: bytes.len() as u64,
-            });
+        if !entry.header().entry_type().is_file() {
+            return Err(ReceiveError::NotAFile { path });
         }
-        // Where the last member's data ends, padded to tar's 512-byte blocks; the end marker
-        // (two zero blocks) must follow it.
-        let mut end_of_members = first.raw_file_position() + size.next_multiple_of(512);
-        let manifest = Manifest::parse(&bytes)?;
-        let mut header = member_header(size, first.header().mtime().unwrap_or(0));
-        builder
-            .append_data(&mut header, MANIFEST_PATH, &bytes[..])
-            .map_err(ReceiveError::Write)?;
-
-        let mut seen = HashSet::new();
-        for entry in entries {
-            let mut entry = entry.map_err(ReceiveError::Read)?;
-            let path = entry_path(&entry);
-            // `tar -cf - db config …` on the host adds the folders too; they carry nothing.
-            if entry.header().entry_type().is_dir() {
-                continue;
+        let size = entry.header().size().map_err(ReceiveError::Read)?;
+        end_of_members = entry.raw_file_position() + size.next_multiple_of(512);
+        let mut header = member_header(size, entry.header().mtime().unwrap_or(0));
+        if path == MANIFEST_PATH {
+            if size > MAX_MANIFEST_BYTES {
+                return Err(ReceiveError::ManifestTooLarge { size });
             }
-            if !entry.header().entry_type().is_file() {
-                return Err(ReceiveError::NotAFile { path });
-            }
-            let Some(member) = manifest.member(&path) else {
-                return Err(ReceiveError::Unexpected { path });
-            };
-            if !seen.insert(member.path.clone()) {
-                return Err(ReceiveError::Duplicate { path });
-            }
-            let size = entry.header().size().map_err(ReceiveError::Read)?;
-            if size != member.size {
-                return Err(ReceiveError::SizeMismatch {
-                    path,
-                    expected: member.size,
-                    actual: size,
-                });
-            }
-            end_of_members = entry.raw_file_position() + size.next_multiple_of(512);
-            let mut header = member_header(size, entry.header().mtime().unwrap_or(0));
-            let mut hashing = HashingReader::new(ReadFailed {
-                inner: &mut entry,
-                failed: false,
-            });
-            // `append_data` streams through `io::copy`: fixed-size chunks, never the whole member.
-            let copied = builder.append_data(&mut header, &path, &mut hashing);
-            let (actual, received, reader) = hashing.finish();
-            match copied {
-                Err(source) if reader.failed => {
-                    return Err(ReceiveError::ReadMember { path, source });
-                }
-                Err(source) => return Err(ReceiveError::Write(source)),
-                Ok(()) => {}
-            }
-            // A tar entry reader returns end of file early when the stream ends inside it.
-            if received != size {
+            let mut bytes = Vec::new();
+            entry.read_to_end(&mut bytes).map_err(ReceiveError::Read)?;
+            if bytes.len() as u64 != size {
                 return Err(ReceiveError::Truncated {
                     path,
                     expected: size,
-                    actual: received,
+                    actual: bytes.len() as u64,
                 });
             }
-            if actual != member.sha256 {
-                return Err(ReceiveError::HashMismatch {
-                    path,
-                    expected: member.sha256,
-                    actual,
-                });
+            manifest = Some(Manifest::parse(&bytes)?);
+            builder
+                .append_data(&mut header, MANIFEST_PATH, &bytes[..])
+                .map_err(ReceiveError::Write)?;
+            continue;
+        }
+        if seen.contains_key(&path) {
+            return Err(ReceiveError::Duplicate { path });
+        }
+        if seen.len() == MAX_MEMBERS {
+            return Err(ReceiveError::TooManyMembers);
+        }
+        let mut hashing = HashingReader::new(ReadFailed {
+            inner: &mut entry,
+            failed: false,
+        });
+        // `append_data` streams through `io::copy`: fixed-size chunks, never the whole member.
+        let copied = builder.append_data(&mut header, &path, &mut hashing);
+        let (sha256, received, reader) = hashing.finish();
+        match copied {
+            Err(source) if reader.failed => {
+                return Err(ReceiveError::ReadMember { path, source });
             }
+            Err(source) => return Err(ReceiveError::Write(source)),
+            Ok(()) => {}
         }
-        let missing: Vec<_> = manifest
-            .members
-            .iter()
-            .filter(|m| !seen.contains(&m.path))
-            .map(|m| m.path.clone())
-            .collect();
-        if !missing.is_empty() {
-            return Err(ReceiveError::Missing { paths: missing });
+        // A tar entry reader returns end of file early when the stream ends inside it.
+        if received != size {
+            return Err(ReceiveError::Truncated {
+                path,
+                expected: size,
+                actual: received,
+            });
         }
-        (manifest, end_of_members)
+        seen.insert(path, Seen { size, sha256 });
+    }
+    let manifest = match manifest {
+        Some(manifest) => manifest,
+        None if seen.is_empty() => return Err(ReceiveError::Empty),
+        None => return Err(ReceiveError::NoManifest),
     };
+    check(&manifest, &seen)?;
     // The tar reader stops at the end marker; the host's tar pads on with zeros to its record
     // size. Read to the end so the stream is complete (and the remote command can exit), and
     // so that anything after the archive is noticed.
@@ -343,6 +340,46 @@ fn receive_into(
         .and_then(ChunkSender::close)
         .map_err(ReceiveError::Write)?;
     Ok((manifest, stream_bytes))
+}
+
+/// A member as received: what the manifest is checked against once it arrives.
+struct Seen {
+    size: u64,
+    sha256: Sha256Sum,
+}
+
+/// The members received against the host's manifest: each one listed, with its size and sum
+/// (in stream order, so the first difference is the one reported), then none missing.
+fn check(manifest: &Manifest, seen: &IndexMap<String, Seen>) -> Result<(), ReceiveError> {
+    for (path, Seen { size, sha256 }) in seen {
+        let Some(member) = manifest.member(path) else {
+            return Err(ReceiveError::Unexpected { path: path.clone() });
+        };
+        if *size != member.size {
+            return Err(ReceiveError::SizeMismatch {
+                path: path.clone(),
+                expected: member.size,
+                actual: *size,
+            });
+        }
+        if *sha256 != member.sha256 {
+            return Err(ReceiveError::HashMismatch {
+                path: path.clone(),
+                expected: member.sha256,
+                actual: *sha256,
+            });
+        }
+    }
+    let missing: Vec<_> = manifest
+        .members
+        .iter()
+        .filter(|m| !seen.contains_key(&m.path))
+        .map(|m| m.path.clone())
+        .collect();
+    if !missing.is_empty() {
+        return Err(ReceiveError::Missing { paths: missing });
+    }
+    Ok(())
 }
 
 /// Remembers whether reading failed, to tell the stream's errors from the archive's (both

@@ -1,4 +1,5 @@
-//! Re-checking an archive at any time: every member against the manifest it carries. Findings
+//! Re-checking an archive at any time: every member against the manifest it carries, first (as
+//! older archives have it) or last (as `hubfleet backup` writes it now). Findings
 //! are collected with a severity instead of stopping at the first (the shape of rustic_core's
 //! `commands/check.rs`): damage to the compressed stream, the manifest, members missing or extra,
 //! then sizes and sums. Memory stays flat: members are hashed as they stream by.
@@ -112,6 +113,10 @@ pub fn verify_reader(input: impl Read) -> Verification {
     let mut file = BufReader::with_capacity(64 * 1024, HashingReader::new(input));
     let mut seen = Vec::<Seen>::new();
     let mut manifest_bytes = None;
+    // Where the (first) manifest was, and how many entries there were: `hubfleet backup` writes
+    // it last, and wrote it first before its sums were computed while streaming.
+    let mut manifest_index = None;
+    let mut entries_read = 0;
     // The first damage stops the reading; what it hides is reported as not reached.
     let mut damage = None;
     {
@@ -128,13 +133,9 @@ pub fn verify_reader(input: impl Read) -> Verification {
                         }
                     };
                     let path = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+                    entries_read = index + 1;
                     if path == MANIFEST_PATH {
-                        if index != 0 {
-                            findings.push(warning(
-                                Some(MANIFEST_PATH),
-                                "is not the first member: the archive was repacked or not written by `hubfleet backup`".to_owned(),
-                            ));
-                        }
+                        manifest_index.get_or_insert(index);
                         let mut bytes = Vec::new();
                         match (&mut entry)
                             .take(MAX_MANIFEST_BYTES + 1)
@@ -192,6 +193,16 @@ pub fn verify_reader(input: impl Read) -> Verification {
         {
             damage = Some((None, e));
         }
+    }
+    if let Some(index) = manifest_index
+        && damage.is_none()
+        && index != 0
+        && index + 1 != entries_read
+    {
+        findings.push(warning(
+            Some(MANIFEST_PATH),
+            "is neither the first nor the last member: the archive was repacked or not written by `hubfleet backup`".to_owned(),
+        ));
     }
     let trailing = io::copy(&mut file, &mut io::sink());
     let sha256 = match (trailing, file.into_inner().finish()) {

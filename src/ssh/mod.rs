@@ -5,6 +5,7 @@
 //! that session. Failures are [`SshError`]s whose [`SshFailure`] is the host's outcome. Nothing in
 //! this module prints.
 
+mod ciphers;
 mod command;
 mod credentials;
 mod error;

@@ -432,6 +432,7 @@ fn client_config(target: &SshTarget) -> Arc<client::Config> {
         .map(|text| known_hosts::recorded_keys(&text, &target.address, target.port))
         .unwrap_or_default();
     let mut preferred = russh::Preferred::default();
+    preferred.cipher = Cow::Borrowed(super::ciphers::preferred());
     preferred.key = Cow::Owned(known_hosts::preferred_host_key_algorithms(
         &recorded,
         &preferred.key,

@@ -1,14 +1,20 @@
 # Takes a consistent backup of a JupyterHub host and streams it to stdout as an uncompressed tar
-# whose first member is manifest.json. Run by the hub's own Python:
+# whose LAST member is manifest.json. Run by the hub's own Python:
 #   HUB_ENV/bin/python -c SCRIPT ARGS_JSON
 # The database is copied with SQLite's online backup API from a read-only connection: the hub may
 # be running and writing, and committed data still in the WAL or journal is in the copy (copying
 # the live file is not a backup). The copy must pass PRAGMA integrity_check. Every member's size
-# and sha256 are computed here, on the host; the controller checks them as it receives.
+# and sha256 are computed here, on the host, in the same pass as it is streamed; the controller
+# checks them when the manifest arrives at the end, and commits nothing before.
+#
+# The steps overlap instead of taking turns (issue 4: they cost 2.9 s per GiB before the first
+# byte): the package list is made by a subprocess started first; integrity_check runs on the
+# snapshot in a thread while the snapshot streams (sqlite3 releases the GIL while a statement
+# runs). When integrity_check fails, no manifest and no tar end marker are written and the script
+# exits non-zero: the controller never commits a stream without a manifest or whose command failed.
 # Temporaries live in a private directory beside the database and are removed on every exit.
 import datetime
 import hashlib
-import io
 import json
 import os
 import shutil
@@ -18,8 +24,12 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import threading
 
 args = json.loads(sys.argv[1])
+
+# Bytes read, hashed and written at a time.
+BLOCK = 1 << 20
 
 
 def fail(message):
@@ -44,83 +54,138 @@ if free < need:
     fail(f"not enough free disk beside {db} for its snapshot: {free} bytes free, {int(need)} needed")
 
 work = tempfile.mkdtemp(prefix=".hubfleet-backup-", dir=os.path.dirname(db))
+packages = None
 try:
-    members = []  # (archive path, local path, role)
+    members = []  # (archive path, local path, role), in stream order
 
-    snapshot = os.path.join(work, "jupyterhub.sqlite")
-    source = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
-    target = sqlite3.connect(snapshot)
-    with target:
-        source.backup(target)
-    source.close()
-    check = target.execute("PRAGMA integrity_check").fetchall()
-    revision = target.execute("SELECT version_num FROM alembic_version").fetchone()[0]
-    target.close()
-    if check != [("ok",)]:
-        fail(f"the snapshot of {db} fails integrity_check: {check[:5]}")
-    members.append(("db/jupyterhub.sqlite", snapshot, "database"))
-
-    members.append(("config/" + os.path.basename(args["config"]), args["config"], "config"))
-    secret = args.get("cookie_secret_file")
-    if secret and os.path.isfile(secret):
-        members.append(("config/" + os.path.basename(secret), secret, "cookie_secret"))
-    for extra in args.get("extra", []):
-        if not os.path.isfile(extra):
-            fail(f"the extra file {extra} named in the inventory does not exist")
-        members.append(("extra/" + os.path.abspath(extra).lstrip("/"), extra, "extra"))
-
+    # Started first, it runs while the snapshot is taken; its output goes to a file, so a large
+    # list never fills a pipe nobody reads yet.
     packages_cmd = (
         [args["conda"], "list", "--export", "--prefix", sys.prefix]
         if args["installer"] == "conda"
         else [sys.executable, "-m", "pip", "freeze", "--all"]
     )
-    freeze = subprocess.run(packages_cmd, capture_output=True, text=True)
-    if freeze.returncode != 0:
-        fail(f"{' '.join(packages_cmd)} failed: {freeze.stderr.strip()[-300:]}")
     packages_file = os.path.join(work, "packages.txt")
-    with open(packages_file, "w") as f:
-        f.write(freeze.stdout)
-    members.append(("env/packages.txt", packages_file, "packages"))
+    packages_err = os.path.join(work, "packages.err")
+    with open(packages_file, "w") as stdout, open(packages_err, "w") as stderr:
+        packages = subprocess.Popen(packages_cmd, stdout=stdout, stderr=stderr, text=True)
 
-    def digest(path):
-        h = hashlib.sha256()
+    # The files named by the inventory are checked before the long part starts.
+    config = args["config"]
+    if not os.path.isfile(config):
+        fail(f"the hub's config {config} does not exist")
+    secret = args.get("cookie_secret_file")
+    extras = []
+    for extra in args.get("extra", []):
+        if not os.path.isfile(extra):
+            fail(f"the extra file {extra} named in the inventory does not exist")
+        extras.append(("extra/" + os.path.abspath(extra).lstrip("/"), extra, "extra"))
+
+    snapshot = os.path.join(work, "jupyterhub.sqlite")
+    source = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
+    target = sqlite3.connect(snapshot)
+    # No fsync of the private snapshot: it is streamed at once and thrown away, and a crash
+    # loses the backup either way (the fsync of 1 GiB cost ~0.5 s of the backup API's ~1.5 s).
+    target.execute("PRAGMA synchronous=OFF")
+    with target:
+        source.backup(target)
+    source.close()
+    created_at = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    revision = target.execute("SELECT version_num FROM alembic_version").fetchone()[0]
+    target.close()
+
+    check = {}
+
+    def integrity_check():
+        connection = sqlite3.connect(f"file:{snapshot}?mode=ro", uri=True)
+        try:
+            check["rows"] = connection.execute("PRAGMA integrity_check").fetchall()
+        except sqlite3.Error as e:
+            check["rows"] = [(f"integrity_check failed to run: {e}",)]
+        finally:
+            connection.close()
+
+    checker = threading.Thread(target=integrity_check, daemon=True)
+    checker.start()
+
+    members.append(("db/jupyterhub.sqlite", snapshot, "database"))
+    members.append(("config/" + os.path.basename(config), config, "config"))
+    if secret and os.path.isfile(secret):
+        members.append(("config/" + os.path.basename(secret), secret, "cookie_secret"))
+    members.extend(extras)
+
+    out = sys.stdout.buffer
+    written = 0
+    buf = bytearray(BLOCK)
+    view = memoryview(buf)
+
+    def emit(data):
+        global written
+        out.write(data)
+        written += len(data)
+
+    def stream(name, path, role):
+        """Streams one member and returns its manifest entry, hashed in the same pass."""
         with open(path, "rb") as f:
-            while chunk := f.read(1 << 20):
-                h.update(chunk)
-        return h.hexdigest()
+            stat = os.fstat(f.fileno())
+            info = tarfile.TarInfo(name)
+            info.size = stat.st_size
+            info.mtime = int(stat.st_mtime)
+            info.mode = 0o600
+            emit(info.tobuf(tarfile.PAX_FORMAT))
+            digest = hashlib.sha256()
+            left = stat.st_size
+            while left:
+                n = f.readinto(view[: min(BLOCK, left)])
+                if not n:
+                    fail(f"{path} shrank while it was read")
+                digest.update(view[:n])
+                emit(view[:n])
+                left -= n
+            emit(b"\0" * (-stat.st_size % tarfile.BLOCKSIZE))
+        return {"path": name, "size": stat.st_size, "sha256": digest.hexdigest(), "role": role}
+
+    entries = [stream(*member) for member in members]
+
+    # Last of the files: the package list has had the whole stream to finish.
+    if packages.wait() != 0:
+        with open(packages_err) as f:
+            fail(f"{' '.join(packages_cmd)} failed: {f.read().strip()[-300:]}")
+    entries.append(stream("env/packages.txt", packages_file, "packages"))
+    with open(packages_file) as f:
+        package_lines = [l for l in f.read().splitlines() if l.strip()]
+
+    checker.join()
+    if check["rows"] != [("ok",)]:
+        fail(f"the snapshot of {db} fails integrity_check: {check['rows'][:5]}")
 
     from importlib import metadata
 
     manifest = {
         "schema_version": 1,
         "host": args["host"],
-        "created_at": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "created_at": created_at,
         "jupyterhub_version": metadata.version("jupyterhub"),
         "alembic_revision": revision,
         "python_version": sys.version.split()[0],
         "installer": args["installer"],
         "db_backend": "sqlite",
         "db_url": args["db_url"],
-        "packages": [l for l in freeze.stdout.splitlines() if l.strip()],
-        "members": [
-            {"path": name, "size": os.path.getsize(path), "sha256": digest(path), "role": role}
-            for name, path, role in members
-        ],
+        "packages": package_lines,
+        "members": entries,
     }
-
-    out = sys.stdout.buffer
-    with tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT) as tar:
-        data = json.dumps(manifest, indent=2).encode()
-        info = tarfile.TarInfo("manifest.json")
-        info.size = len(data)
-        info.mode = 0o600
-        tar.addfile(info, io.BytesIO(data))
-        for name, path, _ in members:
-            info = tar.gettarinfo(path, arcname=name)
-            info.uid = info.gid = 0
-            info.uname = info.gname = ""
-            with open(path, "rb") as f:
-                tar.addfile(info, f)
+    data = json.dumps(manifest, indent=2).encode()
+    info = tarfile.TarInfo("manifest.json")
+    info.size = len(data)
+    info.mtime = int(datetime.datetime.now().timestamp())
+    info.mode = 0o600
+    emit(info.tobuf(tarfile.PAX_FORMAT))
+    emit(data + b"\0" * (-len(data) % tarfile.BLOCKSIZE))
+    # The end marker, two zero blocks, padded to tar's record size as tarfile and GNU tar do.
+    emit(b"\0" * (2 * tarfile.BLOCKSIZE))
+    emit(b"\0" * (-written % tarfile.RECORDSIZE))
     out.flush()
 finally:
+    if packages is not None and packages.poll() is None:
+        packages.kill()
     shutil.rmtree(work, ignore_errors=True)

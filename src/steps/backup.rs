@@ -1,10 +1,13 @@
 //! Step `backup`: a consistent snapshot of the hub's state, streamed to the controller and
 //! checked there before it is put in place.
 //!
-//! The host runs `backup.py` with the hub's own Python (SQLite online backup API, integrity check,
-//! sha256 of every member on the host) and streams an uncompressed tar; the controller hashes
-//! every member as it arrives, compresses it into `BACKUP_DIR/HOST/TIMESTAMP.tar.gz` under a
-//! temporary name, and renames it only when every sum matched AND the remote command exited 0.
+//! The host runs `backup.py` with the hub's own Python (SQLite online backup API, then the
+//! snapshot streams at once while integrity_check runs beside it; each member's sha256 is computed
+//! in the same pass as it is sent) and streams an uncompressed tar that ends with the manifest;
+//! the controller hashes every member as it arrives, compresses it into
+//! `BACKUP_DIR/HOST/TIMESTAMP.tar.gz` under a temporary name, and renames it only when every sum
+//! matched the manifest AND the remote command exited 0 (the script exits non-zero, without a
+//! manifest, when integrity_check fails).
 
 use std::io::Read;
 use std::path::Path;

@@ -4,7 +4,7 @@ use std::io::{self, Read};
 use std::process::Command;
 
 use super::*;
-use crate::archive::fixtures::{self, HostBackup};
+use crate::archive::fixtures::{self, HostBackup, ManifestAt};
 use crate::archive::{NoProgress, verify::verify_reader};
 
 fn receive_vec(stream: impl Read) -> Result<(Received, Vec<u8>), ReceiveError> {
@@ -32,8 +32,8 @@ fn a_good_stream_becomes_an_archive_that_verifies() {
     assert_eq!(verification.findings, []);
     assert_eq!(verification.sha256, Some(received.sha256));
 
-    // The manifest comes first, byte for byte as the host wrote it, then the members, nothing else.
-    let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(&archive[..]));
+    // The members, then the manifest, byte for byte as the host wrote it, nothing else.
+    let mut tar = tar::Archive::new(flate2::read::MultiGzDecoder::new(&archive[..]));
     let mut members = Vec::new();
     for entry in tar.entries().unwrap() {
         let mut entry = entry.unwrap();
@@ -42,16 +42,25 @@ fn a_good_stream_becomes_an_archive_that_verifies() {
         assert_eq!(entry.header().mode().unwrap(), 0o600);
         members.push((entry.path().unwrap().display().to_string(), bytes));
     }
-    assert_eq!(
-        members[0],
-        ("manifest.json".to_owned(), backup.manifest_bytes())
-    );
-    let expected: Vec<_> = backup
+    let mut expected: Vec<_> = backup
         .members
         .iter()
         .map(|m| (m.path.clone(), m.data.clone()))
         .collect();
-    assert_eq!(members[1..], expected);
+    expected.push(("manifest.json".to_owned(), backup.manifest_bytes()));
+    assert_eq!(members, expected);
+}
+
+#[test]
+fn a_manifest_last_that_lists_a_wrong_sum_refuses_the_stream() {
+    // The host's sums arrive after the members they are about: the member is already hashed and
+    // written, and the comparison at the end still refuses it.
+    let stream = HostBackup::good().wrong_hash("env/packages.txt").stream();
+    let error = receive_vec(&stream[..]).unwrap_err();
+    assert!(
+        matches!(&error, ReceiveError::HashMismatch { path, .. } if path == "env/packages.txt"),
+        "{error}"
+    );
 }
 
 #[test]
@@ -127,6 +136,12 @@ fn broken_streams_are_refused_with_the_member_and_both_sums() {
     let good = HostBackup::good().stream();
     let mut trailing = good.clone();
     trailing.extend_from_slice(b"oops");
+    // The manifest's data starts one 512-byte block after its header's name.
+    let manifest_data = good
+        .windows(13)
+        .position(|w| w == b"manifest.json")
+        .unwrap()
+        + 512;
     let cases = [
         ("wrong hash", HostBackup::good().wrong_hash(db).stream()),
         ("wrong size", HostBackup::good().wrong_size(db).stream()),
@@ -142,11 +157,23 @@ fn broken_streams_are_refused_with_the_member_and_both_sums() {
             HostBackup::good().extra("extra/etc/passwd").stream(),
         ),
         (
-            "manifest not first",
-            HostBackup::good().manifest_last().stream(),
+            "manifest first (not the host's layout)",
+            HostBackup::good().manifest_at(ManifestAt::First).stream(),
+        ),
+        (
+            "manifest between members",
+            HostBackup::good().manifest_at(ManifestAt::Second).stream(),
+        ),
+        (
+            "no manifest",
+            HostBackup::good().manifest_at(ManifestAt::Nowhere).stream(),
         ),
         ("truncated inside a member", good[..20_000].to_vec()),
         ("truncated inside a header", good[..1000].to_vec()),
+        (
+            "truncated inside the manifest",
+            good[..manifest_data + 100].to_vec(),
+        ),
         ("empty", Vec::new()),
         (
             "cut after the last member",
@@ -178,12 +205,6 @@ fn folders_in_the_stream_are_skipped_and_links_refused() {
     let backup = HostBackup::good();
     let with = |entry_type: tar::EntryType, path: &str| {
         let mut builder = tar::Builder::new(Vec::new());
-        let manifest = backup.manifest_bytes();
-        let mut header = tar::Header::new_gnu();
-        header.set_size(manifest.len() as u64);
-        builder
-            .append_data(&mut header, "manifest.json", &manifest[..])
-            .unwrap();
         let mut header = tar::Header::new_gnu();
         header.set_entry_type(entry_type);
         header.set_size(0);
@@ -195,6 +216,12 @@ fn folders_in_the_stream_are_skipped_and_links_refused() {
                 .append_data(&mut header, &member.path, &member.data[..])
                 .unwrap();
         }
+        let manifest = backup.manifest_bytes();
+        let mut header = tar::Header::new_gnu();
+        header.set_size(manifest.len() as u64);
+        builder
+            .append_data(&mut header, "manifest.json", &manifest[..])
+            .unwrap();
         builder.into_inner().unwrap()
     };
     let (_, archive) = receive_vec(&with(tar::EntryType::Directory, "db/")[..]).unwrap();

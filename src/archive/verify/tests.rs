@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use super::*;
-use crate::archive::fixtures::HostBackup;
+use crate::archive::fixtures::{HostBackup, ManifestAt};
 
 fn findings(archive: &[u8]) -> String {
     let verification = verify_reader(archive);
@@ -22,6 +22,24 @@ fn a_good_archive_has_no_findings() {
     assert_eq!(verification.findings, []);
     assert_eq!(verification.sha256, Some(Sha256Sum::of(&archive)));
     assert_eq!(verification.manifest.unwrap().members.len(), 5);
+}
+
+#[test]
+fn archives_with_the_manifest_last_or_first_verify() {
+    // Last as `hubfleet backup` writes it now, first as it wrote it before.
+    for at in [ManifestAt::Last, ManifestAt::First] {
+        let archive = HostBackup::good().manifest_at(at).archive();
+        let verification = verify_reader(&archive[..]);
+        assert_eq!(verification.findings, []);
+        assert_eq!(verification.manifest.unwrap().members.len(), 5);
+    }
+    // Archives written before: one gzip member (flate2), the manifest first.
+    let mut older = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    older
+        .write_all(&HostBackup::good().manifest_at(ManifestAt::First).stream())
+        .unwrap();
+    let verification = verify_reader(&older.finish().unwrap()[..]);
+    assert_eq!(verification.findings, []);
 }
 
 #[test]
@@ -55,8 +73,8 @@ fn broken_archives_collect_every_finding() {
             HostBackup::good().extra("extra/etc/motd").archive(),
         ),
         (
-            "manifest not first",
-            HostBackup::good().manifest_last().archive(),
+            "manifest between members",
+            HostBackup::good().manifest_at(ManifestAt::Second).archive(),
         ),
         ("truncated", good[..good.len() / 3].to_vec()),
         ("corrupt gzip bytes", corrupt),
