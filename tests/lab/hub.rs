@@ -187,7 +187,7 @@ impl HubFiles {
                 }
                 // A hub that died while starting (a wrong schema version, a port in use) will
                 // never answer: say why now.
-                Err(_) if hub.live_pid().is_none() => {
+                Err(_) if !hub.started_pid_alive() => {
                     bail!(
                         "hub `{}` exited while starting; {}",
                         self.dir.display(),

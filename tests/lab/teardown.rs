@@ -38,13 +38,21 @@ impl Tracked {
         }
     }
 
+    /// The pid in the pid file.
+    fn recorded_pid(&self) -> Option<u32> {
+        fs::read_to_string(&self.pid_file).ok()?.trim().parse().ok()
+    }
+
+    /// Whether the pid file's process is still there, whatever its command line says: a process
+    /// in the middle of `execve` (a hub's Python loading, slow on a loaded machine) shows an
+    /// empty one for a moment. For a process just started, whose pid cannot have been reused.
+    pub fn started_pid_alive(&self) -> bool {
+        self.recorded_pid().is_some_and(alive)
+    }
+
     /// The live process this entry names, if any.
     pub fn live_pid(&self) -> Option<u32> {
-        let pid: u32 = fs::read_to_string(&self.pid_file)
-            .ok()?
-            .trim()
-            .parse()
-            .ok()?;
+        let pid = self.recorded_pid()?;
         let cmdline = fs::read(format!("/proc/{pid}/cmdline")).ok()?;
         let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
         let ours = self.needles.iter().all(|n| cmdline.contains(n.as_str()));
