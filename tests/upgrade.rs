@@ -253,6 +253,81 @@ fn a_failure_before_the_stop_leaves_the_hub_serving_its_env_and_removes_the_copy
     assert_eq!(archives(&backups.join(&host.name)).len(), 1);
 }
 
+/// A tmpfs of `mib` MiB mounted at `dir`, unmounted when dropped: a small filesystem to fill.
+struct SmallDisk(PathBuf);
+
+impl SmallDisk {
+    fn mount(dir: PathBuf, mib: u64) -> SmallDisk {
+        std::fs::create_dir_all(&dir).unwrap();
+        let status = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={mib}m"), "tmpfs"])
+            .arg(&dir)
+            .status()
+            .unwrap();
+        assert!(status.success(), "mounting a tmpfs at {}", dir.display());
+        SmallDisk(dir)
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("--lazy")
+            .arg(&self.0)
+            .status();
+    }
+}
+
+#[test]
+fn an_env_whose_disk_cannot_hold_its_upgraded_copy_is_refused_and_the_hub_keeps_serving() {
+    let lab = lab(1, Hubs::Running);
+    let host = &lab.hosts()[0];
+    // The hub env moved onto a filesystem with room for itself, not for a second copy.
+    let du = std::process::Command::new("du")
+        .arg("-sb")
+        .arg(&host.hub_env)
+        .output()
+        .unwrap();
+    let env_bytes: u64 = text(&du.stdout)
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let disk = SmallDisk::mount(lab.dir().join("small"), env_bytes / (1 << 20) + 40);
+    let env = disk.0.join("env");
+    let copied = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(&host.hub_env)
+        .arg(&env)
+        .status()
+        .unwrap();
+    assert!(copied.success());
+    let backups = lab.dir().join("backups");
+    let out = upgrade_to_newest(
+        &lab,
+        &backups,
+        &["-e", &format!("hub_env={}", env.display())],
+    );
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(2), "{stdout}\n{stderr}");
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("h1 failed at stage"))
+        .unwrap_or_else(|| panic!("{stderr}"));
+    assert!(
+        line.contains(&format!("not enough free disk beside {}", env.display()))
+            && line.contains("MiB free")
+            && line.contains("MiB needed"),
+        "{line}"
+    );
+    // Nothing half-copied is left on the small disk, the hub still serves the old release, and
+    // the backup taken meanwhile stays.
+    assert!(!disk.0.join("env.hubfleet-next").exists());
+    assert_eq!(lab.hub_version(0).unwrap(), "4.1.6");
+    assert_eq!(archives(&backups.join(&host.name)).len(), 1);
+}
+
 /// sha256 of every file under `dir` but the hub's own logs and the stand-in's pid/log files,
 /// which a running hub writes whatever hubfleet does.
 fn tree_hashes(dir: &Path) -> BTreeMap<PathBuf, String> {

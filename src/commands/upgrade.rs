@@ -118,10 +118,13 @@ impl HostJob for UpgradeJob {
         if !latest {
             self.check_active_servers(&facts)?;
         }
-        let stage = steps::stage(host, session, events, &self.to, !self.dry_run);
         let (target, stored) = if latest || self.dry_run {
+            let stage = steps::stage(host, session, events, &self.to, !self.dry_run, None);
             (stage.await?, None)
         } else {
+            // The snapshot needs the database's size beside it while the env is copied.
+            let reserve = facts.db_path.as_deref().zip(facts.db_size);
+            let stage = steps::stage(host, session, events, &self.to, true, reserve);
             // Both only read the serving hub's files and both can take long (pip and the index;
             // a large database): the database streams while pip works.
             let backup = steps::backup(host, &facts, session, events, &self.backup_dir);

@@ -134,7 +134,12 @@ def copy_env():
     if os.path.lexists(previous_env):
         shutil.rmtree(previous_env)
     need = tree_bytes(env) * 1.1 + 64 * 2**20
-    free = shutil.disk_usage(os.path.dirname(env)).free
+    parent = os.path.dirname(env)
+    reserve = args.get("reserve")
+    # The backup's snapshot, taken at the same time, on the same filesystem.
+    if reserve and os.stat(os.path.dirname(reserve["beside"])).st_dev == os.stat(parent).st_dev:
+        need += reserve["bytes"]
+    free = shutil.disk_usage(parent).free
     if free < need:
         fail(
             f"not enough free disk beside {env} for a copy of it to upgrade: {free // 2**20} MiB free, "

@@ -56,13 +56,16 @@ pub fn stage_dir(host: &Host) -> String {
 }
 
 /// Resolves `to` (a version or `latest`). With `download`, the target is readied as [`Staged`]
-/// says; without, nothing is written outside a temporary directory (dry run).
+/// says; without, nothing is written outside a temporary directory (dry run). `reserve` is disk
+/// space another step takes at the same time beside a path (the backup's snapshot beside the
+/// database): a copy of the env is refused if it would not leave that much free there.
 pub async fn stage(
     host: &Host,
     session: &Session,
     events: &HostEvents,
     to: &str,
     download: bool,
+    reserve: Option<(&str, u64)>,
 ) -> Result<Target, StepFailure> {
     let mode = if download { "stage" } else { "dry-run" };
     let resolver = if host.hub.installer == Installer::Conda {
@@ -79,6 +82,7 @@ pub async fn stage(
         "mode": mode,
         "stage": stage_dir(host),
         "env": host.hub.env,
+        "reserve": reserve.map(|(beside, bytes)| serde_json::json!({ "beside": beside, "bytes": bytes })),
         "installer": host.hub.installer.as_str(),
         "conda": host.hub.conda,
     });
