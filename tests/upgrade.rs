@@ -150,15 +150,8 @@ fn three_hubs_upgrade_across_migrations_and_keep_their_users_and_tokens() {
         let previous = format!("{env}.hubfleet-previous");
         assert_eq!(entry["previous_env"], previous.as_str());
         assert!(!Path::new(&format!("{env}.hubfleet-next")).exists());
-        let version_in = |python: &str| {
-            let out = std::process::Command::new(python)
-                .args(["-c", "import jupyterhub; print(jupyterhub.__version__)"])
-                .output()
-                .unwrap();
-            text(&out.stdout).trim().to_owned()
-        };
-        assert_eq!(version_in(&format!("{previous}/bin/python")), "4.1.6");
-        assert_eq!(version_in(&format!("{env}/bin/python")), NEWEST);
+        assert_eq!(jupyterhub_in(Path::new(&previous)), "4.1.6");
+        assert_eq!(jupyterhub_in(&host.hub_env), NEWEST);
         for script in std::fs::read_dir(host.hub_env.join("bin")).unwrap() {
             let content = std::fs::read(script.unwrap().path()).unwrap_or_default();
             let head = String::from_utf8_lossy(&content[..content.len().min(300)]).into_owned();
@@ -326,6 +319,59 @@ fn an_env_whose_disk_cannot_hold_its_upgraded_copy_is_refused_and_the_hub_keeps_
     assert!(!disk.0.join("env.hubfleet-next").exists());
     assert_eq!(lab.hub_version(0).unwrap(), "4.1.6");
     assert_eq!(archives(&backups.join(&host.name)).len(), 1);
+}
+
+/// The jupyterhub release the Python env at `env` imports.
+fn jupyterhub_in(env: &Path) -> String {
+    let out = std::process::Command::new(env.join("bin/python"))
+        .args(["-c", "import jupyterhub; print(jupyterhub.__version__)"])
+        .output()
+        .unwrap();
+    text(&out.stdout).trim().to_owned()
+}
+
+#[test]
+fn the_single_user_env_is_brought_to_the_hubs_release_and_a_mismatch_is_a_fact() {
+    let lab = lab(1, Hubs::Running);
+    let host = &lab.hosts()[0];
+    // A single-user env of its own: a copy of the hub's venv, whose pip finds the wheelhouse.
+    let singleuser = lab.dir().join("singleuser");
+    let copied = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(&host.hub_env)
+        .arg(&singleuser)
+        .status()
+        .unwrap();
+    assert!(copied.success());
+    let backups = lab.dir().join("backups");
+    let out = upgrade_to_newest(
+        &lab,
+        &backups,
+        &["-e", &format!("singleuser_env={}", singleuser.display())],
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("h1 singleuser "), "{stderr}");
+    assert_eq!(jupyterhub_in(&singleuser), NEWEST);
+    assert_eq!(lab.hub_version(0).unwrap(), NEWEST);
+
+    // Pointed at the env the upgrade replaced (4.1.6), facts flags the mismatch.
+    let previous = format!("{}.hubfleet-previous", host.hub_env.display());
+    let facts = lab.hubfleet(&[
+        "facts",
+        "-i",
+        lab.inventory().to_str().unwrap(),
+        "--json",
+        "-e",
+        &format!("singleuser_env={previous}"),
+    ]);
+    let stdout = text(&facts.stdout);
+    assert!(
+        stdout.contains(&format!(
+            "the single-user env has jupyterhub 4.1.6 and the hub {NEWEST}: they must match"
+        )),
+        "{stdout}"
+    );
 }
 
 /// sha256 of every file under `dir` but the hub's own logs and the stand-in's pid/log files,

@@ -80,6 +80,8 @@ pub struct UpgradeReport {
     pub downtime_seconds: Option<f64>,
     /// Already at the target: nothing was done.
     pub unchanged: bool,
+    /// jupyterhub in the single-user env after the upgrade (with `singleuser_env`).
+    pub singleuser_version_after: Option<String>,
     /// Where the env the upgrade replaced is kept (the package half of a rollback).
     pub previous_env: Option<String>,
     /// With `--dry-run`: every command, with its resolved values.
@@ -111,7 +113,9 @@ impl HostJob for UpgradeJob {
         };
         if serving(&self.to) {
             unchanged(report, &self.to);
-            return Ok(());
+            return self
+                .match_singleuser(host, session, events, &facts, &self.to, report)
+                .await;
         }
         // Refused before anything is readied, unless only staging tells whether `latest` is news.
         let latest = self.to == "latest";
@@ -145,7 +149,9 @@ impl HostJob for UpgradeJob {
         report.version_target = Some(target.version.clone());
         if serving(&target.version) {
             unchanged(report, &target.version);
-            return Ok(());
+            return self
+                .match_singleuser(host, session, events, &facts, &target.version, report)
+                .await;
         }
         if latest && let Err(refusal) = self.check_active_servers(&facts) {
             discard(host, session, &target.staged).await;
@@ -153,7 +159,7 @@ impl HostJob for UpgradeJob {
         }
         if self.dry_run {
             report.migrations = self.checked_migrations(&facts, &target)?.1;
-            report.plan = self.plan(host, &facts.active_servers, &target, report);
+            report.plan = self.plan(host, &facts, &target, report);
             return Ok(());
         }
         // Until the hub env changes, a failure leaves the host as it was: what `stage` readied
@@ -212,6 +218,8 @@ impl HostJob for UpgradeJob {
         steps::start_hub(host, session, events, &target.version).await?;
         report.downtime_seconds = Some(round(down.elapsed()));
         report.version_after = Some(target.version.clone());
+        self.match_singleuser(host, session, events, &facts, &target.version, report)
+            .await?;
         // The downloaded packages are no longer needed; a failure to remove them is not the hub's.
         if target.staged == Staged::InPlace {
             discard(host, session, &target.staged).await;
@@ -253,7 +261,7 @@ impl UpgradeJob {
     fn plan(
         &self,
         host: &Host,
-        active: &Option<u64>,
+        facts: &HostFacts,
         target: &Target,
         report: &UpgradeReport,
     ) -> Vec<String> {
@@ -302,7 +310,7 @@ impl UpgradeJob {
             self.backup_dir.display(),
             host.name
         ));
-        if let Some(n) = active.filter(|n| *n > 0) {
+        if let Some(n) = facts.active_servers.filter(|n| *n > 0) {
             plan.push(format!(
                 "check: {n} user server(s) running: {}",
                 if self.allow_active_servers {
@@ -339,7 +347,43 @@ impl UpgradeJob {
         plan.push(format!("upgrade-db: {}", steps::upgrade_db_command(host)));
         plan.push(format!("start: {}", host.hub.start));
         plan.push(format!("health: {} reports {version}", host.hub.health_url));
+        if let Some(env) = &host.hub.singleuser_env
+            && facts.singleuser_version.as_deref() != Some(version.as_str())
+        {
+            plan.push(format!(
+                "singleuser: {} (running user servers keep the code they loaded)",
+                steps::singleuser_command(host, env, version)
+            ));
+        }
         plan
+    }
+
+    /// Brings the single-user env's jupyterhub to `version` if the inventory names one and it is
+    /// not there yet (in a dry run, the plan says so instead).
+    async fn match_singleuser(
+        &self,
+        host: &Host,
+        session: &Session,
+        events: &HostEvents,
+        facts: &HostFacts,
+        version: &str,
+        report: &mut UpgradeReport,
+    ) -> Result<(), StepFailure> {
+        let Some(env) = &host.hub.singleuser_env else {
+            return Ok(());
+        };
+        if facts.singleuser_version.as_deref() != Some(version) {
+            if self.dry_run {
+                report.plan.push(format!(
+                    "singleuser: {}",
+                    steps::singleuser_command(host, env, version)
+                ));
+                return Ok(());
+            }
+            steps::upgrade_singleuser(host, session, events, env, version).await?;
+        }
+        report.singleuser_version_after = Some(version.to_owned());
+        Ok(())
     }
 
     /// Refuses to stop a hub whose users have servers running, unless told to (or in a dry run).

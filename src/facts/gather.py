@@ -145,5 +145,12 @@ if args.get("singleuser_env"):
         facts["singleuser_version"] = out.stdout.strip()
     except Exception as e:  # noqa: BLE001
         problem(f"cannot read jupyterhub's version in the single-user env {python}", e)
+    hub = facts.get("jupyterhub_version")
+    single = facts["singleuser_version"]
+    if hub and single and hub != single:
+        facts["problems"].append(
+            f"the single-user env has jupyterhub {single} and the hub {hub}: they must match "
+            "(`hubfleet upgrade` brings both to its target)"
+        )
 
 json.dump(facts, sys.stdout)
