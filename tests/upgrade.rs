@@ -246,6 +246,35 @@ fn a_failure_before_the_stop_leaves_the_hub_serving_its_env_and_removes_the_copy
     assert_eq!(archives(&backups.join(&host.name)).len(), 1);
 }
 
+/// `hubfleet backup` of every host of `lab` into `backups`.
+fn backup(lab: &Lab, backups: &Path) -> std::process::Output {
+    let inventory = lab.inventory().to_str().unwrap().to_owned();
+    lab.hubfleet(&[
+        "backup",
+        "-i",
+        &inventory,
+        "--backup-dir",
+        backups.to_str().unwrap(),
+    ])
+}
+
+/// A copy of the venv at `from` at `to`: a working venv (its `bin/python` finds its own
+/// `pyvenv.cfg`), with the same `pip.conf` and so the same package source.
+fn copy_env(from: &Path, to: &Path) {
+    let copied = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(from)
+        .arg(to)
+        .status()
+        .unwrap();
+    assert!(
+        copied.success(),
+        "cp -a {} {}",
+        from.display(),
+        to.display()
+    );
+}
+
 /// A tmpfs of `mib` MiB mounted at `dir`, unmounted when dropped: a small filesystem to fill.
 struct SmallDisk(PathBuf);
 
@@ -289,13 +318,7 @@ fn an_env_whose_disk_cannot_hold_its_upgraded_copy_is_refused_and_the_hub_keeps_
         .unwrap();
     let disk = SmallDisk::mount(lab.dir().join("small"), env_bytes / (1 << 20) + 40);
     let env = disk.0.join("env");
-    let copied = std::process::Command::new("cp")
-        .arg("-a")
-        .arg(&host.hub_env)
-        .arg(&env)
-        .status()
-        .unwrap();
-    assert!(copied.success());
+    copy_env(&host.hub_env, &env);
     let backups = lab.dir().join("backups");
     let out = upgrade_to_newest(
         &lab,
@@ -336,13 +359,7 @@ fn the_single_user_env_is_brought_to_the_hubs_release_and_a_mismatch_is_a_fact()
     let host = &lab.hosts()[0];
     // A single-user env of its own: a copy of the hub's venv, whose pip finds the wheelhouse.
     let singleuser = lab.dir().join("singleuser");
-    let copied = std::process::Command::new("cp")
-        .arg("-a")
-        .arg(&host.hub_env)
-        .arg(&singleuser)
-        .status()
-        .unwrap();
-    assert!(copied.success());
+    copy_env(&host.hub_env, &singleuser);
     let backups = lab.dir().join("backups");
     let out = upgrade_to_newest(
         &lab,
@@ -462,7 +479,6 @@ fn dry_run_changes_nothing_and_names_the_target_and_its_migrations() {
 #[test]
 fn a_backup_of_a_database_being_written_holds_every_row_committed_before_it() {
     let lab = lab(1, Hubs::Installed);
-    let inventory = lab.inventory().to_str().unwrap().to_owned();
     let db = lab.hosts()[0].hub_db();
     sqlite(
         &db,
@@ -489,13 +505,7 @@ fn a_backup_of_a_database_being_written_holds_every_row_committed_before_it() {
         }
     }
     let backups = lab.dir().join("backups");
-    let out = lab.hubfleet(&[
-        "backup",
-        "-i",
-        &inventory,
-        "--backup-dir",
-        backups.to_str().unwrap(),
-    ]);
+    let out = backup(&lab, &backups);
     let _ = writer.kill();
     let _ = writer.wait();
     assert_eq!(
@@ -531,7 +541,6 @@ fn a_snapshot_that_fails_integrity_check_leaves_no_archive() {
         .jupyterhub("4.1.6")
         .start()
         .unwrap();
-    let inventory = lab.inventory().to_str().unwrap().to_owned();
     let db = lab.hosts()[0].hub_db();
     // An index that no longer matches its table: every page reads, the backup API copies it,
     // and only integrity_check, which the host runs beside the stream, notices.
@@ -543,13 +552,7 @@ fn a_snapshot_that_fails_integrity_check_leaves_no_archive() {
     );
     assert_ne!(sqlite(&db, "PRAGMA integrity_check"), "ok");
     let backups = lab.dir().join("backups");
-    let out = lab.hubfleet(&[
-        "backup",
-        "-i",
-        &inventory,
-        "--backup-dir",
-        backups.to_str().unwrap(),
-    ]);
+    let out = backup(&lab, &backups);
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     assert_ne!(out.status.code(), Some(0), "{stdout}\n{stderr}");
     assert!(

@@ -340,7 +340,7 @@ impl UpgradeJob {
             )),
             Staged::InPlace => plan.push(format!(
                 "install: {}",
-                steps::install_command(host, version)
+                steps::install_command(host, &host.hub.env, version, steps::Source::Staged)
             )),
             Staged::Nothing => {}
         }
@@ -352,7 +352,7 @@ impl UpgradeJob {
         {
             plan.push(format!(
                 "singleuser: {} (running user servers keep the code they loaded)",
-                steps::singleuser_command(host, env, version)
+                steps::install_command(host, env, version, steps::Source::Index)
             ));
         }
         plan
@@ -376,7 +376,7 @@ impl UpgradeJob {
             if self.dry_run {
                 report.plan.push(format!(
                     "singleuser: {}",
-                    steps::singleuser_command(host, env, version)
+                    steps::install_command(host, env, version, steps::Source::Index)
                 ));
                 return Ok(());
             }

@@ -1,31 +1,47 @@
 //! Step `install`: the target release from the packages staged on the host, nothing from the
-//! network while the hub is down.
+//! network while the hub is down (conda, or a Python that is not a venv; a venv is swapped
+//! instead). [`install_command`] is the one way hubfleet installs jupyterhub into an env.
 
 use crate::inventory::{Host, Installer};
 use crate::runner::{HostEvents, StepFailure};
 use crate::ssh::{RemoteCommand, Session};
 
-/// The install command for `version` with the host's installer.
-pub fn install_command(host: &Host, version: &str) -> RemoteCommand {
+/// Where an install takes its packages from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// Only what `stage` downloaded on the host ([`super::stage_dir`], or conda's package
+    /// cache): nothing from the network while the hub is down.
+    Staged,
+    /// The env's own configured index or channels.
+    Index,
+}
+
+/// The command that installs jupyterhub `version` into the env at `env` with the host's
+/// installer, from `source`.
+pub fn install_command(host: &Host, env: &str, version: &str, source: Source) -> RemoteCommand {
+    let python = format!("{}/bin/python", env.trim_end_matches('/'));
     let requirement = format!("jupyterhub=={version}");
-    let stage = super::stage_dir(host);
-    let python = super::hub_python(host);
+    let pip_source = match source {
+        Source::Staged => vec![
+            "--no-index".to_owned(),
+            "--find-links".to_owned(),
+            super::stage_dir(host),
+        ],
+        Source::Index => Vec::new(),
+    };
     let command = match host.hub.installer {
         Installer::Pip => RemoteCommand::new(&python)
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "--disable-pip-version-check",
-                "--no-index",
-            ])
-            .args(["--find-links", &stage, &requirement]),
+            .args(["-m", "pip", "install", "--disable-pip-version-check"])
+            .args(pip_source)
+            .arg(requirement),
         Installer::Uv => RemoteCommand::new("uv")
-            .args(["pip", "install", "--python", &python, "--no-index"])
-            .args(["--find-links", &stage, &requirement]),
-        // The stage step downloaded into conda's package cache: install from it, offline.
+            .args(["pip", "install", "--python", &python])
+            .args(pip_source)
+            .arg(requirement),
         Installer::Conda => RemoteCommand::new(&host.hub.conda)
-            .args(["install", "--offline", "--yes", "--prefix", &host.hub.env])
+            .arg("install")
+            .args((source == Source::Staged).then_some("--offline"))
+            .args(["--yes", "--prefix", env])
             .arg(format!("jupyterhub={version}")),
     };
     command.become_(host.hub.become_.clone())
@@ -38,5 +54,6 @@ pub async fn install(
     events: &HostEvents,
     version: &str,
 ) -> Result<(), StepFailure> {
-    super::run_command("install", session, events, &install_command(host, version)).await
+    let command = install_command(host, &host.hub.env, version, Source::Staged);
+    super::run_command("install", session, events, &command).await
 }

@@ -3,26 +3,9 @@
 //! with the env's own installer and package source: running user servers keep the code they
 //! loaded, servers started from now on get the new release.
 
-use crate::inventory::{Host, Installer};
+use crate::inventory::Host;
 use crate::runner::{HostEvents, StepFailure};
-use crate::ssh::{RemoteCommand, Session};
-
-/// The install command into `env` for `version` with the host's installer.
-pub fn singleuser_command(host: &Host, env: &str, version: &str) -> RemoteCommand {
-    let python = format!("{}/bin/python", env.trim_end_matches('/'));
-    let command = match host.hub.installer {
-        Installer::Pip => RemoteCommand::new(&python)
-            .args(["-m", "pip", "install", "--disable-pip-version-check"])
-            .arg(format!("jupyterhub=={version}")),
-        Installer::Uv => RemoteCommand::new("uv")
-            .args(["pip", "install", "--python", &python])
-            .arg(format!("jupyterhub=={version}")),
-        Installer::Conda => RemoteCommand::new(&host.hub.conda)
-            .args(["install", "--yes", "--prefix", env])
-            .arg(format!("jupyterhub={version}")),
-    };
-    command.become_(host.hub.become_.clone())
-}
+use crate::ssh::Session;
 
 /// Installs jupyterhub `version` into the single-user env `env`.
 pub async fn upgrade_singleuser(
@@ -36,7 +19,7 @@ pub async fn upgrade_singleuser(
         "singleuser",
         session,
         events,
-        &singleuser_command(host, env, version),
+        &super::install_command(host, env, version, super::Source::Index),
     )
     .await
 }
