@@ -391,6 +391,70 @@ fn the_single_user_env_is_brought_to_the_hubs_release_and_a_mismatch_is_a_fact()
     );
 }
 
+#[test]
+fn a_hub_env_without_pip_is_upgraded_with_uv() {
+    let lab = lab(1, Hubs::Running);
+    let host = &lab.hosts()[0];
+    // A uv-managed env: no pip in it. Its uv is a wrapper that installs from the lab's wheelhouse
+    // only (`pip install … --no-index --find-links`), as an operator's uv config points at their
+    // index.
+    let removed = std::process::Command::new(host.hub_env.join("bin/python"))
+        .args(["-m", "pip", "uninstall", "--yes", "--quiet", "pip"])
+        .status()
+        .unwrap();
+    assert!(removed.success());
+    let cache = lab::Cache::locate(None).unwrap();
+    let uv = lab.dir().join("uv-offline");
+    std::fs::write(
+        &uv,
+        format!(
+            "#!/bin/sh\nexport UV_CACHE_DIR='{}'\ncase \"$2\" in install) exec '{}' \"$@\" --no-index --find-links '{}';; esac\nexec '{1}' \"$@\"\n",
+            cache.root.join("uv").display(),
+            cache.uv.display(),
+            cache.wheels.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&uv, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let vars = ["-e", "installer=uv", "-e", &format!("uv={}", uv.display())];
+
+    let inventory = lab.inventory().to_str().unwrap().to_owned();
+    let dry_run = lab.hubfleet(
+        &[
+            &["upgrade", "-i", &inventory, "--to", NEWEST, "--dry-run"],
+            &vars[..],
+        ]
+        .concat(),
+    );
+    let stdout = text(&dry_run.stdout);
+    assert_eq!(
+        dry_run.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        text(&dry_run.stderr)
+    );
+    assert!(
+        stdout.contains("pending migrations: 3c2384c5aae1 -> "),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("jupyterhub=={NEWEST}")),
+        "{stdout}"
+    );
+
+    let backups = lab.dir().join("backups");
+    let out = upgrade_to_newest(&lab, &backups, &vars);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("with uv"), "{stderr}");
+    assert_eq!(lab.hub_version(0).unwrap(), NEWEST);
+    assert_eq!(jupyterhub_in(&host.hub_env), NEWEST);
+    assert_eq!(
+        sqlite(&host.hub_db(), "SELECT version_num FROM alembic_version"),
+        NEWEST_HEAD
+    );
+}
+
 /// sha256 of every file under `dir` but the hub's own logs and the stand-in's pid/log files,
 /// which a running hub writes whatever hubfleet does.
 fn tree_hashes(dir: &Path) -> BTreeMap<PathBuf, String> {

@@ -39,6 +39,8 @@ pub struct Hub {
     pub conda_env: Option<String>,
     /// The `conda` executable on the host (with the conda installer).
     pub conda: String,
+    /// The `uv` executable on the host (with the uv installer).
+    pub uv: String,
     /// The single-user servers' environment, kept at the hub's JupyterHub version.
     pub singleuser_env: Option<String>,
     /// `jupyterhub_config.py` on the host.

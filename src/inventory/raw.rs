@@ -62,6 +62,8 @@ raw_vars! {
     conda_env: String,
     /// The `conda` executable on the host, with `installer = "conda"`.
     conda: String,
+    /// The `uv` executable on the host, with `installer = "uv"`.
+    uv: String,
     /// The single-user servers' environment prefix.
     singleuser_env: String,
     /// `jupyterhub_config.py` on the host.

@@ -469,6 +469,7 @@ impl Resolver<'_> {
                 .unwrap_or_default(),
             conda_env: vars.conda_env.as_ref().map(|s| s.get_ref().clone()),
             conda: text(&vars.conda, "conda"),
+            uv: text(&vars.uv, "uv"),
             singleuser_env: vars.singleuser_env.as_ref().map(|s| s.get_ref().clone()),
             workdir: text(&vars.workdir, &config_dir),
             config,

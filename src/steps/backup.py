@@ -60,11 +60,11 @@ try:
 
     # Started first, it runs while the snapshot is taken; its output goes to a file, so a large
     # list never fills a pipe nobody reads yet.
-    packages_cmd = (
-        [args["conda"], "list", "--export", "--prefix", sys.prefix]
-        if args["installer"] == "conda"
-        else [sys.executable, "-m", "pip", "freeze", "--all"]
-    )
+    packages_cmd = {
+        "conda": [args["conda"], "list", "--export", "--prefix", sys.prefix],
+        # A uv-managed env may have no pip.
+        "uv": [args["uv"], "pip", "freeze", "--python", sys.executable],
+    }.get(args["installer"], [sys.executable, "-m", "pip", "freeze", "--all"])
     packages_file = os.path.join(work, "packages.txt")
     packages_err = os.path.join(work, "packages.err")
     with open(packages_file, "w") as stdout, open(packages_err, "w") as stderr:

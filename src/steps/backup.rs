@@ -56,6 +56,7 @@ pub fn backup_command(host: &Host, facts: &HostFacts) -> Result<RemoteCommand, S
         "extra": host.hub.backup_extra,
         "installer": host.hub.installer.as_str(),
         "conda": host.hub.conda,
+        "uv": host.hub.uv,
     });
     Ok(RemoteCommand::new(super::hub_python(host))
         .arg("-c")

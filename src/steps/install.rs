@@ -34,7 +34,7 @@ pub fn install_command(host: &Host, env: &str, version: &str, source: Source) ->
             .args(["-m", "pip", "install", "--disable-pip-version-check"])
             .args(pip_source)
             .arg(requirement),
-        Installer::Uv => RemoteCommand::new("uv")
+        Installer::Uv => RemoteCommand::new(&host.hub.uv)
             .args(["pip", "install", "--python", &python])
             .args(pip_source)
             .arg(requirement),

@@ -181,14 +181,28 @@ def point_scripts_at(src, dst):
 
 
 def names(items):
-    return [f"{i['metadata']['name']}=={i['metadata']['version']}" for i in items]
+    return [f"{name}=={version}" for name, version in sorted(items, key=lambda i: i[0].lower())]
+
+
+def uv_command():
+    return [args["uv"], "pip", "install"]
 
 
 def resolve(report):
-    # What pip would install into the hub env; nothing is installed.
+    # What the installer would install into the hub env, [(name, version)]; nothing is installed.
+    if args["installer"] == "uv":
+        # uv has no JSON report: its dry run lists `+ name==version` for what it would install.
+        out = subprocess.run(uv_command() + ["--dry-run", "--python", sys.executable, "--upgrade", requirement], capture_output=True, text=True)
+        if out.returncode != 0:
+            fail(f"uv pip install --dry-run failed:\n{out.stderr[-2000:]}")
+        return [tuple(m.groups()) for m in re.finditer(r"^\s*\+ (\S+)==(\S+)\s*$", out.stderr + out.stdout, re.M)]
     run([sys.executable, "-m", "pip", "--disable-pip-version-check", "install", "--dry-run", "--quiet", "--report", report, "--upgrade", requirement])
     with open(report) as f:
-        return json.load(f).get("install", [])
+        return [(i["metadata"]["name"], i["metadata"]["version"]) for i in json.load(f).get("install", [])]
+
+
+def jupyterhub_version_in(items, default):
+    return next((v for n, v in items if n.lower() == "jupyterhub"), default)
 
 
 def pin(version):
@@ -202,10 +216,11 @@ def nothing(installed):
 
 
 def next_env_install():
-    # The copy's own installer (its pip.conf, its index) resolves and installs into the copy.
+    # The copy's own installer (its pip.conf or uv's config, its index) resolves and installs
+    # into the copy, writing .pyc files as pip does, so the hub starts as fast as before.
     python = os.path.join(next_env, "bin", "python")
     if args["installer"] == "uv":
-        return ["uv", "pip", "install", "--python", python, "--upgrade", requirement]
+        return uv_command() + ["--python", python, "--compile-bytecode", "--upgrade", requirement]
     return [python, "-m", "pip", "--disable-pip-version-check", "install", "--upgrade", requirement]
 
 
@@ -213,23 +228,40 @@ def staged_next_env():
     return {"kind": "next-env", "env": env, "path": next_env, "previous": previous_env, "command": next_env_install(), "replaces_previous": os.path.lexists(previous_env)}
 
 
-def stage_next_env(report, installed):
+def site_packages(prefix):
+    return sysconfig.get_path("purelib", vars={"base": prefix, "platbase": prefix})
+
+
+def distributions(prefix):
+    return {d.metadata["Name"].lower(): (d.metadata["Name"], d.version) for d in metadata.distributions(path=[site_packages(prefix)])}
+
+
+def stage_next_env(installed):
     copy_env()
-    # .pyc files are written, as pip does, so the hub starts as fast as before.
     child_env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    if args["installer"] == "uv":
-        items = resolve(report)
-        run(next_env_install() + ["--quiet"], env=child_env)
-    else:
-        run(next_env_install() + ["--quiet", "--report", report], env=child_env)
-        with open(report) as f:
-            items = json.load(f).get("install", [])
+    run(next_env_install() + ["--quiet"], env=child_env)
+    # What the install changed: the copy's packages that the env does not have at that version.
+    before, after = distributions(env), distributions(next_env)
+    items = sorted(nv for key, nv in after.items() if before.get(key, (None, None))[1] != nv[1])
     if not items:
         shutil.rmtree(next_env)
         return nothing(installed)
     point_scripts_at(next_env, env)
-    version = next((i["metadata"]["version"] for i in items if i["metadata"]["name"].lower() == "jupyterhub"), installed)
-    return {"version": version, "revisions": installed_revisions(os.path.join(sysconfig.get_path("purelib", vars={"base": next_env, "platbase": next_env}), "jupyterhub")), "install": names(items), "staged": staged_next_env()}
+    return {"version": jupyterhub_version_in(items, installed), "revisions": installed_revisions(os.path.join(site_packages(next_env), "jupyterhub")), "install": names(items), "staged": staged_next_env()}
+
+
+def target_revisions(tmp):
+    # The target's alembic revisions without installing it into the hub env: its wheel alone,
+    # downloaded (pip) or unpacked (uv) into a temporary directory.
+    dest = os.path.join(tmp, "wheel")
+    if args["installer"] == "uv":
+        run(uv_command() + ["--quiet", "--python", sys.executable, "--no-deps", "--target", dest, requirement])
+        return installed_revisions(os.path.join(dest, "jupyterhub"))
+    run([sys.executable, "-m", "pip", "--disable-pip-version-check", "download", "--quiet", "--no-deps", "--dest", dest, requirement])
+    wheels = glob.glob(os.path.join(dest, "jupyterhub-*.whl"))
+    if not wheels:
+        fail("pip downloaded no jupyterhub wheel")
+    return wheel_revisions(wheels[0])
 
 
 def pip_stage(tmp):
@@ -237,31 +269,24 @@ def pip_stage(tmp):
     if args["to"] == installed:
         # Nothing to copy or download: the env holds the target (a rerun, or a hub not restarted).
         return nothing(installed)
-    report = os.path.join(tmp, "report.json")
     swap = can_swap()
     if args["mode"] == "stage" and swap and args["to"] != "latest":
-        return stage_next_env(report, installed)
+        return stage_next_env(installed)
     # `latest` is resolved before anything is copied: a fleet already there is left alone.
-    items = resolve(report)
+    items = resolve(os.path.join(tmp, "report.json"))
     if not items:
         return nothing(installed)
-    pin(next((i["metadata"]["version"] for i in items if i["metadata"]["name"].lower() == "jupyterhub"), installed))
+    version = jupyterhub_version_in(items, installed)
+    pin(version)
     if args["mode"] == "stage" and swap:
-        return stage_next_env(report, installed)
-    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "download", "--quiet"]
+        return stage_next_env(installed)
     if args["mode"] == "stage":
-        dest = args["stage"]
-        os.makedirs(dest, exist_ok=True)
-        run(pip + ["--dest", dest, requirement])
-    else:
-        dest = os.path.join(tmp, "wheel")
-        run(pip + ["--no-deps", "--dest", dest, requirement])
-    wheels = {os.path.basename(w).split("-")[1]: w for w in glob.glob(os.path.join(dest, "jupyterhub-*.whl"))}
-    if not wheels:
-        fail("pip downloaded no jupyterhub wheel")
-    version = args["to"] if args["to"] in wheels else sorted(wheels, key=version_key)[-1]
+        if args["installer"] == "uv":
+            fail(f"{sys.prefix} is not a venv beside a writable directory: with uv, hubfleet upgrades only a venv (by swapping in an upgraded copy)")
+        os.makedirs(args["stage"], exist_ok=True)
+        run([sys.executable, "-m", "pip", "--disable-pip-version-check", "download", "--quiet", "--dest", args["stage"], requirement])
     staged = staged_next_env() if swap else {"kind": "in-place"}
-    return {"version": version, "revisions": wheel_revisions(wheels[version]), "install": names(items), "staged": staged}
+    return {"version": version, "revisions": target_revisions(tmp), "install": names(items), "staged": staged}
 
 
 if args["installer"] == "conda":

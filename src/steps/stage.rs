@@ -68,10 +68,10 @@ pub async fn stage(
     reserve: Option<(&str, u64)>,
 ) -> Result<Target, StepFailure> {
     let mode = if download { "stage" } else { "dry-run" };
-    let resolver = if host.hub.installer == Installer::Conda {
-        "conda"
-    } else {
-        "the hub env's pip"
+    let resolver = match host.hub.installer {
+        Installer::Conda => "conda",
+        Installer::Uv => "uv",
+        Installer::Pip => "the hub env's pip",
     };
     events.step(
         "stage",
@@ -85,6 +85,7 @@ pub async fn stage(
         "reserve": reserve.map(|(beside, bytes)| serde_json::json!({ "beside": beside, "bytes": bytes })),
         "installer": host.hub.installer.as_str(),
         "conda": host.hub.conda,
+        "uv": host.hub.uv,
     });
     super::run_script("stage", host, session, STAGE_SCRIPT, &args).await
 }

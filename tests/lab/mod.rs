@@ -37,6 +37,7 @@ mod teardown;
 mod trace;
 
 pub use builder::{Hubs, LabBuilder, parse_subnet};
+pub use cache::Cache;
 pub use handle::Lab;
 pub use host::LabHost;
 pub use jump_net::{JumpNet, NetNames};
