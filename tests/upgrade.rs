@@ -244,6 +244,54 @@ fn a_failure_before_the_stop_leaves_the_hub_serving_its_env_and_removes_the_copy
     assert!(!Path::new(&format!("{env}.hubfleet-next")).exists());
     assert!(!Path::new(&format!("{env}.hubfleet-previous")).exists());
     assert_eq!(archives(&backups.join(&host.name)).len(), 1);
+
+    // A release the index does not have: the install into the copy fails, and the half-made
+    // copy goes with it.
+    let inventory = lab.inventory().to_str().unwrap().to_owned();
+    let out = lab.hubfleet(&[
+        "upgrade",
+        "-i",
+        &inventory,
+        "--to",
+        "9.9.9",
+        "--allow-active-servers",
+        "--backup-dir",
+        backups.to_str().unwrap(),
+    ]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("h1 failed at stage"), "{stderr}");
+    assert!(!Path::new(&format!("{env}.hubfleet-next")).exists());
+    assert_eq!(tree_hashes(&host.hub_env), env_before);
+    assert_eq!(lab.hub_version(0).unwrap(), "4.1.6");
+}
+
+#[test]
+fn hub_state_inside_the_env_is_upgraded_in_place_not_swapped() {
+    let lab = lab(1, Hubs::Running);
+    let host = &lab.hosts()[0];
+    // A file of the hub's inside its env (as with the config and database under
+    // /opt/jupyterhub/etc/jupyterhub in JupyterHub's "from the ground up" guide): a swapped-in
+    // copy would carry a stale snapshot of it, so the env is upgraded in place.
+    let state = host.hub_env.join("etc/jupyterhub/extra_state.json");
+    std::fs::create_dir_all(state.parent().unwrap()).unwrap();
+    std::fs::write(&state, "{}").unwrap();
+    let backups = lab.dir().join("backups");
+    let out = upgrade_to_newest(
+        &lab,
+        &backups,
+        &["-e", &format!("backup_extra=[\"{}\"]", state.display())],
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("h1 install "), "{stderr}");
+    assert!(!stderr.contains("h1 swap "), "{stderr}");
+    let env = host.hub_env.to_str().unwrap();
+    assert!(!Path::new(&format!("{env}.hubfleet-previous")).exists());
+    assert!(!Path::new(&format!("{env}.hubfleet-next")).exists());
+    assert_eq!(jupyterhub_in(&host.hub_env), NEWEST);
+    assert_eq!(lab.hub_version(0).unwrap(), NEWEST);
+    assert_eq!(std::fs::read_to_string(&state).unwrap(), "{}");
 }
 
 /// `hubfleet backup` of every host of `lab` into `backups`.

@@ -265,7 +265,9 @@ fn receive_into(
         if !entry.header().entry_type().is_file() {
             return Err(ReceiveError::NotAFile { path });
         }
-        let size = entry.header().size().map_err(ReceiveError::Read)?;
+        // `entry.size()`, not the header's: Python's PAX writer puts a size of 8 GiB or more in a
+        // PAX record and 0 in the ustar field.
+        let size = entry.size();
         end_of_members = entry.raw_file_position() + size.next_multiple_of(512);
         let mut header = member_header(size, entry.header().mtime().unwrap_or(0));
         if path == MANIFEST_PATH {

@@ -163,7 +163,8 @@ pub fn verify_reader(input: impl Read) -> Verification {
                         ));
                         continue;
                     }
-                    let size = entry.header().size().unwrap_or(0);
+                    // The PAX size where there is one (8 GiB or more), as in `receive`.
+                    let size = entry.size();
                     let mut hashing = HashingReader::new(&mut entry);
                     if let Err(e) = io::copy(&mut hashing, &mut io::sink()) {
                         damage = Some((Some(path), e));

@@ -123,12 +123,12 @@ impl HostJob for UpgradeJob {
             self.check_active_servers(&facts)?;
         }
         let (target, stored) = if latest || self.dry_run {
-            let stage = steps::stage(host, session, events, &self.to, !self.dry_run, None);
+            let stage = steps::stage(host, &facts, session, events, &self.to, !self.dry_run, None);
             (stage.await?, None)
         } else {
             // The snapshot needs the database's size beside it while the env is copied.
             let reserve = facts.db_path.as_deref().zip(facts.db_size);
-            let stage = steps::stage(host, session, events, &self.to, true, reserve);
+            let stage = steps::stage(host, &facts, session, events, &self.to, true, reserve);
             // Both only read the serving hub's files and both can take long (pip and the index;
             // a large database): the database streams while pip works.
             let backup = steps::backup(host, &facts, session, events, &self.backup_dir);
@@ -193,10 +193,14 @@ impl HostJob for UpgradeJob {
                 path,
                 previous,
                 ..
-            } => {
-                report.previous_env =
-                    Some(steps::swap_env(host, session, events, env, path, previous).await?);
-            }
+            } => match steps::swap_env(host, session, events, env, path, previous).await {
+                Ok(kept) => report.previous_env = Some(kept),
+                // The env is as it was: the hub goes back up on it rather than stay down.
+                Err(failure) => {
+                    discard(host, session, &target.staged).await;
+                    return Err(restarted(host, session, events, &facts, failure).await);
+                }
+            },
             Staged::InPlace => steps::install(host, session, events, &target.version).await?,
             Staged::Nothing => {}
         }
@@ -226,6 +230,30 @@ impl HostJob for UpgradeJob {
         }
         Ok(())
     }
+}
+
+/// Starts the hub again on its unchanged env after `failure` (a swap that changed nothing), and
+/// says in the failure whether that worked.
+async fn restarted(
+    host: &Host,
+    session: &Session,
+    events: &HostEvents,
+    facts: &HostFacts,
+    mut failure: StepFailure,
+) -> StepFailure {
+    let Some(version) = &facts.running_version else {
+        return failure;
+    };
+    match steps::start_hub(host, session, events, version).await {
+        Ok(()) => failure
+            .reason
+            .push_str(&format!("; the hub was started again at {version}")),
+        Err(again) => failure.reason.push_str(&format!(
+            "; starting the hub again at {version} failed too: {}",
+            again.reason
+        )),
+    }
+    failure
 }
 
 /// Puts a verified backup in the report, and says so.

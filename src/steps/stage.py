@@ -18,12 +18,14 @@
 #   hub env and its directory are left byte-identical.
 # mode "stage": does it.
 # Prints one JSON object: version, revisions {rev: down_rev}, install [name==version], staged.
+import ast
 import glob
 import importlib.util
 import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import sysconfig
@@ -32,6 +34,15 @@ import zipfile
 from importlib import metadata
 
 args = json.loads(sys.argv[1])
+
+
+def leave(signum, frame):
+    # sshd closing the channel sends SIGHUP: exit through the cleanup of a half-made copy.
+    raise SystemExit(4)
+
+
+for sig in (signal.SIGHUP, signal.SIGTERM):
+    signal.signal(sig, leave)
 requirement = "jupyterhub" if args["to"] == "latest" else f"jupyterhub=={args['to']}"
 env = os.path.realpath(args["env"])
 next_env = env + ".hubfleet-next"
@@ -61,7 +72,9 @@ def parse_revisions(sources):
         scope = {}
         for line in text.splitlines():
             if line.startswith(("revision =", "down_revision =")):
-                exec(line, scope)  # plain literal assignments
+                # A literal, read as one: nothing from a downloaded wheel is executed.
+                key, _, value = line.partition("=")
+                scope[key.strip()] = ast.literal_eval(value.strip())
         if "revision" in scope:
             revisions[scope["revision"]] = scope.get("down_revision")
     return revisions
@@ -106,13 +119,21 @@ def conda_stage():
 def can_swap():
     # A venv (not the system's Python), not a mount point, in a writable directory: its copy can
     # sit beside it and the two can be exchanged by rename(2).
+    # Nothing the hub writes or reads as its state may live inside the env: the copy would carry
+    # a stale snapshot of it into service, and the live one would leave with the old env.
     parent = os.path.dirname(env)
     return (
         sys.prefix != sys.base_prefix
         and os.path.realpath(sys.prefix) == env
         and not os.path.ismount(env)
         and os.access(parent, os.W_OK)
+        and not hub_state_inside_env()
     )
+
+
+def hub_state_inside_env():
+    inside = [p for p in args.get("hub_paths", []) if p and (os.path.realpath(p) + "/").startswith(env + "/")]
+    return inside
 
 
 def tree_bytes(root):
@@ -129,10 +150,8 @@ def tree_bytes(root):
 def copy_env():
     # Left over from an upgrade that stopped before its swap: it is ours, and stale.
     shutil.rmtree(next_env, ignore_errors=True)
-    # The env kept by the last upgrade: the one before the env now serving. Its package list is
-    # in every backup since; this upgrade keeps the env it replaces instead.
-    if os.path.lexists(previous_env):
-        shutil.rmtree(previous_env)
+    if os.path.lexists(next_env):
+        fail(f"cannot remove {next_env}, left by an earlier upgrade: remove it and run the upgrade again")
     need = tree_bytes(env) * 1.1 + 64 * 2**20
     parent = os.path.dirname(env)
     reserve = args.get("reserve")
@@ -141,13 +160,17 @@ def copy_env():
         need += reserve["bytes"]
     free = shutil.disk_usage(parent).free
     if free < need:
+        kept = ""
+        if os.path.lexists(previous_env):
+            kept = f" ({previous_env}, the env the last upgrade replaced, holds {tree_bytes(previous_env) // 2**20} MiB: remove it if you no longer need it)"
         fail(
             f"not enough free disk beside {env} for a copy of it to upgrade: {free // 2**20} MiB free, "
-            f"{int(need) // 2**20} MiB needed; free some space and run the upgrade again"
+            f"{int(need) // 2**20} MiB needed; free some space{kept} and run the upgrade again"
         )
     try:
-        # Hard links would be unsafe (pip rewrites files in place); reflinks are copies.
-        subprocess.run(["cp", "-a", "--reflink=auto", env, next_env], check=True, capture_output=True)
+        # Hard links would be unsafe (pip rewrites files in place); reflinks are copies. -T: into
+        # exactly NEXT, never a directory inside it.
+        subprocess.run(["cp", "-aT", "--reflink=auto", env, next_env], check=True, capture_output=True)
     except (OSError, subprocess.CalledProcessError):
         shutil.rmtree(next_env, ignore_errors=True)
         shutil.copytree(env, next_env, symlinks=True)
@@ -192,7 +215,7 @@ def resolve(report):
     # What the installer would install into the hub env, [(name, version)]; nothing is installed.
     if args["installer"] == "uv":
         # uv has no JSON report: its dry run lists `+ name==version` for what it would install.
-        out = subprocess.run(uv_command() + ["--dry-run", "--python", sys.executable, "--upgrade", requirement], capture_output=True, text=True)
+        out = subprocess.run(uv_command() + ["--dry-run", "--python", sys.executable, "--upgrade-package", "jupyterhub", requirement], capture_output=True, text=True)
         if out.returncode != 0:
             fail(f"uv pip install --dry-run failed:\n{out.stderr[-2000:]}")
         return [tuple(m.groups()) for m in re.finditer(r"^\s*\+ (\S+)==(\S+)\s*$", out.stderr + out.stdout, re.M)]
@@ -220,7 +243,8 @@ def next_env_install():
     # into the copy, writing .pyc files as pip does, so the hub starts as fast as before.
     python = os.path.join(next_env, "bin", "python")
     if args["installer"] == "uv":
-        return uv_command() + ["--python", python, "--compile-bytecode", "--upgrade", requirement]
+        # Not --upgrade, which in uv upgrades every dependency: only jupyterhub, as pip does.
+        return uv_command() + ["--python", python, "--compile-bytecode", "--upgrade-package", "jupyterhub", requirement]
     return [python, "-m", "pip", "--disable-pip-version-check", "install", "--upgrade", requirement]
 
 
@@ -237,9 +261,25 @@ def distributions(prefix):
 
 
 def stage_next_env(installed):
+    # Whatever stops it (a failed install, a full disk, the connection closing), the copy goes.
+    try:
+        return ready_next_env(installed)
+    except BaseException:
+        shutil.rmtree(next_env, ignore_errors=True)
+        raise
+
+
+def ready_next_env(installed):
+    replaces_previous = os.path.lexists(previous_env)
     copy_env()
     child_env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     run(next_env_install() + ["--quiet"], env=child_env)
+    # The install must leave a consistent env (a plugin's pin broken by a new dependency would
+    # otherwise show only once the hub runs): checked before any downtime.
+    if args["installer"] == "uv":
+        run([args["uv"], "pip", "check", "--python", os.path.join(next_env, "bin", "python")])
+    else:
+        run([os.path.join(next_env, "bin", "python"), "-m", "pip", "--disable-pip-version-check", "check"])
     # What the install changed: the copy's packages that the env does not have at that version.
     before, after = distributions(env), distributions(next_env)
     items = sorted(nv for key, nv in after.items() if before.get(key, (None, None))[1] != nv[1])
@@ -247,7 +287,13 @@ def stage_next_env(installed):
         shutil.rmtree(next_env)
         return nothing(installed)
     point_scripts_at(next_env, env)
-    return {"version": jupyterhub_version_in(items, installed), "revisions": installed_revisions(os.path.join(site_packages(next_env), "jupyterhub")), "install": names(items), "staged": staged_next_env()}
+    # The env the last upgrade replaced goes only now that this one has a replacement ready: a
+    # failed or refused stage leaves it.
+    if replaces_previous:
+        shutil.rmtree(previous_env)
+    staged = staged_next_env()
+    staged["replaces_previous"] = replaces_previous
+    return {"version": jupyterhub_version_in(items, installed), "revisions": installed_revisions(os.path.join(site_packages(next_env), "jupyterhub")), "install": names(items), "staged": staged}
 
 
 def target_revisions(tmp):
@@ -282,7 +328,9 @@ def pip_stage(tmp):
         return stage_next_env(installed)
     if args["mode"] == "stage":
         if args["installer"] == "uv":
-            fail(f"{sys.prefix} is not a venv beside a writable directory: with uv, hubfleet upgrades only a venv (by swapping in an upgraded copy)")
+            inside = hub_state_inside_env()
+            why = f"the hub's {inside[0]} lives inside it" if inside else "it is not a venv in a writable directory"
+            fail(f"cannot upgrade {env} with uv: {why}; hubfleet upgrades a uv env only by swapping in an upgraded copy")
         os.makedirs(args["stage"], exist_ok=True)
         run([sys.executable, "-m", "pip", "--disable-pip-version-check", "download", "--quiet", "--dest", args["stage"], requirement])
     staged = staged_next_env() if swap else {"kind": "in-place"}

@@ -4,6 +4,7 @@
 
 use serde::Deserialize;
 
+use crate::facts::HostFacts;
 use crate::facts::alembic::Revisions;
 use crate::inventory::{Host, Installer};
 use crate::runner::{HostEvents, StepFailure};
@@ -61,6 +62,7 @@ pub fn stage_dir(host: &Host) -> String {
 /// database): a copy of the env is refused if it would not leave that much free there.
 pub async fn stage(
     host: &Host,
+    facts: &HostFacts,
     session: &Session,
     events: &HostEvents,
     to: &str,
@@ -77,11 +79,19 @@ pub async fn stage(
         "stage",
         format!("resolving jupyterhub {to} with {resolver} ({mode})"),
     );
+    // The hub's state: none of it may live inside an env that is swapped.
+    let hub_paths: Vec<&String> = [&facts.db_path, &facts.cookie_secret_file]
+        .into_iter()
+        .flatten()
+        .chain([&host.hub.config, &host.hub.workdir])
+        .chain(&host.hub.backup_extra)
+        .collect();
     let args = serde_json::json!({
         "to": to,
         "mode": mode,
         "stage": stage_dir(host),
         "env": host.hub.env,
+        "hub_paths": hub_paths,
         "reserve": reserve.map(|(beside, bytes)| serde_json::json!({ "beside": beside, "bytes": bytes })),
         "installer": host.hub.installer.as_str(),
         "conda": host.hub.conda,

@@ -33,13 +33,19 @@ def exchange():
     if renameat2(at_fdcwd, env.encode(), at_fdcwd, next_env.encode(), rename_exchange) == 0:
         return True
     errno = ctypes.get_errno()
-    if errno in (22, 38, 95):  # EINVAL, ENOSYS, EOPNOTSUPP: not on this kernel or filesystem
+    if errno in (18, 22, 38, 95):  # EXDEV (overlayfs), EINVAL, ENOSYS, EOPNOTSUPP: not here
         return False
     fail(f"cannot exchange {env} and {next_env}: {os.strerror(errno)}; nothing was changed")
 
 
 if exchange():
-    os.rename(next_env, previous)
+    # The new env serves from here on; the old one only changes its name, and if that fails it
+    # stays where it is, which the controller is told.
+    try:
+        os.rename(next_env, previous)
+    except OSError as e:
+        sys.stderr.write(f"swapped, but the env as it was stays at {next_env}: {e}\n")
+        previous = next_env
 else:
     os.rename(env, previous)
     try:
@@ -47,9 +53,12 @@ else:
     except OSError as e:
         os.rename(previous, env)
         fail(f"cannot move {next_env} to {env}: {e}; nothing was changed")
-fd = os.open(os.path.dirname(env), os.O_RDONLY)
 try:
-    os.fsync(fd)
-finally:
-    os.close(fd)
+    fd = os.open(os.path.dirname(env), os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+except OSError as e:  # the swap is done: a directory that cannot be fsynced does not undo it
+    sys.stderr.write(f"cannot fsync {os.path.dirname(env)}: {e}\n")
 json.dump({"previous": previous}, sys.stdout)
