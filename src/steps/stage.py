@@ -57,7 +57,9 @@ def fail(message):
 def run(cmd, **kwargs):
     done = subprocess.run(cmd, capture_output=True, text=True, **kwargs)
     if done.returncode != 0:
-        fail(f"{' '.join(cmd)} failed:\n{done.stderr[-2000:]}")
+        # The controller shows the last line: the error, not uv's closing `hint:`.
+        lines = [l for l in done.stderr.splitlines() if l.strip() and not l.lstrip().startswith("hint:")]
+        fail(f"{' '.join(cmd)} failed:\n" + "\n".join(lines[-20:]))
     return done.stdout
 
 
@@ -287,6 +289,9 @@ def ready_next_env(installed):
         shutil.rmtree(next_env)
         return nothing(installed)
     point_scripts_at(next_env, env)
+    # On disk before the swap, while the hub still serves: a power cut after the swap must not
+    # find the new env's files empty.
+    os.sync()
     # The env the last upgrade replaced goes only now that this one has a replacement ready: a
     # failed or refused stage leaves it.
     if replaces_previous:
