@@ -467,6 +467,10 @@ fn a_hub_env_without_pip_is_upgraded_with_uv() {
     let vars = ["-e", "installer=uv", "-e", &format!("uv={}", uv.display())];
 
     let inventory = lab.inventory().to_str().unwrap().to_owned();
+    // The lab built this env with uv, which left its lock file in it; an env made by
+    // `python -m venv` has none, and a dry run must not leave one behind.
+    let _ = std::fs::remove_file(host.hub_env.join(".lock"));
+    let env_before = tree_hashes(&host.hub_env);
     let dry_run = lab.hubfleet(
         &[
             &["upgrade", "-i", &inventory, "--to", NEWEST, "--dry-run"],
@@ -489,6 +493,8 @@ fn a_hub_env_without_pip_is_upgraded_with_uv() {
         stdout.contains(&format!("jupyterhub=={NEWEST}")),
         "{stdout}"
     );
+    // uv's lock file included: the dry run leaves the env as it found it.
+    assert_eq!(tree_hashes(&host.hub_env), env_before);
 
     let backups = lab.dir().join("backups");
     let out = upgrade_to_newest(&lab, &backups, &vars);

@@ -347,7 +347,13 @@ if args["installer"] == "conda":
     sys.exit(0)
 
 tmp = tempfile.mkdtemp(prefix="hubfleet-stage-")
+# uv takes a lock file in the env it is pointed at, even for a dry run, which must leave the env
+# as it found it.
+uv_lock = os.path.join(sys.prefix, ".lock")
+had_uv_lock = os.path.lexists(uv_lock)
 try:
     json.dump(pip_stage(tmp), sys.stdout)
 finally:
     shutil.rmtree(tmp, ignore_errors=True)
+    if args["mode"] == "dry-run" and not had_uv_lock and os.path.lexists(uv_lock):
+        os.remove(uv_lock)
