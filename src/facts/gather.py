@@ -42,19 +42,7 @@ except Exception as e:  # noqa: BLE001 - any failure is a fact to report
 try:
     import jupyterhub
 
-    versions = os.path.join(os.path.dirname(jupyterhub.__file__), "alembic", "versions")
-    revisions = {}
-    for name in sorted(os.listdir(versions)):
-        if not name.endswith(".py"):
-            continue
-        scope = {}
-        with open(os.path.join(versions, name)) as f:
-            for line in f:
-                if line.startswith(("revision =", "down_revision =")):
-                    exec(line, scope)  # plain literal assignments
-        if "revision" in scope:
-            revisions[scope["revision"]] = scope.get("down_revision")
-    facts["code_revisions"] = revisions
+    facts["code_revisions"] = installed_revisions(os.path.dirname(jupyterhub.__file__))
 except Exception as e:  # noqa: BLE001
     facts["code_revisions"] = {}
     problem("cannot read the alembic revisions of the installed jupyterhub", e)

@@ -5,5 +5,6 @@ mod host_facts;
 
 pub use host_facts::HostFacts;
 
-/// The fact-gathering script, run by the hub's Python with one JSON argument.
-pub const GATHER_SCRIPT: &str = include_str!("gather.py");
+/// The fact-gathering script, run by the hub's Python with one JSON argument, after the
+/// revision reader it shares with the stage step.
+pub const GATHER_SCRIPT: &str = concat!(include_str!("revisions.py"), include_str!("gather.py"));

@@ -19,7 +19,7 @@ pub enum Source {
 /// The command that installs jupyterhub `version` into the env at `env` with the host's
 /// installer, from `source`.
 pub fn install_command(host: &Host, env: &str, version: &str, source: Source) -> RemoteCommand {
-    let python = format!("{}/bin/python", env.trim_end_matches('/'));
+    let python = super::script::env_python(env);
     let requirement = format!("jupyterhub=={version}");
     let pip_source = match source {
         Source::Staged => vec![

@@ -9,7 +9,12 @@ use crate::ssh::{ExitStatus, RemoteCommand, Session};
 
 /// The hub env's Python, which runs every script hubfleet sends to a host.
 pub fn hub_python(host: &Host) -> String {
-    format!("{}/bin/python", host.hub.env.trim_end_matches('/'))
+    env_python(&host.hub.env)
+}
+
+/// The Python of the env at `env`.
+pub fn env_python(env: &str) -> String {
+    format!("{}/bin/python", env.trim_end_matches('/'))
 }
 
 /// Runs `script` with the hub's Python and one JSON argument; parses its stdout as JSON.

@@ -18,7 +18,6 @@
 #   hub env and its directory are left byte-identical.
 # mode "stage": does it.
 # Prints one JSON object: version, revisions {rev: down_rev}, install [name==version], staged.
-import ast
 import glob
 import importlib.util
 import json
@@ -67,21 +66,6 @@ def version_key(v):
     return [int(p) if p.isdigit() else p for p in re.split(r"[.]", v)]
 
 
-def parse_revisions(sources):
-    # (name, text) of alembic version files -> {revision: down_revision}
-    revisions = {}
-    for name, text in sources:
-        scope = {}
-        for line in text.splitlines():
-            if line.startswith(("revision =", "down_revision =")):
-                # A literal, read as one: nothing from a downloaded wheel is executed.
-                key, _, value = line.partition("=")
-                scope[key.strip()] = ast.literal_eval(value.strip())
-        if "revision" in scope:
-            revisions[scope["revision"]] = scope.get("down_revision")
-    return revisions
-
-
 def wheel_revisions(wheel):
     with zipfile.ZipFile(wheel) as z:
         return parse_revisions(
@@ -89,16 +73,6 @@ def wheel_revisions(wheel):
             for n in z.namelist()
             if re.match(r"jupyterhub/alembic/versions/[^/]+\.py$", n)
         )
-
-
-def installed_revisions(package_dir):
-    versions = os.path.join(package_dir, "alembic", "versions")
-    sources = []
-    for name in sorted(os.listdir(versions)):
-        if name.endswith(".py"):
-            with open(os.path.join(versions, name)) as f:
-                sources.append((name, f.read()))
-    return parse_revisions(sources)
 
 
 def conda_stage():

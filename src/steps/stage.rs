@@ -10,7 +10,10 @@ use crate::inventory::{Host, Installer};
 use crate::runner::{HostEvents, StepFailure};
 use crate::ssh::Session;
 
-const STAGE_SCRIPT: &str = include_str!("stage.py");
+const STAGE_SCRIPT: &str = concat!(
+    include_str!("../facts/revisions.py"),
+    include_str!("stage.py")
+);
 
 /// What the target release is and what installing it means.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
