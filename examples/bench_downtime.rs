@@ -196,15 +196,10 @@ fn hubfleet_upgrade(lab: &Lab, hubfleet: &Path) -> Result<(Duration, f64, Vec<St
     let down = json["hosts"][0]["report"]["downtime_seconds"]
         .as_f64()
         .with_context(|| format!("no downtime in the report: {json}"))?;
-    let stop = run.first_line(" stop ").map(|(t, _)| t);
-    let timeline = run
-        .stderr
-        .iter()
-        .filter_map(|(t, line)| {
-            let since = t.checked_sub(stop?)?;
-            Some(format!("  +{:>5.2} s  {line}", secs(since)))
-        })
-        .collect();
+    let timeline = match run.first_line(" stop ") {
+        Some((stop, _)) => run.timeline(stop, usize::MAX),
+        None => Vec::new(),
+    };
     Ok((run.wall, down, timeline))
 }
 

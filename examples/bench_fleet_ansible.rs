@@ -113,7 +113,7 @@ fn main() -> Result<()> {
         out,
         "bench-fleet-ansible: lab 1 ({HOSTS} hubs, {FROM} running) for hubfleet"
     )?;
-    let (fleet_wall, downtimes) = {
+    let (fleet_wall, downtimes, timeline) = {
         let lab = start_lab(args.source)?;
         let result = hubfleet_upgrade(&lab, &args.hubfleet)?;
         check_versions(&lab)?;
@@ -163,6 +163,11 @@ fn main() -> Result<()> {
             .collect::<Vec<_>>()
             .join(", ")
     )?;
+    writeln!(
+        out,
+        "hubfleet's lines (arrival, seconds after its start):\n{}",
+        timeline.join("\n")
+    )?;
     writeln!(out, "Ansible recap:\n{recap}")?;
     Ok(())
 }
@@ -191,8 +196,8 @@ fn check_versions(lab: &Lab) -> Result<()> {
     Ok(())
 }
 
-/// `hubfleet upgrade` of the whole lab: its wall time and each host's downtime.
-fn hubfleet_upgrade(lab: &Lab, hubfleet: &Path) -> Result<(Duration, Vec<f64>)> {
+/// `hubfleet upgrade` of the whole lab: its wall time, each host's downtime and its timeline.
+fn hubfleet_upgrade(lab: &Lab, hubfleet: &Path) -> Result<(Duration, Vec<f64>, Vec<String>)> {
     let (run, json) = support::run_upgrade(lab, hubfleet, TO, None)?;
     let downtimes = json["hosts"]
         .as_array()
@@ -200,7 +205,7 @@ fn hubfleet_upgrade(lab: &Lab, hubfleet: &Path) -> Result<(Duration, Vec<f64>)> 
         .iter()
         .map(|h| h["report"]["downtime_seconds"].as_f64().unwrap_or(f64::NAN))
         .collect();
-    Ok((run.wall, downtimes))
+    Ok((run.wall, downtimes, run.timeline(Duration::ZERO, 150)))
 }
 
 /// The playbook on the whole lab: its wall time and its recap.

@@ -98,6 +98,11 @@ fn three_hubs_upgrade_across_migrations_and_keep_their_users_and_tokens() {
             )
         })
         .collect();
+    let envs_before: Vec<_> = lab
+        .hosts()
+        .iter()
+        .map(|h| tree_hashes(&h.hub_env))
+        .collect();
 
     let out = lab.hubfleet(&[
         "upgrade",
@@ -152,6 +157,7 @@ fn three_hubs_upgrade_across_migrations_and_keep_their_users_and_tokens() {
         assert!(!Path::new(&format!("{env}.hubfleet-next")).exists());
         assert_eq!(jupyterhub_in(Path::new(&previous)), "4.1.6");
         assert_eq!(jupyterhub_in(&host.hub_env), NEWEST);
+        assert_kept(&envs_before[i], Path::new(&previous));
         for script in std::fs::read_dir(host.hub_env.join("bin")).unwrap() {
             let content = std::fs::read(script.unwrap().path()).unwrap_or_default();
             let head = String::from_utf8_lossy(&content[..content.len().min(300)]).into_owned();
@@ -507,6 +513,26 @@ fn a_hub_env_without_pip_is_upgraded_with_uv() {
         sqlite(&host.hub_db(), "SELECT version_num FROM alembic_version"),
         NEWEST_HEAD
     );
+    let previous = format!("{}.hubfleet-previous", host.hub_env.display());
+    assert_kept(&env_before, Path::new(&previous));
+}
+
+/// Every file of an env as it was before its upgrade (`before`, from `tree_hashes`) is in
+/// `previous`, byte for byte: the copy shares most of its files with the env by hard links, and
+/// installing into the copy must never have written into one of them.
+fn assert_kept(before: &BTreeMap<PathBuf, String>, previous: &Path) {
+    let after = tree_hashes(previous);
+    let changed: Vec<_> = before
+        .iter()
+        .filter(|(path, hash)| after.get(*path) != Some(*hash))
+        .map(|(path, _)| path)
+        .collect();
+    assert!(
+        changed.is_empty(),
+        "{} files of the env differ in {}: {changed:?}",
+        changed.len(),
+        previous.display()
+    );
 }
 
 /// sha256 of every file under `dir` but the hub's own logs and the stand-in's pid/log files,
@@ -521,7 +547,8 @@ fn tree_hashes(dir: &Path) -> BTreeMap<PathBuf, String> {
                 todo.push(path);
             } else if path.extension().is_none_or(|e| e != "log") {
                 let bytes = std::fs::read(&path).unwrap_or_default();
-                hashes.insert(path, hex::encode(Sha256::digest(&bytes)));
+                let relative = path.strip_prefix(dir).unwrap().to_path_buf();
+                hashes.insert(relative, hex::encode(Sha256::digest(&bytes)));
             }
         }
     }

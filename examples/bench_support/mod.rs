@@ -124,6 +124,19 @@ impl Run {
             .map(|(t, l)| (*t, l.as_str()))
     }
 
+    /// The stderr lines from `since` on, each as `+SECONDS  LINE` counted from `since` and cut to
+    /// `width` characters: where a run's time went.
+    pub fn timeline(&self, since: Duration, width: usize) -> Vec<String> {
+        self.stderr
+            .iter()
+            .filter_map(|(t, line)| {
+                let after = t.checked_sub(since)?;
+                let line: String = line.chars().take(width).collect();
+                Some(format!("  +{:>5.2} s  {line}", secs(after)))
+            })
+            .collect()
+    }
+
     /// Fails with the command's stderr unless it exited 0.
     pub fn check(&self, what: &str) -> Result<()> {
         if !self.status.success() {

@@ -5,7 +5,8 @@
 #
 # How the target is readied ("staged"), by kind of env:
 # - next-env (a venv with pip or uv, on the same filesystem as its parent): the env is copied to
-#   ENV.hubfleet-next and the target installed into the copy; after the stop, the two directories
+#   ENV.hubfleet-next (the installers' trees by hard links, see LINKED) and the target installed
+#   into the copy; after the stop, the two directories
 #   are exchanged (swap_env.py) and the env as it was stays at ENV.hubfleet-previous. Nothing is
 #   installed while the hub is down, the live env is never half-upgraded, and the previous env is
 #   the package half of a rollback.
@@ -112,9 +113,10 @@ def hub_state_inside_env():
     return inside
 
 
-def tree_bytes(root):
+def tree_bytes(root, skip=()):
     total = 0
-    for dirpath, _, files in os.walk(root):
+    for dirpath, dirnames, files in os.walk(root):
+        dirnames[:] = [d for d in dirnames if os.path.join(dirpath, d) not in skip]
         for name in files:
             try:
                 total += os.lstat(os.path.join(dirpath, name)).st_size
@@ -123,13 +125,44 @@ def tree_bytes(root):
     return total
 
 
+# The parts of a venv that only installers write, where the copy shares the env's files by hard
+# links: pip and uv replace a file by removing it and writing a new one (pip unlinks first, so a
+# loaded .so keeps its pages), never by writing into it, so installing into the copy cannot touch
+# the env. share/ holds the packages' data files (JupyterHub's templates and static files).
+LINKED = ("lib", "lib64", "lib32", "share")
+
+
+def linked_paths():
+    # Inside LINKED, what is written in place and so is copied: kernelspecs and JupyterLab
+    # settings under share/jupyter, which operators edit, and .pth files, which pip rewrites when
+    # it removes a legacy develop install.
+    copied = [os.path.join(env, "share", "jupyter")]
+    for top in ("lib", "lib32"):
+        copied += glob.glob(os.path.join(env, top, "python*", "site-packages", "*.pth"))
+    return [os.path.join(env, top) for top in LINKED if os.path.lexists(os.path.join(env, top))], [p for p in copied if os.path.lexists(p)]
+
+
+def reflinks_work(parent):
+    # A filesystem that clones files (XFS, btrfs) gives a full independent copy for almost no
+    # space or time: then nothing is linked.
+    probe = os.path.join(parent, f".hubfleet-reflink-probe-{os.getpid()}")
+    try:
+        return subprocess.run(["cp", "--reflink=always", os.path.join(env, "pyvenv.cfg"), probe], capture_output=True).returncode == 0
+    finally:
+        if os.path.lexists(probe):
+            os.remove(probe)
+
+
 def copy_env():
     # Left over from an upgrade that stopped before its swap: it is ours, and stale.
     shutil.rmtree(next_env, ignore_errors=True)
     if os.path.lexists(next_env):
         fail(f"cannot remove {next_env}, left by an earlier upgrade: remove it and run the upgrade again")
-    need = tree_bytes(env) * 1.1 + 64 * 2**20
     parent = os.path.dirname(env)
+    linked, copied = ([], []) if reflinks_work(parent) else linked_paths()
+    # What the copy takes: the files it does not share with the env, and room for what the
+    # install adds.
+    need = (tree_bytes(env, skip=linked) + sum(tree_bytes(p) if os.path.isdir(p) else os.lstat(p).st_size for p in copied)) * 1.1 + 64 * 2**20
     reserve = args.get("reserve")
     # The backup's snapshot, taken at the same time, on the same filesystem.
     if reserve and os.stat(os.path.dirname(reserve["beside"])).st_dev == os.stat(parent).st_dev:
@@ -144,10 +177,19 @@ def copy_env():
             f"{int(need) // 2**20} MiB needed; free some space{kept} and run the upgrade again"
         )
     try:
-        # Hard links would be unsafe (pip rewrites files in place); reflinks are copies. -T: into
-        # exactly NEXT, never a directory inside it.
-        subprocess.run(["cp", "-aT", "--reflink=auto", env, next_env], check=True, capture_output=True)
+        # -T: into exactly NEXT, never a directory inside it. -a keeps owners, modes, times and
+        # xattrs (SELinux labels).
+        if not linked:
+            subprocess.run(["cp", "-aT", "--reflink=auto", env, next_env], check=True, capture_output=True)
+            return
+        subprocess.run(["cp", "-alT", env, next_env], check=True, capture_output=True)
+        own = [os.path.join(env, name) for name in os.listdir(env) if os.path.join(env, name) not in linked]
+        for src in own + copied:
+            dst = next_env + src[len(env):]
+            subprocess.run(["rm", "-rf", dst], check=True, capture_output=True)
+            subprocess.run(["cp", "-aT", "--reflink=auto", src, dst], check=True, capture_output=True)
     except (OSError, subprocess.CalledProcessError):
+        # No cp, or no hard links here: a full copy.
         shutil.rmtree(next_env, ignore_errors=True)
         shutil.copytree(env, next_env, symlinks=True)
 
