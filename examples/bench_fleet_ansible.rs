@@ -113,9 +113,16 @@ fn main() -> Result<()> {
         out,
         "bench-fleet-ansible: lab 1 ({HOSTS} hubs, {FROM} running) for hubfleet"
     )?;
-    let (fleet_wall, downtimes, timeline) = {
+    let (fleet_wall, downtimes, timeline, fleet_busy) = {
         let lab = start_lab(args.source)?;
-        let result = hubfleet_upgrade(&lab, &args.hubfleet)?;
+        let busy = support::machine_busy_seconds();
+        let (wall, downtimes, timeline) = hubfleet_upgrade(&lab, &args.hubfleet)?;
+        let result = (
+            wall,
+            downtimes,
+            timeline,
+            support::machine_busy_seconds() - busy,
+        );
         check_versions(&lab)?;
         result
     };
@@ -123,9 +130,11 @@ fn main() -> Result<()> {
         out,
         "bench-fleet-ansible: lab 2 ({HOSTS} hubs, {FROM} running) for Ansible"
     )?;
-    let (ansible_wall, recap) = {
+    let (ansible_wall, recap, ansible_busy) = {
         let lab = start_lab(args.source)?;
-        let result = ansible_upgrade(&lab, &playbook_bin)?;
+        let busy = support::machine_busy_seconds();
+        let (wall, recap) = ansible_upgrade(&lab, &playbook_bin)?;
+        let result = (wall, recap, support::machine_busy_seconds() - busy);
         check_versions(&lab)?;
         result
     };
@@ -154,6 +163,18 @@ fn main() -> Result<()> {
         "ratio hubfleet/Ansible: {ratio:.2} (target <= 0.50: {})",
         verdict(ratio <= 0.5)
     )?;
+    let cores = support::cores() as f64;
+    for (tool, busy, wall) in [
+        ("Ansible", ansible_busy, ansible_wall),
+        ("hubfleet", fleet_busy, fleet_wall),
+    ] {
+        writeln!(
+            out,
+            "machine CPU during the {tool} run (every process: tool, sshd, pip, hubs): {busy:.1} core-s of {:.1} ({:.0} % busy)",
+            cores * secs(wall),
+            100.0 * busy / (cores * secs(wall))
+        )?;
+    }
     writeln!(
         out,
         "hubfleet per-host downtime: {}",

@@ -284,3 +284,27 @@ pub fn load_average() -> String {
         .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
         .unwrap_or_else(|_| "unknown".to_owned())
 }
+
+/// CPU time the whole machine has spent busy (every process: the tool, sshd, the hubs' pip and
+/// Python), in core-seconds, from `/proc/stat`; the difference across a run says whether the run
+/// was bound by the cores or by waiting (the index, the disk).
+pub fn machine_busy_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let ticks: Vec<f64> = stat
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|t| t.parse().ok())
+        .collect();
+    // user nice system idle iowait irq softirq steal …: busy is all but idle and iowait.
+    let idle = ticks.get(3).copied().unwrap_or(0.0) + ticks.get(4).copied().unwrap_or(0.0);
+    // USER_HZ is 100 on every Linux the lab runs on.
+    (ticks.iter().take(8).sum::<f64>() - idle) / 100.0
+}
+
+/// The machine's cores, for the busy figures above.
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
