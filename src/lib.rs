@@ -16,5 +16,6 @@ pub mod inventory;
 pub mod printer;
 pub mod reporter;
 pub mod runner;
+pub mod seconds;
 pub mod ssh;
 pub mod steps;

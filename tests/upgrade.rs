@@ -398,6 +398,90 @@ fn an_env_whose_disk_cannot_hold_its_upgraded_copy_is_refused_and_the_hub_keeps_
     assert_eq!(archives(&backups.join(&host.name)).len(), 1);
 }
 
+/// Stands in for whatever keeps a hub's database open after its API went quiet (a hub still
+/// shutting down, an admin's `sqlite3` shell): opens DB, writes its pid to RESULT.pid, holds
+/// the database SECONDS, then writes to RESULT whether ENV had been swapped meanwhile.
+const DB_HOLDER: &str = r#"
+import os, sqlite3, sys, time
+db, seconds, env, result = sys.argv[1], float(sys.argv[2]), sys.argv[3], sys.argv[4]
+connection = sqlite3.connect(db)
+connection.execute("SELECT COUNT(*) FROM users").fetchall()
+with open(result + ".pid", "w") as f:
+    f.write(str(os.getpid()))
+time.sleep(seconds)
+with open(result, "w") as f:
+    f.write("swapped" if os.path.exists(env + ".hubfleet-previous") else "not swapped")
+"#;
+
+#[test]
+fn a_hub_is_stopped_only_once_nothing_holds_its_database() {
+    let lab = lab(1, Hubs::Running);
+    let host = &lab.hosts()[0];
+    let holder = lab.dir().join("holder.py");
+    std::fs::write(&holder, DB_HOLDER).unwrap();
+    let backups = lab.dir().join("backups");
+    // The lab's stop, then a process that keeps the database open (started detached, and
+    // holding it before the stop command returns).
+    let stop_holding = |seconds: u32, result: &Path| {
+        format!(
+            "bash '{stop}'; setsid python3 '{holder}' '{db}' {seconds} '{env}' '{result}' </dev/null >/dev/null 2>&1 & \
+             while [ ! -e '{result}.pid' ]; do sleep 0.05; done",
+            stop = host.hub_dir.join("stop.sh").display(),
+            holder = holder.display(),
+            db = host.hub_db().display(),
+            env = host.hub_env.display(),
+            result = result.display(),
+        )
+    };
+
+    // Held past stop_timeout: the upgrade stops there, the hub is started again on its
+    // unchanged env, and the failure names the process.
+    let held = lab.dir().join("held");
+    let out = upgrade_to_newest(
+        &lab,
+        &backups,
+        &[
+            "-e",
+            &format!("stop={}", stop_holding(120, &held)),
+            "-e",
+            "stop_timeout=2",
+        ],
+    );
+    let pid = std::fs::read_to_string(held.with_extension("pid")).unwrap();
+    let _ = std::process::Command::new("kill").arg(&pid).status();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("h1 failed at stop"))
+        .unwrap_or_else(|| panic!("{stderr}"));
+    assert!(
+        line.contains(&format!(
+            "{} is still open in pid {pid} (`",
+            host.hub_db().display()
+        )) && line.contains(&format!("{} ", holder.display()))
+            && line.contains("2s after")
+            && line.ends_with("the hub was started again at 4.1.6"),
+        "{line}"
+    );
+    assert_eq!(lab.hub_version(0).unwrap(), "4.1.6");
+    assert_eq!(jupyterhub_in(&host.hub_env), "4.1.6");
+    let env = host.hub_env.display();
+    assert!(!Path::new(&format!("{env}.hubfleet-next")).exists());
+    assert!(!Path::new(&format!("{env}.hubfleet-previous")).exists());
+
+    // Held 3 s: the swap waits until the database is closed.
+    let released = lab.dir().join("released");
+    let out = upgrade_to_newest(
+        &lab,
+        &backups,
+        &["-e", &format!("stop={}", stop_holding(3, &released))],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(std::fs::read_to_string(&released).unwrap(), "not swapped");
+    assert_eq!(lab.hub_version(0).unwrap(), NEWEST);
+}
+
 /// The jupyterhub release the Python env at `env` imports.
 fn jupyterhub_in(env: &Path) -> String {
     let out = std::process::Command::new(env.join("bin/python"))

@@ -183,9 +183,15 @@ impl HostJob for UpgradeJob {
             }
         };
         let down = Instant::now();
-        if let Err(failure) = steps::stop_hub(host, session, events).await {
+        if let Err(not) = steps::stop_hub(host, session, events, &db_path).await {
             discard(host, session, &target.staged).await;
-            return Err(failure);
+            // Down but not confirmed stopped (its database still open): back up on its
+            // unchanged env rather than left down.
+            return Err(if not.down {
+                restarted(host, session, events, &facts, not.failure).await
+            } else {
+                not.failure
+            });
         }
         match &target.staged {
             Staged::NextEnv {
@@ -232,8 +238,8 @@ impl HostJob for UpgradeJob {
     }
 }
 
-/// Starts the hub again on its unchanged env after `failure` (a swap that changed nothing), and
-/// says in the failure whether that worked.
+/// Starts the hub again on its unchanged env after `failure` (a stop that could not be
+/// confirmed, a swap that changed nothing), and says in the failure whether that worked.
 async fn restarted(
     host: &Host,
     session: &Session,

@@ -1,5 +1,7 @@
 //! A resolved inventory host: every variable merged and validated, nothing left to default.
 
+use std::time::Duration;
+
 use serde::{Deserialize, Serialize};
 
 use crate::ssh::{Become, SshTarget};
@@ -49,8 +51,14 @@ pub struct Hub {
     pub workdir: String,
     /// Shell command that stops the hub.
     pub stop: String,
+    /// How long the hub may take to stop: its API quiet and its database closed.
+    #[serde(serialize_with = "crate::seconds::serialize")]
+    pub stop_timeout: Duration,
     /// Shell command that starts the hub.
     pub start: String,
+    /// How long the hub may take to answer after `start` (a large database can take a while).
+    #[serde(serialize_with = "crate::seconds::serialize")]
+    pub start_timeout: Duration,
     /// Shell command that tells users an upgrade is coming, with the text in `$HUBFLEET_MESSAGE`.
     pub notify: Option<String>,
     /// URL of `/hub/api` as seen from the host.

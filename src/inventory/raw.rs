@@ -72,8 +72,12 @@ raw_vars! {
     workdir: String,
     /// Shell command that stops the hub.
     stop: String,
+    /// Seconds the hub may take to stop after `stop` (its API quiet, its database closed).
+    stop_timeout: u64,
     /// Shell command that starts the hub.
     start: String,
+    /// Seconds the hub may take to answer after `start`.
+    start_timeout: u64,
     /// Shell command that tells users an upgrade is coming (`$HUBFLEET_MESSAGE` holds the text).
     notify: String,
     /// URL of the hub's `/hub/api`, as reachable from the host.

@@ -127,7 +127,7 @@ impl Resolver<'_> {
             hosts.push(Host {
                 name: name.clone(),
                 groups: host_groups.clone(),
-                hub: self.hub(vars),
+                hub: self.hub(name, vars)?,
                 ssh,
             });
         }
@@ -266,6 +266,23 @@ impl Resolver<'_> {
             .collect()
     }
 
+    /// A duration key of host `name`, in whole seconds, at least 1.
+    fn seconds(
+        &self,
+        name: &str,
+        key: &'static str,
+        value: &Option<Spanned<u64>>,
+        default: u64,
+    ) -> Result<Duration, InventoryError> {
+        match value {
+            Some(v) if *v.get_ref() == 0 => {
+                Err(self.invalid(name, key, v.span(), "must be at least 1 second"))
+            }
+            Some(v) => Ok(Duration::from_secs(*v.get_ref())),
+            None => Ok(Duration::from_secs(default)),
+        }
+    }
+
     fn invalid(
         &self,
         host: &str,
@@ -292,13 +309,6 @@ impl Resolver<'_> {
             }
             Some(p) => *p.get_ref(),
             None => from_config.port.unwrap_or(22),
-        };
-        let seconds = |key: &'static str, value: &Option<Spanned<u64>>, default: u64| match value {
-            Some(v) if *v.get_ref() == 0 => {
-                Err(self.invalid(name, key, v.span(), "must be at least 1 second"))
-            }
-            Some(v) => Ok(Duration::from_secs(*v.get_ref())),
-            None => Ok(Duration::from_secs(default)),
         };
         let identity_files = match &vars.identity_files {
             Some(files) => files
@@ -344,8 +354,8 @@ impl Resolver<'_> {
                 .host_key_policy
                 .as_ref()
                 .map_or(HostKeyPolicy::Strict, |p| *p.get_ref()),
-            connect_timeout: seconds("connect_timeout", &vars.connect_timeout, 10)?,
-            keepalive: seconds("keepalive", &vars.keepalive, 15)?,
+            connect_timeout: self.seconds(name, "connect_timeout", &vars.connect_timeout, 10)?,
+            keepalive: self.seconds(name, "keepalive", &vars.keepalive, 15)?,
             jump: None,
         })
     }
@@ -443,7 +453,7 @@ impl Resolver<'_> {
         })
     }
 
-    fn hub(&self, vars: &RawVars) -> Hub {
+    fn hub(&self, name: &str, vars: &RawVars) -> Result<Hub, InventoryError> {
         let text = |v: &Option<Spanned<String>>, default: &str| {
             v.as_ref()
                 .map_or_else(|| default.to_owned(), |s| s.get_ref().clone())
@@ -460,7 +470,7 @@ impl Resolver<'_> {
             },
             _ => Become::No,
         };
-        Hub {
+        Ok(Hub {
             env: text(&vars.hub_env, "/opt/jupyterhub"),
             installer: vars
                 .installer
@@ -474,7 +484,9 @@ impl Resolver<'_> {
             workdir: text(&vars.workdir, &config_dir),
             config,
             stop: text(&vars.stop, "systemctl stop jupyterhub"),
+            stop_timeout: self.seconds(name, "stop_timeout", &vars.stop_timeout, 120)?,
             start: text(&vars.start, "systemctl start jupyterhub"),
+            start_timeout: self.seconds(name, "start_timeout", &vars.start_timeout, 120)?,
             notify: vars
                 .notify
                 .as_ref()
@@ -487,6 +499,6 @@ impl Resolver<'_> {
                 .map(|b| b.get_ref().clone())
                 .unwrap_or_default(),
             become_,
-        }
+        })
     }
 }

@@ -70,14 +70,10 @@ pub struct HostResult<R> {
     /// How it ended.
     pub outcome: Outcome,
     /// Wall time from its start to its end.
-    #[serde(serialize_with = "seconds")]
+    #[serde(serialize_with = "crate::seconds::serialize")]
     pub elapsed: Duration,
     /// What the job learnt about the host.
     pub report: R,
-}
-
-fn seconds<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_f64((d.as_secs_f64() * 1000.0).round() / 1000.0)
 }
 
 /// Runs `job` on every host, `forks` at a time, and returns their results in `hosts` order.

@@ -39,19 +39,11 @@ pub struct SshTarget {
     /// How unknown host keys are treated.
     pub host_key_policy: HostKeyPolicy,
     /// How long the TCP connect plus SSH handshake and authentication may take.
-    #[serde(with = "secs")]
+    #[serde(serialize_with = "crate::seconds::serialize")]
     pub connect_timeout: Duration,
     /// Interval of SSH keepalives; the connection is dropped after 3 unanswered ones.
-    #[serde(with = "secs")]
+    #[serde(serialize_with = "crate::seconds::serialize")]
     pub keepalive: Duration,
     /// A bastion to tunnel through (a direct-tcpip channel); its own key is checked too.
     pub jump: Option<Box<SshTarget>>,
-}
-
-mod secs {
-    use std::time::Duration;
-
-    pub fn serialize<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_f64(d.as_secs_f64())
-    }
 }

@@ -14,7 +14,7 @@ mod upgrade_db;
 
 pub use backup::{BACKUP_SCRIPT, backup, backup_command};
 pub use gather_facts::gather_facts;
-pub use hub_control::{start_hub, stop_hub};
+pub use hub_control::{NotStopped, start_hub, stop_hub};
 pub use install::{Source, install, install_command};
 pub use notify::notify;
 pub use script::{describe, hub_python, run_command, run_script};
