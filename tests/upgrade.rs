@@ -120,6 +120,26 @@ fn three_hubs_upgrade_across_migrations_and_keep_their_users_and_tokens() {
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
     assert!(stdout.contains(&format!("4.1.6 → {NEWEST}")), "{stdout}");
     assert!(stdout.contains("(6 migrations)"), "{stdout}");
+    // upgrade-db was rehearsed on a copy of each database before its hub was stopped.
+    for host in lab.hosts() {
+        let rehearsed = format!(
+            "{} rehearse a copy of the database reached {NEWEST_HEAD}",
+            host.name
+        );
+        let at = |needle: &str| {
+            stderr
+                .find(needle)
+                .unwrap_or_else(|| panic!("{needle}: {stderr}"))
+        };
+        assert!(
+            at(&rehearsed) < at(&format!("{} stop ", host.name)),
+            "{stderr}"
+        );
+        assert_eq!(
+            leftovers(&host.hub_dir, ".hubfleet-rehearse-"),
+            Vec::<String>::new()
+        );
+    }
     assert!(
         stdout.contains("3 hosts: 3 ok, 0 failed, 0 unreachable"),
         "{stdout}"
@@ -396,6 +416,60 @@ fn an_env_whose_disk_cannot_hold_its_upgraded_copy_is_refused_and_the_hub_keeps_
     assert!(!disk.0.join("env.hubfleet-next").exists());
     assert_eq!(lab.hub_version(0).unwrap(), "4.1.6");
     assert_eq!(archives(&backups.join(&host.name)).len(), 1);
+}
+
+#[test]
+fn a_config_the_new_release_cannot_load_fails_the_rehearsal_while_the_hub_serves() {
+    let lab = lab(1, Hubs::Running);
+    let host = &lab.hosts()[0];
+    // Breaks under JupyterHub 5 and later, as a removed option or a moved import does; the
+    // running 4.1.6 hub loaded it fine.
+    let config = host.hub_dir.join("jupyterhub_config.py");
+    let mut text_of_config = std::fs::read_to_string(&config).unwrap();
+    text_of_config.push_str(
+        "\nimport jupyterhub\nif jupyterhub.version_info[0] >= 5:\n    raise RuntimeError('this config predates JupyterHub 5')\n",
+    );
+    std::fs::write(&config, text_of_config).unwrap();
+    let env_before = tree_hashes(&host.hub_env);
+    let revision = sqlite(&host.hub_db(), "SELECT version_num FROM alembic_version");
+    let backups = lab.dir().join("backups");
+
+    let out = upgrade_to_newest(&lab, &backups, &[]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("h1 failed at rehearse"))
+        .unwrap_or_else(|| panic!("{stderr}"));
+    assert!(
+        line.ends_with("upgrade-db with the new release failed on a copy of the database: RuntimeError: this config predates JupyterHub 5 (exit code 3)"),
+        "{line}"
+    );
+    // Found before the stop: the hub never went down, its env and database are as they were,
+    // the staged copy and the rehearsal's copy are gone, and the backup stays.
+    assert!(!stderr.contains("h1 stop "), "{stderr}");
+    assert_eq!(lab.hub_version(0).unwrap(), "4.1.6");
+    assert_kept(&env_before, &host.hub_env);
+    let env = host.hub_env.display();
+    assert!(!Path::new(&format!("{env}.hubfleet-next")).exists());
+    assert_eq!(
+        sqlite(&host.hub_db(), "SELECT version_num FROM alembic_version"),
+        revision
+    );
+    assert_eq!(
+        leftovers(&host.hub_dir, ".hubfleet-rehearse-"),
+        Vec::<String>::new()
+    );
+    assert_eq!(archives(&backups.join(&host.name)).len(), 1);
+}
+
+/// Names of the entries of `dir` that start with `prefix`.
+fn leftovers(dir: &Path, prefix: &str) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with(prefix))
+        .collect()
 }
 
 /// Stands in for whatever keeps a hub's database open after its API went quiet (a hub still

@@ -2,7 +2,8 @@
 //!
 //! Per host: facts → refuse if user servers run (unless allowed) → ready the target while the hub
 //! serves (a venv: a copy of the env with the target installed; conda: downloads) and, at the
-//! same time, a verified backup → notify → stop (confirmed) → swap the envs (or install offline) → `upgrade-db`
+//! same time, a verified backup → rehearse `upgrade-db` on a copy of the database with the copied
+//! env → notify → stop (confirmed) → swap the envs (or install offline) → `upgrade-db`
 //! (revision checked) → start → `/hub/api` reports the target version.
 //! A host already at the target is left untouched. A failed step stops that host only and names
 //! the step; before the stop, what was readied is removed again; the backup always stays, and a
@@ -170,6 +171,10 @@ impl HostJob for UpgradeJob {
             if stored.is_none() {
                 let stored = steps::backup(host, &facts, session, events, &self.backup_dir).await?;
                 record_backup(report, events, &stored);
+            }
+            if let Staged::NextEnv { path, .. } = &target.staged {
+                let head = alembic::head(&target.revisions).unwrap_or_default();
+                steps::rehearse(host, session, events, path, &db_path, head).await?;
             }
             let message = self.message.replace("{version}", &target.version);
             steps::notify(host, session, events, &message, self.grace).await?;
@@ -344,6 +349,12 @@ impl UpgradeJob {
             self.backup_dir.display(),
             host.name
         ));
+        if let (Staged::NextEnv { path, .. }, Some(db_path)) = (&target.staged, &facts.db_path) {
+            plan.push(format!(
+                "rehearse: {}",
+                steps::rehearse_description(host, path, db_path)
+            ));
+        }
         if let Some(n) = facts.active_servers.filter(|n| *n > 0) {
             plan.push(format!(
                 "check: {n} user server(s) running: {}",

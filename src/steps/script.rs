@@ -25,7 +25,20 @@ pub async fn run_script<T: DeserializeOwned>(
     script: &str,
     args: &serde_json::Value,
 ) -> Result<T, StepFailure> {
-    let python = hub_python(host);
+    run_script_with(step, host, session, &hub_python(host), script, args).await
+}
+
+/// Runs `script` with the Python at `python` (another env's) and one JSON argument; parses its
+/// stdout as JSON.
+pub async fn run_script_with<T: DeserializeOwned>(
+    step: &'static str,
+    host: &Host,
+    session: &Session,
+    python: &str,
+    script: &str,
+    args: &serde_json::Value,
+) -> Result<T, StepFailure> {
+    let python = python.to_owned();
     // No .pyc files: hubfleet leaves nothing behind on a host it only inspects (a dry run must
     // leave the hub env byte-identical, and pip's own modules would otherwise be compiled).
     let command = RemoteCommand::new(&python)

@@ -1,0 +1,87 @@
+# Rehearses `jupyterhub upgrade-db` while the hub still serves: the staged env's JupyterHub loads
+# the hub's config and migrates a private copy of its database, as `jupyterhub upgrade-db` would
+# (UpgradeDB.start: load the config, then dbutil.upgrade_if_needed). A config the new release
+# cannot load, or a migration this database's rows break, fails here, before any downtime,
+# instead of after the stop with the hub down. The real database is only read (SQLite's online
+# backup API, as the backup takes it): the copy's URL is passed explicitly, never the config's.
+# Run by the staged env's Python, in the hub's working directory:
+#   NEXT_ENV/bin/python -c SCRIPT ARGS_JSON
+# Prints {"revision": the copy's revision afterwards, "seconds": time upgrade-db took}.
+import inspect
+import json
+import os
+import shlex
+import shutil
+import signal
+import sqlite3
+import sys
+import tempfile
+import time
+
+args = json.loads(sys.argv[1])
+
+
+def fail(message):
+    sys.stderr.write(message + "\n")
+    sys.exit(3)
+
+
+def leave(signum, frame):
+    raise SystemExit(4)
+
+
+for sig in (signal.SIGHUP, signal.SIGTERM):
+    signal.signal(sig, leave)
+
+db = args["db_path"]
+# Where the hub runs: its config may name files relative to it.
+os.chdir(args["workdir"])
+# The copy, and the timestamped copy of it that upgrade-db keeps before migrating SQLite.
+need = os.path.getsize(db) * 2.2 + 16 * 2**20
+free = shutil.disk_usage(os.path.dirname(db)).free
+if free < need:
+    fail(f"not enough free disk beside {db} to rehearse upgrade-db on a copy: {free // 2**20} MiB free, {int(need) // 2**20} MiB needed")
+
+work = tempfile.mkdtemp(prefix=".hubfleet-rehearse-", dir=os.path.dirname(db))
+try:
+    copy = os.path.join(work, "jupyterhub.sqlite")
+    source = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
+    target = sqlite3.connect(copy)
+    target.execute("PRAGMA synchronous=OFF")
+    with target:
+        source.backup(target)
+    source.close()
+    target.close()
+
+    # upgrade-db runs `alembic` from PATH; the staged env's own alembic script may name the live
+    # env's Python in its shebang (scripts are pointed at ENV for after the swap).
+    bin_dir = os.path.join(work, "bin")
+    os.mkdir(bin_dir)
+    shim = os.path.join(bin_dir, "alembic")
+    with open(shim, "w") as f:
+        f.write(f'#!/bin/sh\nexec {shlex.quote(sys.executable)} -m alembic "$@"\n')
+    os.chmod(shim, 0o755)
+    os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+
+    try:
+        from jupyterhub import dbutil
+        from jupyterhub.app import JupyterHub
+
+        hub = JupyterHub()
+        hub.load_config_file(args["config"])
+        url = f"sqlite:///{copy}"
+        started = time.monotonic()
+        kwargs = {"log": hub.log}
+        if "db_kwargs" in inspect.signature(dbutil.upgrade_if_needed).parameters:
+            kwargs["db_kwargs"] = hub.db_kwargs
+        dbutil.upgrade_if_needed(url, **kwargs)
+        seconds = time.monotonic() - started
+    except SystemExit as e:
+        fail(f"upgrade-db with the new release failed on a copy of the database (exit {e.code})")
+    except BaseException as e:  # noqa: BLE001 - whatever breaks it is the finding
+        message = " ".join(str(e).split())[:300]
+        fail(f"upgrade-db with the new release failed on a copy of the database: {type(e).__name__}: {message}")
+    revision = sqlite3.connect(copy).execute("SELECT version_num FROM alembic_version").fetchone()[0]
+    json.dump({"revision": revision, "seconds": round(seconds, 2)}, sys.stdout)
+finally:
+    shutil.rmtree(work, ignore_errors=True)

@@ -1,0 +1,71 @@
+//! Step `rehearse`: the staged release's `upgrade-db` on a private copy of the hub's database,
+//! while the hub still serves (see `rehearse.py`). A config the new release cannot load or a
+//! migration that fails on this database stops the upgrade before any downtime, with the staged
+//! copy removed and the hub untouched, instead of after the stop.
+
+use serde::Deserialize;
+
+use crate::inventory::Host;
+use crate::runner::{HostEvents, StepFailure};
+use crate::ssh::Session;
+
+const REHEARSE_SCRIPT: &str = include_str!("rehearse.py");
+
+#[derive(Deserialize)]
+struct Rehearsed {
+    revision: String,
+    seconds: f64,
+}
+
+/// What the plan shows for the rehearsal with the staged env at `next_env`.
+pub fn rehearse_description(host: &Host, next_env: &str, db_path: &str) -> String {
+    format!(
+        "upgrade-db with {} on a copy of {db_path}, with the hub's config {} (while the hub serves)",
+        super::env_python(next_env),
+        host.hub.config
+    )
+}
+
+/// Rehearses upgrade-db with the staged env at `next_env` on a copy of `db_path`; the copy must
+/// reach `head`.
+pub async fn rehearse(
+    host: &Host,
+    session: &Session,
+    events: &HostEvents,
+    next_env: &str,
+    db_path: &str,
+    head: &str,
+) -> Result<(), StepFailure> {
+    events.step("rehearse", rehearse_description(host, next_env, db_path));
+    let args = serde_json::json!({
+        "db_path": db_path,
+        "config": host.hub.config,
+        "workdir": host.hub.workdir,
+    });
+    let rehearsed: Rehearsed = super::run_script_with(
+        "rehearse",
+        host,
+        session,
+        &super::env_python(next_env),
+        REHEARSE_SCRIPT,
+        &args,
+    )
+    .await?;
+    if rehearsed.revision != head {
+        return Err(StepFailure {
+            step: "rehearse",
+            reason: format!(
+                "upgrade-db with the new release left a copy of {db_path} at revision {}, not {head}: nothing was changed",
+                rehearsed.revision
+            ),
+        });
+    }
+    events.step(
+        "rehearse",
+        format!(
+            "a copy of the database reached {head} in {:.1}s",
+            rehearsed.seconds
+        ),
+    );
+    Ok(())
+}
