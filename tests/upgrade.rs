@@ -375,6 +375,57 @@ impl Drop for SmallDisk {
 }
 
 #[test]
+fn a_full_backup_disk_on_the_controller_stops_that_host_before_its_stop_and_the_other_upgrades() {
+    let lab = lab(2, Hubs::Running);
+    let backups = lab.dir().join("backups");
+    // h1's backups go to a 1 MiB filesystem that a filler leaves full; h2's to the lab disk.
+    let disk = SmallDisk::mount(backups.join("h1"), 1);
+    let filler = disk.0.join("filler");
+    let free = free_bytes(&disk.0);
+    std::fs::write(&filler, vec![0u8; free as usize]).unwrap();
+
+    let out = upgrade_to_newest(&lab, &backups, &[]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("h1 failed at backup"))
+        .unwrap_or_else(|| panic!("{stderr}"));
+    assert!(line.contains("No space left on device"), "{line}");
+    // No verified backup, no stop: h1 still serves 4.1.6 on its own env, with nothing of the
+    // upgrade left on the host or half-written on the full disk; h2 went on to the end.
+    assert!(!stderr.contains("h1 stop "), "{stderr}");
+    assert_eq!(lab.hub_version(0).unwrap(), "4.1.6");
+    let env = lab.hosts()[0].hub_env.display();
+    assert!(!Path::new(&format!("{env}.hubfleet-next")).exists());
+    let mut left: Vec<_> = std::fs::read_dir(&disk.0)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| !name.ends_with(".log"))
+        .collect();
+    left.sort();
+    assert_eq!(left, ["filler"]);
+    assert_eq!(lab.hub_version(1).unwrap(), NEWEST);
+    assert_eq!(archives(&backups.join("h2")).len(), 1);
+}
+
+/// Free bytes on the filesystem holding `dir` (`df`'s view).
+fn free_bytes(dir: &Path) -> u64 {
+    let out = std::process::Command::new("df")
+        .args(["--output=avail", "-B1"])
+        .arg(dir)
+        .output()
+        .unwrap();
+    text(&out.stdout)
+        .lines()
+        .nth(1)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+#[test]
 fn an_env_whose_disk_cannot_hold_its_upgraded_copy_is_refused_and_the_hub_keeps_serving() {
     let lab = lab(1, Hubs::Running);
     let host = &lab.hosts()[0];
