@@ -523,6 +523,65 @@ fn leftovers(dir: &Path, prefix: &str) -> Vec<String> {
         .collect()
 }
 
+#[test]
+fn an_upgrade_killed_during_the_downtime_is_completed_by_running_it_again() {
+    let lab = lab(1, Hubs::Running);
+    let host = &lab.hosts()[0];
+    let users = sqlite(&host.hub_db(), "SELECT COUNT(*) FROM users");
+    let backups = lab.dir().join("backups");
+    let inventory = lab.inventory().to_str().unwrap().to_owned();
+    let args = [
+        "upgrade",
+        "-i",
+        &inventory,
+        "--to",
+        NEWEST,
+        "--allow-active-servers",
+        "--backup-dir",
+        backups.to_str().unwrap(),
+    ];
+    // The controller dies (SIGKILL: the jump host rebooted) as upgrade-db starts: the hub is
+    // down, its env swapped, its database migrated in part, all or not at all.
+    let mut child = lab
+        .hubfleet_at(env!("CARGO_BIN_EXE_hubfleet"))
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut seen = Vec::new();
+    for line in std::io::BufRead::lines(stderr) {
+        let line = line.unwrap();
+        let reached = line.contains("h1 upgrade-db ");
+        seen.push(line);
+        if reached {
+            child.kill().unwrap();
+            break;
+        }
+    }
+    child.wait().unwrap();
+    assert!(
+        seen.last().is_some_and(|l| l.contains("h1 upgrade-db ")),
+        "{seen:#?}"
+    );
+    assert!(lab.hub_version(0).is_err(), "the hub should be down");
+
+    // Run again: the env already holds the target, so nothing is staged or swapped; the hub is
+    // backed up as it is, upgrade-db finishes the migrations, and the hub starts.
+    let out = lab.hubfleet(&args);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("h1 swap "), "{stderr}");
+    assert_eq!(lab.hub_version(0).unwrap(), NEWEST);
+    assert_eq!(
+        sqlite(&host.hub_db(), "SELECT version_num FROM alembic_version"),
+        NEWEST_HEAD
+    );
+    assert_eq!(sqlite(&host.hub_db(), "SELECT COUNT(*) FROM users"), users);
+    assert_eq!(archives(&backups.join(&host.name)).len(), 2);
+}
+
 /// Stands in for whatever keeps a hub's database open after its API went quiet (a hub still
 /// shutting down, an admin's `sqlite3` shell): opens DB, writes its pid to RESULT.pid, holds
 /// the database SECONDS, then writes to RESULT whether ENV had been swapped meanwhile.
