@@ -135,10 +135,9 @@ fn three_hubs_upgrade_across_migrations_and_keep_their_users_and_tokens() {
             at(&rehearsed) < at(&format!("{} stop ", host.name)),
             "{stderr}"
         );
-        assert_eq!(
-            leftovers(&host.hub_dir, ".hubfleet-rehearse-"),
-            Vec::<String>::new()
-        );
+        // Nothing of hubfleet's is left beside the database: not the rehearsal's copy, not the
+        // cutover's record (its follower removes it once it has the result).
+        assert_eq!(leftovers(&host.hub_dir, ".hubfleet-"), Vec::<String>::new());
     }
     assert!(
         stdout.contains("3 hosts: 3 ok, 0 failed, 0 unreachable"),
@@ -524,12 +523,17 @@ fn leftovers(dir: &Path, prefix: &str) -> Vec<String> {
 }
 
 #[test]
-fn an_upgrade_killed_during_the_downtime_is_completed_by_running_it_again() {
+fn a_controller_lost_during_the_downtime_leaves_the_host_to_finish_the_upgrade() {
     let lab = lab(1, Hubs::Running);
     let host = &lab.hosts()[0];
     let users = sqlite(&host.hub_db(), "SELECT COUNT(*) FROM users");
     let backups = lab.dir().join("backups");
     let inventory = lab.inventory().to_str().unwrap().to_owned();
+    // A start that takes 5 s more: the host is still in its cutover when the next run comes.
+    let start = format!(
+        "start=sleep 5; bash '{}'",
+        host.hub_dir.join("start.sh").display()
+    );
     let args = [
         "upgrade",
         "-i",
@@ -539,9 +543,10 @@ fn an_upgrade_killed_during_the_downtime_is_completed_by_running_it_again() {
         "--allow-active-servers",
         "--backup-dir",
         backups.to_str().unwrap(),
+        "-e",
+        &start,
     ];
-    // The controller dies (SIGKILL: the jump host rebooted) as upgrade-db starts: the hub is
-    // down, its env swapped, its database migrated in part, all or not at all.
+    // The controller dies (SIGKILL: the jump host rebooted) as upgrade-db starts, the hub down.
     let mut child = lab
         .hubfleet_at(env!("CARGO_BIN_EXE_hubfleet"))
         .args(args)
@@ -565,21 +570,44 @@ fn an_upgrade_killed_during_the_downtime_is_completed_by_running_it_again() {
         seen.last().is_some_and(|l| l.contains("h1 upgrade-db ")),
         "{seen:#?}"
     );
-    assert!(lab.hub_version(0).is_err(), "the hub should be down");
 
-    // Run again: the env already holds the target, so nothing is staged or swapped; the hub is
-    // backed up as it is, upgrade-db finishes the migrations, and the hub starts.
+    // A run meanwhile finds the cutover still running and leaves the host alone.
     let out = lab.hubfleet(&args);
     let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
-    assert!(!stderr.contains("h1 swap "), "{stderr}");
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(
+            "h1 failed at check: an earlier upgrade's cutover is still running on this host (pid "
+        ),
+        "{stderr}"
+    );
+
+    // The host finishes the upgrade by itself, and its record says so.
+    let record_path = host.hub_dir.join(".hubfleet-cutover.jsonl");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    let record = loop {
+        let record = std::fs::read_to_string(&record_path).unwrap();
+        if record.contains("{\"result\"") {
+            break record;
+        }
+        assert!(std::time::Instant::now() < deadline, "{record}");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    let result: serde_json::Value = serde_json::from_str(record.lines().last().unwrap()).unwrap();
+    assert_eq!(result["result"], "ok", "{record}");
+    assert_eq!(result["revision"], NEWEST_HEAD);
     assert_eq!(lab.hub_version(0).unwrap(), NEWEST);
     assert_eq!(
         sqlite(&host.hub_db(), "SELECT version_num FROM alembic_version"),
         NEWEST_HEAD
     );
     assert_eq!(sqlite(&host.hub_db(), "SELECT COUNT(*) FROM users"), users);
-    assert_eq!(archives(&backups.join(&host.name)).len(), 2);
+
+    // The next run finds the hub at the target and changes nothing.
+    let out = lab.hubfleet(&args);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(!text(&out.stderr).contains("h1 stop "));
+    assert_eq!(archives(&backups.join(&host.name)).len(), 1);
 }
 
 /// Stands in for whatever keeps a hub's database open after its API went quiet (a hub still

@@ -3,7 +3,8 @@
 //! Per host: facts → refuse if user servers run (unless allowed) → ready the target while the hub
 //! serves (a venv: a copy of the env with the target installed; conda: downloads) and, at the
 //! same time, a verified backup → rehearse `upgrade-db` on a copy of the database with the copied
-//! env → notify → stop (confirmed) → swap the envs (or install offline) → `upgrade-db`
+//! env → notify → the cutover, run on the host by one detached process that finishes even if the
+//! connection drops: stop (confirmed) → swap the envs (or install offline) → `upgrade-db`
 //! (revision checked) → start → `/hub/api` reports the target version.
 //! A host already at the target is left untouched. A failed step stops that host only and names
 //! the step; before the stop, what was readied is removed again; the backup always stays, and a
@@ -26,7 +27,7 @@ use crate::inventory::{Host, Installer};
 use crate::printer::Printer;
 use crate::runner::{HostEvents, HostJob, RecapColumns, StepFailure};
 use crate::ssh::{RemoteCommand, Session};
-use crate::steps::{self, Staged, Target};
+use crate::steps::{self, Change, Cutover, Staged, Target};
 
 /// Upgrades every selected host (or, with `--dry-run`, prints each host's plan).
 pub fn run(args: &UpgradeArgs, printer: &Printer) -> Result<u8, FatalError> {
@@ -102,6 +103,11 @@ impl HostJob for UpgradeJob {
         let facts = steps::gather_facts(host, session, events).await?;
         report.version_before = facts.jupyterhub_version.clone();
         report.revision_before = facts.db_revision.clone();
+        if let Some(pid) = facts.cutover_running {
+            return Err(refused(format!(
+                "an earlier upgrade's cutover is still running on this host (pid {pid}): wait until it ends, then run again; nothing was changed"
+            )));
+        }
         let serving = |version: &str| {
             facts.jupyterhub_version.as_deref() == Some(version)
                 && facts.running_version.as_deref() == Some(version)
@@ -187,84 +193,48 @@ impl HostJob for UpgradeJob {
                 return Err(failure);
             }
         };
-        let down = Instant::now();
-        if let Err(not) = steps::stop_hub(host, session, events, &db_path).await {
-            discard(host, session, &target.staged).await;
-            // Down but not confirmed stopped (its database still open): back up on its
-            // unchanged env rather than left down.
-            return Err(if not.down {
-                restarted(host, session, events, &facts, not.failure).await
-            } else {
-                not.failure
-            });
-        }
-        match &target.staged {
+        let change = match &target.staged {
             Staged::NextEnv {
                 env,
                 path,
                 previous,
                 ..
-            } => match steps::swap_env(host, session, events, env, path, previous).await {
-                Ok(kept) => report.previous_env = Some(kept),
-                // The env is as it was: the hub goes back up on it rather than stay down.
-                Err(failure) => {
-                    discard(host, session, &target.staged).await;
-                    return Err(restarted(host, session, events, &facts, failure).await);
-                }
+            } => Change::Swap {
+                env: env.clone(),
+                next: path.clone(),
+                previous: previous.clone(),
             },
-            Staged::InPlace => steps::install(host, session, events, &target.version).await?,
-            Staged::Nothing => {}
-        }
-        let revisions = if target.revisions.is_empty() {
+            Staged::InPlace => Change::Install {
+                version: target.version.clone(),
+            },
+            Staged::Nothing => Change::Nothing,
+        };
+        let cutover = Cutover {
+            change,
+            db_path: &db_path,
+            version: &target.version,
             // conda: the target's revisions are known only once installed.
-            let installed = steps::gather_facts(host, session, events).await?;
+            head: alembic::head(&target.revisions),
+            restart_version: facts.running_version.as_deref(),
+        };
+        let down = Instant::now();
+        let done = steps::cutover(host, session, events, &cutover).await?;
+        report.previous_env = done.previous_env;
+        if let Some(installed) = &done.revisions {
             report.migrations = pending_migrations(
-                &installed.code_revisions,
+                installed,
                 facts.db_revision.as_deref().unwrap_or_default(),
                 &target.version,
-            )?;
-            installed.code_revisions
-        } else {
-            target.revisions.clone()
-        };
-        let head = alembic::head(&revisions).unwrap_or_default().to_owned();
-        report.revision_after =
-            Some(steps::upgrade_db(host, session, events, &db_path, &head).await?);
-        steps::start_hub(host, session, events, &target.version).await?;
+            )
+            .unwrap_or_default();
+        }
+        report.revision_after = Some(done.revision);
         report.downtime_seconds = Some(round(down.elapsed()));
         report.version_after = Some(target.version.clone());
         self.match_singleuser(host, session, events, &facts, &target.version, report)
             .await?;
-        // The downloaded packages are no longer needed; a failure to remove them is not the hub's.
-        if target.staged == Staged::InPlace {
-            discard(host, session, &target.staged).await;
-        }
         Ok(())
     }
-}
-
-/// Starts the hub again on its unchanged env after `failure` (a stop that could not be
-/// confirmed, a swap that changed nothing), and says in the failure whether that worked.
-async fn restarted(
-    host: &Host,
-    session: &Session,
-    events: &HostEvents,
-    facts: &HostFacts,
-    mut failure: StepFailure,
-) -> StepFailure {
-    let Some(version) = &facts.running_version else {
-        return failure;
-    };
-    match steps::start_hub(host, session, events, version).await {
-        Ok(()) => failure
-            .reason
-            .push_str(&format!("; the hub was started again at {version}")),
-        Err(again) => failure.reason.push_str(&format!(
-            "; starting the hub again at {version} failed too: {}",
-            again.reason
-        )),
-    }
-    failure
 }
 
 /// Puts a verified backup in the report, and says so.
@@ -370,6 +340,12 @@ impl UpgradeJob {
                 "notify: {notify} (HUBFLEET_MESSAGE={:?}), then wait {}s",
                 self.message.replace("{version}", version),
                 self.grace.as_secs()
+            ));
+        }
+        if let Some(db_path) = &facts.db_path {
+            plan.push(format!(
+                "cutover: the steps from stop to health run on the host in one detached process, which finishes even if the connection drops; its record: {}",
+                steps::status_path(db_path)
             ));
         }
         plan.push(format!("stop: {}", host.hub.stop));

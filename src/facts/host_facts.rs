@@ -43,6 +43,9 @@ pub struct HostFacts {
     pub running_version: Option<String>,
     /// JupyterHub in the single-user env, when the inventory names one.
     pub singleuser_version: Option<String>,
+    /// The pid of a cutover an earlier upgrade started on this host and that still runs.
+    #[serde(default)]
+    pub cutover_running: Option<u32>,
     /// What could not be read, one line each.
     #[serde(default)]
     pub problems: Vec<String>,

@@ -1,10 +1,9 @@
-//! Step `install`: the target release from the packages staged on the host, nothing from the
-//! network while the hub is down (conda, or a Python that is not a venv; a venv is swapped
-//! instead). [`install_command`] is the one way hubfleet installs jupyterhub into an env.
+//! How hubfleet installs jupyterhub into an env: [`install_command`] is the one way, used by the
+//! cutover (the target from the packages staged on the host, nothing from the network while the
+//! hub is down: conda, or a Python that is not a venv) and by the single-user env's upgrade.
 
 use crate::inventory::{Host, Installer};
-use crate::runner::{HostEvents, StepFailure};
-use crate::ssh::{RemoteCommand, Session};
+use crate::ssh::RemoteCommand;
 
 /// Where an install takes its packages from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,7 +16,7 @@ pub enum Source {
 }
 
 /// The command that installs jupyterhub `version` into the env at `env` with the host's
-/// installer, from `source`.
+/// installer, from `source` (without `become`: whoever runs it adds that).
 pub fn install_command(host: &Host, env: &str, version: &str, source: Source) -> RemoteCommand {
     let python = super::script::env_python(env);
     let requirement = format!("jupyterhub=={version}");
@@ -29,7 +28,7 @@ pub fn install_command(host: &Host, env: &str, version: &str, source: Source) ->
         ],
         Source::Index => Vec::new(),
     };
-    let command = match host.hub.installer {
+    match host.hub.installer {
         Installer::Pip => RemoteCommand::new(&python)
             .args(["-m", "pip", "install", "--disable-pip-version-check"])
             .args(pip_source)
@@ -43,17 +42,5 @@ pub fn install_command(host: &Host, env: &str, version: &str, source: Source) ->
             .args((source == Source::Staged).then_some("--offline"))
             .args(["--yes", "--prefix", env])
             .arg(format!("jupyterhub={version}")),
-    };
-    command.become_(host.hub.become_.clone())
-}
-
-/// Installs `version` into the hub env.
-pub async fn install(
-    host: &Host,
-    session: &Session,
-    events: &HostEvents,
-    version: &str,
-) -> Result<(), StepFailure> {
-    let command = install_command(host, &host.hub.env, version, Source::Staged);
-    super::run_command("install", session, events, &command).await
+    }
 }

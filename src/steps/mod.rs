@@ -2,25 +2,25 @@
 //! report through events and never print.
 
 mod backup;
+mod cutover;
 mod gather_facts;
-mod hub_control;
 mod install;
 mod notify;
 mod rehearse;
 mod script;
 mod singleuser;
 mod stage;
-mod swap_env;
 mod upgrade_db;
 
 pub use backup::{BACKUP_SCRIPT, backup, backup_command};
+pub use cutover::{
+    Change, Cutover, CutoverDone, RECORD_NAME, cutover, status_path, swap_description,
+};
 pub use gather_facts::gather_facts;
-pub use hub_control::{NotStopped, start_hub, stop_hub};
-pub use install::{Source, install, install_command};
+pub use install::{Source, install_command};
 pub use notify::notify;
 pub use rehearse::{rehearse, rehearse_description};
 pub use script::{describe, env_python, hub_python, run_command, run_script, run_script_with};
 pub use singleuser::upgrade_singleuser;
 pub use stage::{Staged, Target, stage, stage_dir};
-pub use swap_env::{swap_description, swap_env};
-pub use upgrade_db::{upgrade_db, upgrade_db_command};
+pub use upgrade_db::upgrade_db_command;

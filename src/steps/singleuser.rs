@@ -19,7 +19,8 @@ pub async fn upgrade_singleuser(
         "singleuser",
         session,
         events,
-        &super::install_command(host, env, version, super::Source::Index),
+        &super::install_command(host, env, version, super::Source::Index)
+            .become_(host.hub.become_.clone()),
     )
     .await
 }

@@ -1,0 +1,254 @@
+# The downtime of an upgrade, run on the host by one process that outlives the controller's
+# connection: stop the hub and confirm it stopped, put the target in place (swap the envs, or an
+# offline install), `jupyterhub upgrade-db` and the database's revision, start, health. A jump
+# host that reboots or a link that drops in the middle no longer leaves the hub down: this process
+# finishes the job, and its record says how it went.
+#   setsid HUB_ENV/bin/python -c SCRIPT ARGS_JSON   (detached; see cutover.rs)
+# Every step, output line and the result are JSON lines appended to args["status"], which the
+# controller follows: {"step", "text"} | {"output"} | {"revisions"} (after a conda install) |
+# {"result": "ok", "previous", "revision"} | {"result": "failed", "step", "reason"}.
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+args = json.loads(sys.argv[1])
+status = open(args["status"], "a", buffering=1)
+
+
+def record(**fields):
+    status.write(json.dumps(fields) + "\n")
+
+
+class Failed(Exception):
+    def __init__(self, step, reason):
+        super().__init__(reason)
+        self.step, self.reason = step, reason
+
+
+def describe(code):
+    return f"exit code {code}" if code >= 0 else f"killed by {signal.Signals(-code).name}"
+
+
+def sh(step, command, **kwargs):
+    # Runs an operator's (or hubfleet's) shell command, its output recorded line by line; fails
+    # with its last line, as the controller's steps do.
+    record(step=step, text=command)
+    child = subprocess.Popen(["sh", "-c", command], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace", **kwargs)
+    last = "no output"
+    for line in child.stdout:
+        line = line.rstrip("\n")
+        record(output=line)
+        if line.strip():
+            last = line.strip()
+    code = child.wait()
+    if code != 0:
+        raise Failed(step, f"{last} ({describe(code)})")
+
+
+def answering_version():
+    try:
+        with urllib.request.urlopen(args["url"], timeout=2) as answer:
+            return json.load(answer).get("version")
+    except Exception:  # noqa: BLE001 - not answering is what a stop waits for
+        return None
+
+
+def holders(db):
+    # Processes that have the database open, read from /proc (a process whose fds this user may
+    # not read is not seen).
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                if os.readlink(f"/proc/{pid}/fd/{fd}") == db:
+                    with open(f"/proc/{pid}/cmdline", "rb") as f:
+                        command = f.read().replace(b"\0", b" ").decode(errors="replace").strip()[:160]
+                    found.append((int(pid), command))
+                    break
+            except OSError:
+                pass
+    return found
+
+
+class NotStopped(Failed):
+    def __init__(self, reason, down):
+        super().__init__("stop", reason)
+        self.down = down
+
+
+def stop():
+    # A quiet API is not yet a stopped hub: a stop command may return while the hub still shuts
+    # down and writes, and another program may hold the database. Nothing may touch it under
+    # upgrade-db.
+    sh("stop", args["stop"])
+    db = os.path.realpath(args["db"])
+    record(step="stop", text=f"waiting until {args['url']} stops answering and no process has {args['db']} open")
+    began = time.monotonic()
+    while True:
+        version = answering_version()
+        held = holders(db) if version is None else []
+        if version is None and not held:
+            return
+        if time.monotonic() - began > args["stop_timeout"]:
+            after = f"{args['stop_timeout']}s after `{args['stop']}`"
+            if version is not None:
+                raise NotStopped(f"the hub still answers at {args['url']} {after}: it was not stopped, nothing was changed", False)
+            pid, command = held[0]
+            raise NotStopped(f"{args['db']} is still open in pid {pid} (`{command}`) {after}, though {args['url']} no longer answers: nothing was changed", True)
+        time.sleep(0.1)
+
+
+def swap(change):
+    # ENV and ENV.hubfleet-next are exchanged in one renameat2(RENAME_EXCHANGE), so no crash can
+    # leave ENV missing; where the kernel or filesystem lacks it, two renames (the second undone
+    # on error). The env as it was is renamed to ENV.hubfleet-previous, the parent fsynced.
+    import ctypes
+
+    env, next_env, previous = change["env"], change["next"], change["previous"]
+    record(step="swap", text=change["text"])
+    if not os.path.isdir(os.path.join(next_env, "bin")):
+        raise Failed("swap", f"{next_env}, the env readied before the stop, is missing: nothing was changed")
+    if os.path.lexists(previous):
+        raise Failed("swap", f"{previous} exists: move it away and run the upgrade again; nothing was changed")
+
+    def exchange():
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = getattr(libc, "renameat2", None)
+        if renameat2 is None:
+            return False
+        at_fdcwd, rename_exchange = -100, 2
+        if renameat2(at_fdcwd, env.encode(), at_fdcwd, next_env.encode(), rename_exchange) == 0:
+            return True
+        errno = ctypes.get_errno()
+        if errno in (18, 22, 38, 95):  # EXDEV (overlayfs), EINVAL, ENOSYS, EOPNOTSUPP: not here
+            return False
+        raise Failed("swap", f"cannot exchange {env} and {next_env}: {os.strerror(errno)}; nothing was changed")
+
+    if exchange():
+        # The new env serves from here on; the old one only changes its name, and if that fails
+        # it stays where it is, which the controller is told.
+        try:
+            os.rename(next_env, previous)
+        except OSError as e:
+            record(output=f"swapped, but the env as it was stays at {next_env}: {e}")
+            previous = next_env
+    else:
+        os.rename(env, previous)
+        try:
+            os.rename(next_env, env)
+        except OSError as e:
+            os.rename(previous, env)
+            raise Failed("swap", f"cannot move {next_env} to {env}: {e}; nothing was changed")
+    try:
+        fd = os.open(os.path.dirname(env), os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError as e:  # the swap is done: a directory that cannot be fsynced does not undo it
+        record(output=f"cannot fsync {os.path.dirname(env)}: {e}")
+    return previous
+
+
+def installed_head():
+    # conda: the target's revisions are known only once it is installed.
+    where = subprocess.run([args["env_python"], "-c", "import jupyterhub, os; print(os.path.dirname(jupyterhub.__file__))"], capture_output=True, text=True)
+    if where.returncode != 0:
+        raise Failed("install", f"the installed jupyterhub cannot be imported: {where.stderr.strip().splitlines()[-1:]}")
+    revisions = installed_revisions(where.stdout.strip())  # noqa: F821 - from revisions.py, sent ahead
+    record(revisions=revisions)
+    downs = set(revisions.values())
+    return next(rev for rev in revisions if rev not in downs)
+
+
+def upgrade_db(head):
+    sh("upgrade-db", args["upgrade_db"])
+    import sqlite3
+
+    db = sqlite3.connect(f"file:{args['db']}?mode=ro", uri=True, timeout=30)
+    try:
+        revision = db.execute("SELECT version_num FROM alembic_version").fetchone()[0]
+    finally:
+        db.close()
+    if revision != head:
+        raise Failed("upgrade-db", f"`jupyterhub upgrade-db` exited 0 but {args['db']} is at revision {revision}, not {head}: check the hub's `workdir` and `config`")
+    return revision
+
+
+def start(version):
+    sh("start", args["start"])
+    record(step="health", text=f"waiting for {args['url']} to answer")
+    began = time.monotonic()
+    while True:
+        answered = answering_version()
+        if answered is not None:
+            if answered != version:
+                raise Failed("health", f"the hub answers with version {answered} instead of {version}")
+            return
+        if time.monotonic() - began > args["start_timeout"]:
+            raise Failed("health", f"the hub did not answer at {args['url']} within {args['start_timeout']}s of `{args['start']}`: see the hub's log")
+        time.sleep(0.1)
+
+
+def unchanged(failure):
+    # Nothing was changed, but the hub is down: it goes back up on its env rather than stay down,
+    # and what was readied for it goes.
+    change = args["change"]
+    if change["kind"] == "swap":
+        shutil.rmtree(change["next"], ignore_errors=True)
+    version = args.get("restart_version")
+    if not version:
+        return failure.reason
+    try:
+        start(version)
+        return f"{failure.reason}; the hub was started again at {version}"
+    except Failed as again:
+        return f"{failure.reason}; starting the hub again at {version} failed too: {again.reason}"
+
+
+def cutover():
+    change = args["change"]
+    try:
+        stop()
+    except NotStopped as e:
+        if not e.down:
+            if change["kind"] == "swap":
+                shutil.rmtree(change["next"], ignore_errors=True)
+            raise
+        raise Failed("stop", unchanged(e)) from None
+    previous = None
+    head = args.get("head")
+    if change["kind"] == "swap":
+        try:
+            previous = swap(change)
+        except Failed as e:
+            raise Failed("swap", unchanged(e)) from None
+    elif change["kind"] == "install":
+        sh("install", change["command"])
+        # The downloaded packages are no longer needed; a failure to remove them is not the hub's.
+        shutil.rmtree(change["downloads"], ignore_errors=True)
+    if head is None:
+        head = installed_head()
+    revision = upgrade_db(head)
+    start(args["version"])
+    return {"previous": previous, "revision": revision}
+
+
+record(pid=os.getpid())
+try:
+    record(result="ok", **cutover())
+except Failed as e:
+    record(result="failed", step=e.step, reason=e.reason)
+except BaseException as e:  # noqa: BLE001 - the controller must always get a result
+    record(result="failed", step="cutover", reason=f"{type(e).__name__}: {e}")

@@ -1,0 +1,338 @@
+//! Steps `stop`, `swap` or `install`, `upgrade-db`, `start` and `health`: the downtime, run on
+//! the host by one detached process (`cutover.py`) that finishes even if the controller's
+//! connection drops, while the controller follows its record and reports each step as usual.
+//!
+//! The record is a file of JSON lines beside the database ([`status_path`]); the follower removes
+//! it once it has read the result, so a record left on a host is the trace of a cutover whose
+//! controller went away.
+
+use serde::Deserialize;
+
+use crate::facts::alembic::Revisions;
+use crate::inventory::Host;
+use crate::runner::{HostEvents, StepFailure};
+use crate::ssh::{OutputSink, RemoteCommand, Session};
+
+const CUTOVER_SCRIPT: &str = concat!(
+    include_str!("../facts/revisions.py"),
+    include_str!("cutover.py")
+);
+
+/// Runs on the host beside the cutover: prints the record's lines as they are appended and
+/// exits after the result, removing the record; exits 3 if the cutover died without one.
+const FOLLOW_SCRIPT: &str = r#"
+import json, os, sys, time
+args = json.loads(sys.argv[1])
+path, pid = args["status"], args["pid"]  # until the cutover's first line names its own
+def alive():
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+position, partial, last_look = 0, b"", False
+while True:
+    try:
+        with open(path, "rb") as f:
+            f.seek(position)
+            chunk = f.read()
+    except FileNotFoundError:
+        chunk = b""
+    position += len(chunk)
+    *lines, partial = (partial + chunk).split(b"\n")
+    for line in lines:
+        if line.startswith(b'{"pid"'):
+            pid = json.loads(line)["pid"]
+        sys.stdout.buffer.write(line + b"\n")
+        sys.stdout.flush()
+        if line.startswith(b'{"result"'):
+            os.remove(path)
+            sys.exit(0)
+    if not chunk:
+        if last_look:
+            sys.stderr.write(f"the cutover (pid {pid}) ended without a result: see {path}\n")
+            sys.exit(3)
+        # One more read after the process is gone: its last lines may have landed meanwhile.
+        last_look = not alive()
+        time.sleep(0.05)
+"#;
+
+/// What the hub's downtime changes on the host.
+#[derive(Debug, Clone)]
+pub enum Change {
+    /// Exchange the hub env with the copy readied at `next`; the env as it was goes to
+    /// `previous`.
+    Swap {
+        /// The hub env.
+        env: String,
+        /// `ENV.hubfleet-next`, readied by `stage`.
+        next: String,
+        /// `ENV.hubfleet-previous`.
+        previous: String,
+    },
+    /// Install the target from the packages downloaded on the host (conda, or no venv).
+    Install {
+        /// The target release.
+        version: String,
+    },
+    /// The env already holds the target.
+    Nothing,
+}
+
+/// The cutover of one host: what changes, and what must hold afterwards.
+#[derive(Debug, Clone)]
+pub struct Cutover<'a> {
+    /// What takes the old release's place.
+    pub change: Change,
+    /// The hub's SQLite database: no process may have it open once the hub is stopped.
+    pub db_path: &'a str,
+    /// The release `/hub/api` must report at the end.
+    pub version: &'a str,
+    /// The revision upgrade-db must reach; `None` where it is known only once installed (conda).
+    pub head: Option<&'a str>,
+    /// The release the hub serves now: if the cutover stops it but changes nothing, it is
+    /// started again on it.
+    pub restart_version: Option<&'a str>,
+}
+
+/// How a cutover ended well.
+#[derive(Debug, Default)]
+pub struct CutoverDone {
+    /// Where the env as it was is kept (a swap).
+    pub previous_env: Option<String>,
+    /// The database's revision after upgrade-db.
+    pub revision: String,
+    /// The target's alembic revisions, read once it was installed (conda).
+    pub revisions: Option<Revisions>,
+}
+
+/// The name of the cutover's record, beside the database (facts look for it there too).
+pub const RECORD_NAME: &str = ".hubfleet-cutover.jsonl";
+
+/// Where the cutover's record is kept on the host: beside the database, a directory the hub's
+/// user can always write.
+pub fn status_path(db_path: &str) -> String {
+    let dir = db_path.rsplit_once('/').map_or(".", |(dir, _)| dir);
+    format!("{dir}/{RECORD_NAME}")
+}
+
+/// The swap, as the plan and the progress line say it.
+pub fn swap_description(env: &str, next: &str, previous: &str) -> String {
+    // Plain ASCII: an arrow like ⇄ has an ambiguous width, and the progress bars would miscount it.
+    format!("exchange {env} with {next}; the env as it was is kept at {previous}")
+}
+
+/// Starts the cutover on the host, detached, and follows it to its result.
+pub async fn cutover(
+    host: &Host,
+    session: &Session,
+    events: &HostEvents,
+    cutover: &Cutover<'_>,
+) -> Result<CutoverDone, StepFailure> {
+    let status = status_path(cutover.db_path);
+    let line = |step: &'static str, command: RemoteCommand| {
+        command.to_command_line().map_err(|e| StepFailure {
+            step,
+            reason: e.to_string(),
+        })
+    };
+    let change = match &cutover.change {
+        Change::Swap {
+            env,
+            next,
+            previous,
+        } => serde_json::json!({
+            "kind": "swap", "env": env, "next": next, "previous": previous,
+            "text": swap_description(env, next, previous),
+        }),
+        Change::Install { version } => serde_json::json!({
+            "kind": "install",
+            "command": line("install", super::install_command(host, &host.hub.env, version, super::Source::Staged))?,
+            "downloads": super::stage_dir(host),
+        }),
+        Change::Nothing => serde_json::json!({ "kind": "nothing" }),
+    };
+    let args = serde_json::json!({
+        "status": status,
+        "stop": host.hub.stop,
+        "stop_timeout": host.hub.stop_timeout.as_secs(),
+        "start": host.hub.start,
+        "start_timeout": host.hub.start_timeout.as_secs(),
+        "url": host.hub.health_url,
+        "db": cutover.db_path,
+        "version": cutover.version,
+        "head": cutover.head,
+        "restart_version": cutover.restart_version,
+        "env_python": super::hub_python(host),
+        "upgrade_db": line("upgrade-db", super::upgrade_db_command(host))?,
+        "change": change,
+    });
+    let launch = RemoteCommand::new("sh")
+        .args([
+            "-c",
+            // A session of its own, every stream away from the channel: closing the channel
+            // (or losing the connection) does not reach it. A fresh record per cutover.
+            r#": >"$0" || exit 3; setsid "$@" </dev/null >/dev/null 2>>"$0" & echo $!"#,
+            &status,
+            &super::hub_python(host),
+            "-c",
+            CUTOVER_SCRIPT,
+            &args.to_string(),
+        ])
+        .become_(host.hub.become_.clone());
+    let (exit, stdout, stderr) = session
+        .exec_capture(&launch)
+        .await
+        .map_err(|e| StepFailure {
+            step: "stop",
+            reason: crate::error::one_line(&e, &e.hints()),
+        })?;
+    let pid: u32 = String::from_utf8_lossy(&stdout)
+        .trim()
+        .parse()
+        .map_err(|_| StepFailure {
+            step: "stop",
+            reason: format!(
+                "the cutover did not start on the host ({}): {}",
+                super::describe(exit),
+                String::from_utf8_lossy(&stderr).trim()
+            ),
+        })?;
+
+    let follow = RemoteCommand::new(super::hub_python(host))
+        .args(["-c", FOLLOW_SCRIPT])
+        .arg(serde_json::json!({ "status": status, "pid": pid }).to_string())
+        .become_(host.hub.become_.clone());
+    let mut record = Record {
+        events,
+        partial: Vec::new(),
+        step: "stop",
+        result: None,
+        revisions: None,
+    };
+    let followed = session.exec(&follow, &mut record).await;
+    let Record {
+        step,
+        result,
+        revisions,
+        ..
+    } = record;
+    let lost = |why: String| StepFailure {
+        step,
+        reason: format!(
+            "{why}; the host carries on by itself (pid {pid}, its record in {status}): run the upgrade again to see where it got"
+        ),
+    };
+    match (followed, result) {
+        (_, Some(Outcome::Ok { previous, revision })) => Ok(CutoverDone {
+            previous_env: previous,
+            revision,
+            revisions,
+        }),
+        (_, Some(Outcome::Failed { step, reason })) => Err(StepFailure {
+            step: step_name(&step),
+            reason,
+        }),
+        (Err(e), None) => Err(lost(format!(
+            "lost the connection during the cutover: {}",
+            crate::error::one_line(&e, &e.hints())
+        ))),
+        (Ok(crate::ssh::ExitStatus::Code(3)), None) => Err(StepFailure {
+            step,
+            reason: format!(
+                "the cutover on the host (pid {pid}) ended without a result: see its record in {status}"
+            ),
+        }),
+        (Ok(status), None) => Err(lost(format!(
+            "following the cutover ended without its result ({})",
+            super::describe(status)
+        ))),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "result", rename_all = "lowercase")]
+enum Outcome {
+    Ok {
+        previous: Option<String>,
+        revision: String,
+    },
+    Failed {
+        step: String,
+        reason: String,
+    },
+}
+
+/// One line of the record.
+#[derive(Deserialize)]
+struct Line {
+    step: Option<String>,
+    text: Option<String>,
+    output: Option<String>,
+    revisions: Option<Revisions>,
+    result: Option<String>,
+}
+
+/// The step names the cutover reports, as the runner's events name them.
+fn step_name(step: &str) -> &'static str {
+    match step {
+        "stop" => "stop",
+        "swap" => "swap",
+        "install" => "install",
+        "upgrade-db" => "upgrade-db",
+        "start" => "start",
+        "health" => "health",
+        _ => "cutover",
+    }
+}
+
+/// Turns the record's lines into the host's events as they arrive.
+struct Record<'a> {
+    events: &'a HostEvents,
+    partial: Vec<u8>,
+    /// The step running now, named in a failure to follow.
+    step: &'static str,
+    result: Option<Outcome>,
+    revisions: Option<Revisions>,
+}
+
+impl Record<'_> {
+    fn line(&mut self, raw: &[u8]) {
+        let Ok(line) = serde_json::from_slice::<Line>(raw) else {
+            // Not a record: the cutover's Python itself complaining.
+            let mut output = self.events.output();
+            output.stderr(raw);
+            output.stderr(b"\n");
+            return;
+        };
+        if line.result.is_some() {
+            self.result = serde_json::from_slice(raw).ok();
+        } else if let (Some(step), Some(text)) = (&line.step, line.text) {
+            self.step = step_name(step);
+            self.events.step(self.step, text);
+        } else if let Some(output) = line.output {
+            let mut sink = self.events.output();
+            sink.stdout(output.as_bytes());
+            sink.stdout(b"\n");
+        } else if line.revisions.is_some() {
+            self.revisions = line.revisions;
+        }
+    }
+}
+
+impl OutputSink for Record<'_> {
+    fn stdout(&mut self, chunk: &[u8]) {
+        self.partial.extend_from_slice(chunk);
+        while let Some(end) = self.partial.iter().position(|b| *b == b'\n') {
+            let raw: Vec<u8> = self.partial.drain(..=end).collect();
+            self.line(&raw[..end]);
+        }
+    }
+
+    fn stderr(&mut self, chunk: &[u8]) {
+        let mut output = self.events.output();
+        output.stderr(chunk);
+    }
+}
