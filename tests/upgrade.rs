@@ -67,18 +67,24 @@ fn lab(hosts: usize, hubs: Hubs) -> Lab {
 /// `hubfleet upgrade --to NEWEST --allow-active-servers` on every host of `lab`, backing up
 /// into `backups`, with `extra` arguments.
 fn upgrade_to_newest(lab: &Lab, backups: &Path, extra: &[&str]) -> std::process::Output {
-    let inventory = lab.inventory().to_str().unwrap().to_owned();
+    let args = newest_args(lab, backups, extra);
+    lab.hubfleet(&args.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
+/// The arguments of [`upgrade_to_newest`].
+fn newest_args(lab: &Lab, backups: &Path, extra: &[&str]) -> Vec<String> {
+    let inventory = lab.inventory().to_str().unwrap();
     let args = [
         "upgrade",
         "-i",
-        &inventory,
+        inventory,
         "--to",
         NEWEST,
         "--allow-active-servers",
         "--backup-dir",
         backups.to_str().unwrap(),
     ];
-    lab.hubfleet(&[&args[..], extra].concat())
+    args.iter().chain(extra).map(|a| a.to_string()).collect()
 }
 
 #[test]
@@ -528,28 +534,17 @@ fn a_controller_lost_during_the_downtime_leaves_the_host_to_finish_the_upgrade()
     let host = &lab.hosts()[0];
     let users = sqlite(&host.hub_db(), "SELECT COUNT(*) FROM users");
     let backups = lab.dir().join("backups");
-    let inventory = lab.inventory().to_str().unwrap().to_owned();
     // A start that takes 5 s more: the host is still in its cutover when the next run comes.
     let start = format!(
         "start=sleep 5; bash '{}'",
         host.hub_dir.join("start.sh").display()
     );
-    let args = [
-        "upgrade",
-        "-i",
-        &inventory,
-        "--to",
-        NEWEST,
-        "--allow-active-servers",
-        "--backup-dir",
-        backups.to_str().unwrap(),
-        "-e",
-        &start,
-    ];
+    let args = newest_args(&lab, &backups, &["-e", &start]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
     // The controller dies (SIGKILL: the jump host rebooted) as upgrade-db starts, the hub down.
     let mut child = lab
         .hubfleet_at(env!("CARGO_BIN_EXE_hubfleet"))
-        .args(args)
+        .args(&args)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()

@@ -45,13 +45,7 @@ if free < need:
 work = tempfile.mkdtemp(prefix=".hubfleet-rehearse-", dir=os.path.dirname(db))
 try:
     copy = os.path.join(work, "jupyterhub.sqlite")
-    source = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
-    target = sqlite3.connect(copy)
-    target.execute("PRAGMA synchronous=OFF")
-    with target:
-        source.backup(target)
-    source.close()
-    target.close()
+    sqlite_snapshot(db, copy)  # noqa: F821 - from snapshot.py, sent ahead
 
     # upgrade-db runs `alembic` from PATH; the staged env's own alembic script may name the live
     # env's Python in its shebang (scripts are pointed at ENV for after the swap).
