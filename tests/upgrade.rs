@@ -519,12 +519,12 @@ fn a_config_the_new_release_cannot_load_fails_the_rehearsal_while_the_hub_serves
     assert_eq!(archives(&backups.join(&host.name)).len(), 1);
 }
 
-/// Names of the entries of `dir` that start with `prefix`.
-fn leftovers(dir: &Path, prefix: &str) -> Vec<String> {
+/// Names of the hidden entries of `dir` that contain `needle`.
+fn leftovers(dir: &Path, needle: &str) -> Vec<String> {
     std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|name| name.starts_with(prefix))
+        .filter(|name| name.starts_with('.') && name.contains(needle))
         .collect()
 }
 
@@ -578,7 +578,9 @@ fn a_controller_lost_during_the_downtime_leaves_the_host_to_finish_the_upgrade()
     );
 
     // The host finishes the upgrade by itself, and its record says so.
-    let record_path = host.hub_dir.join(".hubfleet-cutover.jsonl");
+    let record_path = host
+        .hub_dir
+        .join(".jupyterhub.sqlite.hubfleet-cutover.jsonl");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
     let record = loop {
         let record = std::fs::read_to_string(&record_path).unwrap();

@@ -110,24 +110,11 @@ if path:
         problem(f"cannot read the database {path}", e)
 
 # A cutover (the downtime of an upgrade, run on the host by a process of its own) that an earlier
-# run started and whose record has no result yet, still running: nothing may stop this hub now.
+# run started and that is still running: nothing may stop this hub now.
 facts["cutover_running"] = None
 if path:
-    record = os.path.join(os.path.dirname(path), args["cutover_record"])
-    try:
-        with open(record) as f:
-            lines = f.read().splitlines()
-        pid = json.loads(lines[0]).get("pid") if lines else None
-        if pid and not any(line.startswith('{"result"') for line in lines):
-            try:
-                os.kill(pid, 0)
-                facts["cutover_running"] = pid
-            except PermissionError:
-                facts["cutover_running"] = pid
-            except ProcessLookupError:
-                pass
-    except (OSError, ValueError):
-        pass
+    record = cutover_record(path, args["cutover_record"])  # noqa: F821 - from cutover_record.py
+    facts["cutover_running"] = running_cutover(record)  # noqa: F821
     if facts["cutover_running"]:
         facts["problems"].append(
             f"an earlier upgrade's cutover is still running on this host (pid {facts['cutover_running']}, "

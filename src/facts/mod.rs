@@ -7,4 +7,8 @@ pub use host_facts::HostFacts;
 
 /// The fact-gathering script, run by the hub's Python with one JSON argument, after the
 /// revision reader it shares with the stage step.
-pub const GATHER_SCRIPT: &str = concat!(include_str!("revisions.py"), include_str!("gather.py"));
+pub const GATHER_SCRIPT: &str = concat!(
+    include_str!("revisions.py"),
+    include_str!("../steps/cutover_record.py"),
+    include_str!("gather.py")
+);

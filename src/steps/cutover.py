@@ -3,25 +3,35 @@
 # offline install), `jupyterhub upgrade-db` and the database's revision, start, health. A jump
 # host that reboots or a link that drops in the middle no longer leaves the hub down: this process
 # finishes the job, and its record says how it went.
-#   setsid HUB_ENV/bin/python -c SCRIPT ARGS_JSON   (detached; see cutover.rs)
-# Every step, output line and the result are JSON lines appended to args["status"], which the
-# controller follows: {"step", "text"} | {"output"} | {"revisions"} (after a conda install) |
-# {"result": "ok", "previous", "revision"} | {"result": "failed", "step", "reason"}.
+#   HUB_ENV/bin/python -c SCRIPT ARGS_JSON RECORD_FD   (started in a session of its own by the
+#   launcher in cutover.rs, which created the record exclusively and hands over its fd)
+# Every step, output line and the result are JSON lines appended to the record, which the
+# controller follows: {"pid"} first, then {"step", "text"} | {"output"} | {"revisions"} (after a
+# conda install), and last {"result": "ok", "previous", "revision"} |
+# {"result": "failed", "step", "reason"}.
 import json
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 
 args = json.loads(sys.argv[1])
-status = open(args["status"], "a", buffering=1)
+record_fd = int(sys.argv[2])
+signal.signal(signal.SIGHUP, signal.SIG_IGN)
 
 
 def record(**fields):
-    status.write(json.dumps(fields) + "\n")
+    # Best effort: a record that cannot be written (a full disk) must not stop the cutover, whose
+    # work matters more than its log. One write(2) per line, so lines never interleave.
+    try:
+        os.write(record_fd, (json.dumps(fields) + "\n").encode())
+    except OSError:
+        pass
 
 
 class Failed(Exception):
@@ -34,20 +44,28 @@ def describe(code):
     return f"exit code {code}" if code >= 0 else f"killed by {signal.Signals(-code).name}"
 
 
-def sh(step, command, **kwargs):
+def sh(step, command):
     # Runs an operator's (or hubfleet's) shell command, its output recorded line by line; fails
-    # with its last line, as the controller's steps do.
+    # with its last line, as the controller's steps do. It ends when the command exits: a daemon
+    # it started that keeps the output pipe open (a start command that does not redirect) is
+    # not waited for.
     record(step=step, text=command)
-    child = subprocess.Popen(["sh", "-c", command], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace", **kwargs)
-    last = "no output"
-    for line in child.stdout:
-        line = line.rstrip("\n")
-        record(output=line)
-        if line.strip():
-            last = line.strip()
+    child = subprocess.Popen(["sh", "-c", command], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    last = ["no output"]
+
+    def read():
+        for raw in child.stdout:
+            line = raw.decode(errors="replace").rstrip("\n")
+            record(output=line)
+            if line.strip():
+                last[0] = line.strip()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
     code = child.wait()
+    reader.join(timeout=2)
     if code != 0:
-        raise Failed(step, f"{last} ({describe(code)})")
+        raise Failed(step, f"{last[0]} ({describe(code)})")
 
 
 def answering_version():
@@ -144,11 +162,17 @@ def swap(change):
             record(output=f"swapped, but the env as it was stays at {next_env}: {e}")
             previous = next_env
     else:
-        os.rename(env, previous)
+        try:
+            os.rename(env, previous)
+        except OSError as e:
+            raise Failed("swap", f"cannot move {env} to {previous}: {e}; nothing was changed")
         try:
             os.rename(next_env, env)
         except OSError as e:
-            os.rename(previous, env)
+            try:
+                os.rename(previous, env)
+            except OSError as undo:
+                raise Failed("swap", f"cannot move {next_env} to {env} ({e}), nor {previous} back ({undo}): {env} is missing; move {previous} back to it") from None
             raise Failed("swap", f"cannot move {next_env} to {env}: {e}; nothing was changed")
     try:
         fd = os.open(os.path.dirname(env), os.O_RDONLY)
@@ -174,8 +198,6 @@ def installed_head():
 
 def upgrade_db(head):
     sh("upgrade-db", args["upgrade_db"])
-    import sqlite3
-
     db = sqlite3.connect(f"file:{args['db']}?mode=ro", uri=True, timeout=30)
     try:
         revision = db.execute("SELECT version_num FROM alembic_version").fetchone()[0]
@@ -201,12 +223,16 @@ def start(version):
         time.sleep(0.1)
 
 
+def discard(change):
+    # What was readied for a change that will not happen.
+    if change["kind"] == "swap":
+        shutil.rmtree(change["next"], ignore_errors=True)
+
+
 def unchanged(failure):
     # Nothing was changed, but the hub is down: it goes back up on its env rather than stay down,
     # and what was readied for it goes.
-    change = args["change"]
-    if change["kind"] == "swap":
-        shutil.rmtree(change["next"], ignore_errors=True)
+    discard(args["change"])
     version = args.get("restart_version")
     if not version:
         return failure.reason
@@ -222,18 +248,24 @@ def cutover():
     try:
         stop()
     except NotStopped as e:
-        if not e.down:
-            if change["kind"] == "swap":
-                shutil.rmtree(change["next"], ignore_errors=True)
-            raise
-        raise Failed("stop", unchanged(e)) from None
+        if e.down:
+            raise Failed("stop", unchanged(e)) from None
+        discard(change)
+        raise
+    except Failed:
+        discard(change)
+        raise
     previous = None
     head = args.get("head")
     if change["kind"] == "swap":
         try:
             previous = swap(change)
         except Failed as e:
+            if "is missing" in e.reason:
+                raise
             raise Failed("swap", unchanged(e)) from None
+        except OSError as e:
+            raise Failed("swap", unchanged(Failed("swap", f"the swap failed: {e}; nothing was changed"))) from None
     elif change["kind"] == "install":
         sh("install", change["command"])
         # The downloaded packages are no longer needed; a failure to remove them is not the hub's.

@@ -2,8 +2,8 @@
 //! the host by one detached process (`cutover.py`) that finishes even if the controller's
 //! connection drops, while the controller follows its record and reports each step as usual.
 //!
-//! The record is a file of JSON lines beside the database ([`status_path`]); the follower removes
-//! it once it has read the result, so a record left on a host is the trace of a cutover whose
+//! The record is a file of JSON lines beside the database ([`status_path`]); the controller
+//! removes it once it has the result, so a record left on a host is the trace of a cutover whose
 //! controller went away.
 
 use serde::Deserialize;
@@ -18,12 +18,45 @@ const CUTOVER_SCRIPT: &str = concat!(
     include_str!("cutover.py")
 );
 
+/// Starts the cutover in a session of its own (closing the channel or losing the connection
+/// does not reach it), every stream away from the channel, and prints its pid. The record is
+/// created exclusively and without following links (the database's directory belongs to the
+/// hub's user, and this may run as root), and handed to the cutover as an open fd; a record of
+/// a cutover that still runs is refused, a finished or dead one replaced.
+const LAUNCH_SCRIPT: &str = concat!(
+    include_str!("cutover_record.py"),
+    r#"
+import json, os, subprocess, sys
+args = json.loads(sys.argv[1])
+path = args["record"]
+for _ in range(3):
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND | os.O_NOFOLLOW, 0o600)
+        break
+    except FileExistsError:
+        pid = running_cutover(path)
+        if pid:
+            sys.stderr.write(f"an earlier upgrade's cutover is still running on this host (pid {pid}, its record in {path}): wait until it ends, then run again; nothing was changed\n")
+            sys.exit(3)
+        os.unlink(path)
+else:
+    sys.stderr.write(f"cannot create {path}: it keeps coming back\n")
+    sys.exit(3)
+child = subprocess.Popen(
+    [sys.executable, "-c", args["script"], json.dumps(args["args"]), str(fd)],
+    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    pass_fds=(fd,), start_new_session=True,
+)
+print(child.pid)
+"#
+);
+
 /// Runs on the host beside the cutover: prints the record's lines as they are appended and
-/// exits after the result, removing the record; exits 3 if the cutover died without one.
+/// exits after the result; exits 3 if the cutover died without one.
 const FOLLOW_SCRIPT: &str = r#"
 import json, os, sys, time
 args = json.loads(sys.argv[1])
-path, pid = args["status"], args["pid"]  # until the cutover's first line names its own
+path, pid = args["status"], args["pid"]
 def alive():
     try:
         os.kill(pid, 0)
@@ -43,12 +76,9 @@ while True:
     position += len(chunk)
     *lines, partial = (partial + chunk).split(b"\n")
     for line in lines:
-        if line.startswith(b'{"pid"'):
-            pid = json.loads(line)["pid"]
         sys.stdout.buffer.write(line + b"\n")
         sys.stdout.flush()
         if line.startswith(b'{"result"'):
-            os.remove(path)
             sys.exit(0)
     if not chunk:
         if last_look:
@@ -108,14 +138,16 @@ pub struct CutoverDone {
     pub revisions: Option<Revisions>,
 }
 
-/// The name of the cutover's record, beside the database (facts look for it there too).
-pub const RECORD_NAME: &str = ".hubfleet-cutover.jsonl";
+/// The end of the cutover's record's name, `.DATABASE` + this, beside the database (facts look
+/// for it there too).
+pub const RECORD_SUFFIX: &str = ".hubfleet-cutover.jsonl";
 
 /// Where the cutover's record is kept on the host: beside the database, a directory the hub's
-/// user can always write.
+/// user can always write, one per database (`cutover_record` in `cutover_record.py` says the
+/// same).
 pub fn status_path(db_path: &str) -> String {
-    let dir = db_path.rsplit_once('/').map_or(".", |(dir, _)| dir);
-    format!("{dir}/{RECORD_NAME}")
+    let (dir, name) = db_path.rsplit_once('/').unwrap_or((".", db_path));
+    format!("{dir}/.{name}{RECORD_SUFFIX}")
 }
 
 /// The swap, as the plan and the progress line say it.
@@ -169,37 +201,39 @@ pub async fn cutover(
         "upgrade_db": line("upgrade-db", super::upgrade_db_command(host))?,
         "change": change,
     });
-    let launch = RemoteCommand::new("sh")
-        .args([
-            "-c",
-            // A session of its own, every stream away from the channel: closing the channel
-            // (or losing the connection) does not reach it. A fresh record per cutover.
-            r#": >"$0" || exit 3; setsid "$@" </dev/null >/dev/null 2>>"$0" & echo $!"#,
-            &status,
-            &super::hub_python(host),
-            "-c",
-            CUTOVER_SCRIPT,
-            &args.to_string(),
-        ])
+    let launch = serde_json::json!({ "record": status, "script": CUTOVER_SCRIPT, "args": args });
+    let launch = RemoteCommand::new(super::hub_python(host))
+        .args(["-c", LAUNCH_SCRIPT])
+        .arg(launch.to_string())
         .become_(host.hub.become_.clone());
+    // From here on the host may be stopping the hub: a failure says where to look.
+    let unsure = |why: String| StepFailure {
+        step: "stop",
+        reason: format!(
+            "{why}; the cutover may be running on the host: its record is {status}; run the upgrade again to see where it got"
+        ),
+    };
     let (exit, stdout, stderr) = session
         .exec_capture(&launch)
         .await
-        .map_err(|e| StepFailure {
-            step: "stop",
-            reason: crate::error::one_line(&e, &e.hints()),
-        })?;
-    let pid: u32 = String::from_utf8_lossy(&stdout)
-        .trim()
-        .parse()
-        .map_err(|_| StepFailure {
-            step: "stop",
-            reason: format!(
-                "the cutover did not start on the host ({}): {}",
+        .map_err(|e| unsure(crate::error::one_line(&e, &e.hints())))?;
+    let stdout = String::from_utf8_lossy(&stdout);
+    let pid: u32 = match (exit, stdout.lines().last().map(|l| l.trim().parse())) {
+        (crate::ssh::ExitStatus::Code(0), Some(Ok(pid))) => pid,
+        (crate::ssh::ExitStatus::Code(3), _) => {
+            return Err(StepFailure {
+                step: "stop",
+                reason: String::from_utf8_lossy(&stderr).trim().to_owned(),
+            });
+        }
+        _ => {
+            return Err(unsure(format!(
+                "starting the cutover gave {} and no pid: {}",
                 super::describe(exit),
                 String::from_utf8_lossy(&stderr).trim()
-            ),
-        })?;
+            )));
+        }
+    };
 
     let follow = RemoteCommand::new(super::hub_python(host))
         .args(["-c", FOLLOW_SCRIPT])
@@ -225,6 +259,13 @@ pub async fn cutover(
             "{why}; the host carries on by itself (pid {pid}, its record in {status}): run the upgrade again to see where it got"
         ),
     };
+    if result.is_some() {
+        // Read to its end: the record has served (best effort; the next cutover replaces it).
+        let remove = RemoteCommand::new("rm")
+            .args(["-f", "--", &status])
+            .become_(host.hub.become_.clone());
+        let _ = session.exec_capture(&remove).await;
+    }
     match (followed, result) {
         (_, Some(Outcome::Ok { previous, revision })) => Ok(CutoverDone {
             previous_env: previous,

@@ -23,7 +23,7 @@ pub async fn gather_facts(
         "workdir": host.hub.workdir,
         "health_url": host.hub.health_url,
         "singleuser_env": host.hub.singleuser_env,
-        "cutover_record": super::RECORD_NAME,
+        "cutover_record": super::RECORD_SUFFIX,
     });
     super::run_script("facts", host, session, GATHER_SCRIPT, &args).await
 }

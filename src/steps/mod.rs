@@ -14,7 +14,7 @@ mod upgrade_db;
 
 pub use backup::{BACKUP_SCRIPT, backup, backup_command};
 pub use cutover::{
-    Change, Cutover, CutoverDone, RECORD_NAME, cutover, status_path, swap_description,
+    Change, Cutover, CutoverDone, RECORD_SUFFIX, cutover, status_path, swap_description,
 };
 pub use gather_facts::gather_facts;
 pub use install::{Source, install_command};

@@ -126,9 +126,9 @@ def tree_bytes(root, skip=()):
 
 
 # The parts of a venv that only installers write, where the copy shares the env's files by hard
-# links: pip and uv replace a file by removing it and writing a new one (pip unlinks first, so a
-# loaded .so keeps its pages), never by writing into it, so installing into the copy cannot touch
-# the env. share/ holds the packages' data files (JupyterHub's templates and static files).
+# links: pip replaces a file by removing it and writing a new one (it unlinks first, so a loaded
+# .so keeps its pages), never by writing into it, so installing into the copy cannot touch the
+# env. share/ holds the packages' data files (JupyterHub's templates and static files).
 LINKED = ("lib", "lib64", "lib32", "share")
 
 
@@ -159,7 +159,10 @@ def copy_env():
     if os.path.lexists(next_env):
         fail(f"cannot remove {next_env}, left by an earlier upgrade: remove it and run the upgrade again")
     parent = os.path.dirname(env)
-    linked, copied = ([], []) if reflinks_work(parent) else linked_paths()
+    # uv, when it cannot link from its cache (another filesystem, UV_LINK_MODE=copy), copies
+    # over an existing file in place: a uv env gets a full copy.
+    full = args["installer"] == "uv" or reflinks_work(parent)
+    linked, copied = ([], []) if full else linked_paths()
     # What the copy takes: the files it does not share with the env, and room for what the
     # install adds.
     need = (tree_bytes(env, skip=linked) + sum(tree_bytes(p) if os.path.isdir(p) else os.lstat(p).st_size for p in copied)) * 1.1 + 64 * 2**20
