@@ -7,7 +7,7 @@
 # - next-env (a venv with pip or uv, on the same filesystem as its parent): the env is copied to
 #   ENV.hubfleet-next (the installers' trees by hard links, see LINKED) and the target installed
 #   into the copy; after the stop, the two directories
-#   are exchanged (swap_env.py) and the env as it was stays at ENV.hubfleet-previous. Nothing is
+#   are exchanged (cutover.py) and the env as it was stays at ENV.hubfleet-previous. Nothing is
 #   installed while the hub is down, the live env is never half-upgraded, and the previous env is
 #   the package half of a rollback.
 # - in-place (conda, or a Python that is not a venv): every package is downloaded (into args
