@@ -607,6 +607,40 @@ fn a_controller_lost_during_the_downtime_leaves_the_host_to_finish_the_upgrade()
     assert_eq!(archives(&backups.join(&host.name)).len(), 1);
 }
 
+#[test]
+fn a_stop_command_that_hangs_after_stopping_the_hub_is_stopped_and_the_upgrade_goes_on() {
+    let lab = lab(1, Hubs::Running);
+    let host = &lab.hosts()[0];
+    let backups = lab.dir().join("backups");
+    // Stops the hub, then waits on something that never comes.
+    let marker = lab.dir().join("hanging-stop");
+    let stop = format!(
+        "stop=bash '{}'; python3 -c 'import time; time.sleep(600)' '{}'",
+        host.hub_dir.join("stop.sh").display(),
+        marker.display()
+    );
+    let out = upgrade_to_newest(&lab, &backups, &["-e", &stop, "-e", "stop_timeout=5"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(lab.hub_version(0).unwrap(), NEWEST);
+    // The hanging command was stopped, and the per-host log says so.
+    let pgrep = std::process::Command::new("pgrep")
+        .args(["-f", &marker.display().to_string()])
+        .output()
+        .unwrap();
+    assert!(pgrep.stdout.is_empty(), "{}", text(&pgrep.stdout));
+    let log = std::fs::read_dir(backups.join(&host.name))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "log"))
+        .unwrap();
+    let log = std::fs::read_to_string(log).unwrap();
+    assert!(
+        log.contains("did not return within 5s and was stopped"),
+        "{log}"
+    );
+}
+
 /// Stands in for whatever keeps a hub's database open after its API went quiet (a hub still
 /// shutting down, an admin's `sqlite3` shell): opens DB, writes its pid to RESULT.pid, holds
 /// the database SECONDS, then writes to RESULT whether ENV had been swapped meanwhile.
@@ -643,8 +677,9 @@ fn a_hub_is_stopped_only_once_nothing_holds_its_database() {
         )
     };
 
-    // Held past stop_timeout: the upgrade stops there, the hub is started again on its
-    // unchanged env, and the failure names the process.
+    // Held past stop_timeout (which bounds the stop command too, so it leaves the lab's stop
+    // time to finish): the upgrade stops there, the hub is started again on its unchanged env,
+    // and the failure names the process.
     let held = lab.dir().join("held");
     let out = upgrade_to_newest(
         &lab,
@@ -653,7 +688,7 @@ fn a_hub_is_stopped_only_once_nothing_holds_its_database() {
             "-e",
             &format!("stop={}", stop_holding(120, &held)),
             "-e",
-            "stop_timeout=2",
+            "stop_timeout=8",
         ],
     );
     let pid = std::fs::read_to_string(held.with_extension("pid")).unwrap();
@@ -669,7 +704,7 @@ fn a_hub_is_stopped_only_once_nothing_holds_its_database() {
             "{} is still open in pid {pid} (`",
             host.hub_db().display()
         )) && line.contains(&format!("{} ", holder.display()))
-            && line.contains("2s after")
+            && line.contains("8s after")
             && line.ends_with("the hub was started again at 4.1.6"),
         "{line}"
     );

@@ -44,13 +44,18 @@ def describe(code):
     return f"exit code {code}" if code >= 0 else f"killed by {signal.Signals(-code).name}"
 
 
-def sh(step, command):
+class TimedOut(Failed):
+    pass
+
+
+def sh(step, command, timeout=None, kill=True):
     # Runs an operator's (or hubfleet's) shell command, its output recorded line by line; fails
     # with its last line, as the controller's steps do. It ends when the command exits: a daemon
     # it started that keeps the output pipe open (a start command that does not redirect) is
-    # not waited for.
+    # not waited for. A command still running after `timeout` seconds is stopped (its process
+    # group; with kill=False left running) and TimedOut raised.
     record(step=step, text=command)
-    child = subprocess.Popen(["sh", "-c", command], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    child = subprocess.Popen(["sh", "-c", command], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     last = ["no output"]
 
     def read():
@@ -62,7 +67,21 @@ def sh(step, command):
 
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
-    code = child.wait()
+    try:
+        code = child.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        if not kill:
+            raise TimedOut(step, f"`{command}` has not returned after {timeout}s; it is left running") from None
+        for sig, grace in ((signal.SIGTERM, 5), (signal.SIGKILL, 5)):
+            try:
+                os.killpg(child.pid, sig)
+                child.wait(timeout=grace)
+                break
+            except ProcessLookupError:
+                break
+            except subprocess.TimeoutExpired:
+                pass
+        raise TimedOut(step, f"`{command}` did not return within {timeout}s and was stopped") from None
     reader.join(timeout=2)
     if code != 0:
         raise Failed(step, f"{last[0]} ({describe(code)})")
@@ -109,10 +128,15 @@ def stop():
     # A quiet API is not yet a stopped hub: a stop command may return while the hub still shuts
     # down and writes, and another program may hold the database. Nothing may touch it under
     # upgrade-db.
-    sh("stop", args["stop"])
+    began = time.monotonic()
+    try:
+        sh("stop", args["stop"], timeout=args["stop_timeout"])
+    except TimedOut as e:
+        # A stop command that hangs (a script waiting on something else) may still have stopped
+        # the hub: whether it did is what the confirmation below finds out.
+        record(output=e.reason)
     db = os.path.realpath(args["db"])
     record(step="stop", text=f"waiting until {args['url']} stops answering and no process has {args['db']} open")
-    began = time.monotonic()
     while True:
         version = answering_version()
         held = holders(db) if version is None else []
@@ -209,9 +233,14 @@ def upgrade_db(head):
 
 
 def start(version):
-    sh("start", args["start"])
-    record(step="health", text=f"waiting for {args['url']} to answer")
     began = time.monotonic()
+    try:
+        # Not stopped when it takes too long: a start command that does not return may be the
+        # hub itself, run in the foreground.
+        sh("start", args["start"], timeout=args["start_timeout"], kill=False)
+    except TimedOut as e:
+        record(output=e.reason)
+    record(step="health", text=f"waiting for {args['url']} to answer")
     while True:
         answered = answering_version()
         if answered is not None:
