@@ -11,7 +11,7 @@ use serde::Deserialize;
 use crate::facts::alembic::Revisions;
 use crate::inventory::Host;
 use crate::runner::{HostEvents, StepFailure};
-use crate::ssh::{OutputSink, RemoteCommand, Session};
+use crate::ssh::{ExitStatus, OutputSink, RemoteCommand, Session};
 
 const CUTOVER_SCRIPT: &str = concat!(
     include_str!("../facts/revisions.py"),
@@ -201,39 +201,7 @@ pub async fn cutover(
         "upgrade_db": line("upgrade-db", super::upgrade_db_command(host))?,
         "change": change,
     });
-    let launch = serde_json::json!({ "record": status, "script": CUTOVER_SCRIPT, "args": args });
-    let launch = RemoteCommand::new(super::hub_python(host))
-        .args(["-c", LAUNCH_SCRIPT])
-        .arg(launch.to_string())
-        .become_(host.hub.become_.clone());
-    // From here on the host may be stopping the hub: a failure says where to look.
-    let unsure = |why: String| StepFailure {
-        step: "stop",
-        reason: format!(
-            "{why}; the cutover may be running on the host: its record is {status}; run the upgrade again to see where it got"
-        ),
-    };
-    let (exit, stdout, stderr) = session
-        .exec_capture(&launch)
-        .await
-        .map_err(|e| unsure(crate::error::one_line(&e, &e.hints())))?;
-    let stdout = String::from_utf8_lossy(&stdout);
-    let pid: u32 = match (exit, stdout.lines().last().map(|l| l.trim().parse())) {
-        (crate::ssh::ExitStatus::Code(0), Some(Ok(pid))) => pid,
-        (crate::ssh::ExitStatus::Code(3), _) => {
-            return Err(StepFailure {
-                step: "stop",
-                reason: String::from_utf8_lossy(&stderr).trim().to_owned(),
-            });
-        }
-        _ => {
-            return Err(unsure(format!(
-                "starting the cutover gave {} and no pid: {}",
-                super::describe(exit),
-                String::from_utf8_lossy(&stderr).trim()
-            )));
-        }
-    };
+    let pid = launch(host, session, &status, args).await?;
 
     let follow = RemoteCommand::new(super::hub_python(host))
         .args(["-c", FOLLOW_SCRIPT])
@@ -280,7 +248,7 @@ pub async fn cutover(
             "lost the connection during the cutover: {}",
             crate::error::one_line(&e, &e.hints())
         ))),
-        (Ok(crate::ssh::ExitStatus::Code(3)), None) => Err(StepFailure {
+        (Ok(ExitStatus::Code(3)), None) => Err(StepFailure {
             step,
             reason: format!(
                 "the cutover on the host (pid {pid}) ended without a result: see its record in {status}"
@@ -289,6 +257,45 @@ pub async fn cutover(
         (Ok(status), None) => Err(lost(format!(
             "following the cutover ended without its result ({})",
             super::describe(status)
+        ))),
+    }
+}
+
+/// Starts the cutover with `args` on the host, its record at `status`; its pid.
+async fn launch(
+    host: &Host,
+    session: &Session,
+    status: &str,
+    args: serde_json::Value,
+) -> Result<u32, StepFailure> {
+    let launch = serde_json::json!({ "record": status, "script": CUTOVER_SCRIPT, "args": args });
+    let launch = RemoteCommand::new(super::hub_python(host))
+        .args(["-c", LAUNCH_SCRIPT])
+        .arg(launch.to_string())
+        .become_(host.hub.become_.clone());
+    // From here on the host may be stopping the hub: a failure says where to look.
+    let unsure = |why: String| StepFailure {
+        step: "stop",
+        reason: format!(
+            "{why}; the cutover may be running on the host: its record is {status}; run the upgrade again to see where it got"
+        ),
+    };
+    let (exit, stdout, stderr) = session
+        .exec_capture(&launch)
+        .await
+        .map_err(|e| unsure(crate::error::one_line(&e, &e.hints())))?;
+    let stdout = String::from_utf8_lossy(&stdout);
+    match (exit, stdout.lines().last().map(|l| l.trim().parse())) {
+        (ExitStatus::Code(0), Some(Ok(pid))) => Ok(pid),
+        // Refused before anything was started (a cutover of an earlier run still runs).
+        (ExitStatus::Code(3), _) => Err(StepFailure {
+            step: "stop",
+            reason: String::from_utf8_lossy(&stderr).trim().to_owned(),
+        }),
+        _ => Err(unsure(format!(
+            "starting the cutover gave {} and no pid: {}",
+            super::describe(exit),
+            String::from_utf8_lossy(&stderr).trim()
         ))),
     }
 }
