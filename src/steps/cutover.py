@@ -48,6 +48,11 @@ class TimedOut(Failed):
     pass
 
 
+class Unchanged(Failed):
+    # A step that failed before it changed anything: the hub can go back up on its env.
+    pass
+
+
 def sh(step, command, timeout=None, kill=True):
     # Runs an operator's (or hubfleet's) shell command, its output recorded line by line; fails
     # with its last line, as the controller's steps do. It ends when the command exits: a daemon
@@ -160,9 +165,9 @@ def swap(change):
     env, next_env, previous = change["env"], change["next"], change["previous"]
     record(step="swap", text=change["text"])
     if not os.path.isdir(os.path.join(next_env, "bin")):
-        raise Failed("swap", f"{next_env}, the env readied before the stop, is missing: nothing was changed")
+        raise Unchanged("swap", f"{next_env}, the env readied before the stop, is missing: nothing was changed")
     if os.path.lexists(previous):
-        raise Failed("swap", f"{previous} exists: move it away and run the upgrade again; nothing was changed")
+        raise Unchanged("swap", f"{previous} exists: move it away and run the upgrade again; nothing was changed")
 
     def exchange():
         libc = ctypes.CDLL(None, use_errno=True)
@@ -175,7 +180,7 @@ def swap(change):
         errno = ctypes.get_errno()
         if errno in (18, 22, 38, 95):  # EXDEV (overlayfs), EINVAL, ENOSYS, EOPNOTSUPP: not here
             return False
-        raise Failed("swap", f"cannot exchange {env} and {next_env}: {os.strerror(errno)}; nothing was changed")
+        raise Unchanged("swap", f"cannot exchange {env} and {next_env}: {os.strerror(errno)}; nothing was changed")
 
     if exchange():
         # The new env serves from here on; the old one only changes its name, and if that fails
@@ -189,7 +194,7 @@ def swap(change):
         try:
             os.rename(env, previous)
         except OSError as e:
-            raise Failed("swap", f"cannot move {env} to {previous}: {e}; nothing was changed")
+            raise Unchanged("swap", f"cannot move {env} to {previous}: {e}; nothing was changed")
         try:
             os.rename(next_env, env)
         except OSError as e:
@@ -197,7 +202,7 @@ def swap(change):
                 os.rename(previous, env)
             except OSError as undo:
                 raise Failed("swap", f"cannot move {next_env} to {env} ({e}), nor {previous} back ({undo}): {env} is missing; move {previous} back to it") from None
-            raise Failed("swap", f"cannot move {next_env} to {env}: {e}; nothing was changed")
+            raise Unchanged("swap", f"cannot move {next_env} to {env}: {e}; nothing was changed")
     try:
         fd = os.open(os.path.dirname(env), os.O_RDONLY)
         try:
@@ -289,9 +294,7 @@ def cutover():
     if change["kind"] == "swap":
         try:
             previous = swap(change)
-        except Failed as e:
-            if "is missing" in e.reason:
-                raise
+        except Unchanged as e:
             raise Failed("swap", unchanged(e)) from None
         except OSError as e:
             raise Failed("swap", unchanged(Failed("swap", f"the swap failed: {e}; nothing was changed"))) from None
