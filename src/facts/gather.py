@@ -116,10 +116,7 @@ if path:
     record = cutover_record(path, args["cutover_record"])  # noqa: F821 - from cutover_record.py
     facts["cutover_running"] = running_cutover(record)  # noqa: F821
     if facts["cutover_running"]:
-        facts["problems"].append(
-            f"an earlier upgrade's cutover is still running on this host (pid {facts['cutover_running']}, "
-            f"its record in {record}): wait until it ends, then run again"
-        )
+        facts["problems"].append(still_running(facts["cutover_running"], record))  # noqa: F821
 
 try:
     facts["free_disk"] = shutil.disk_usage(workdir if can_resolve else "/").free

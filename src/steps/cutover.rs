@@ -36,7 +36,7 @@ for _ in range(3):
     except FileExistsError:
         pid = running_cutover(path)
         if pid:
-            sys.stderr.write(f"an earlier upgrade's cutover is still running on this host (pid {pid}, its record in {path}): wait until it ends, then run again; nothing was changed\n")
+            sys.stderr.write(still_running(pid, path) + "; nothing was changed\n")
             sys.exit(3)
         os.unlink(path)
 else:

@@ -30,3 +30,8 @@ def running_cutover(record):
         return None
     names = {record.encode(), _json.dumps(record)[1:-1].encode()}
     return pid if any(name in cmdline for name in names) else None
+
+
+def still_running(pid, record):
+    # What facts and the launcher say of a cutover that still runs.
+    return f"an earlier upgrade's cutover is still running on this host (pid {pid}, its record in {record}): wait until it ends, then run again"
