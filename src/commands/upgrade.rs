@@ -27,7 +27,7 @@ use crate::inventory::{Host, Installer};
 use crate::printer::Printer;
 use crate::runner::{HostEvents, HostJob, RecapColumns, StepFailure};
 use crate::ssh::{RemoteCommand, Session};
-use crate::steps::{self, Change, Cutover, Staged, Target};
+use crate::steps::{self, Cutover, Staged, Target};
 
 /// Upgrades every selected host (or, with `--dry-run`, prints each host's plan).
 pub fn run(args: &UpgradeArgs, printer: &Printer) -> Result<u8, FatalError> {
@@ -193,24 +193,8 @@ impl HostJob for UpgradeJob {
                 return Err(failure);
             }
         };
-        let change = match &target.staged {
-            Staged::NextEnv {
-                env,
-                path,
-                previous,
-                ..
-            } => Change::Swap {
-                env: env.clone(),
-                next: path.clone(),
-                previous: previous.clone(),
-            },
-            Staged::InPlace => Change::Install {
-                version: target.version.clone(),
-            },
-            Staged::Nothing => Change::Nothing,
-        };
         let cutover = Cutover {
-            change,
+            staged: &target.staged,
             db_path: &db_path,
             version: &target.version,
             // conda: the target's revisions are known only once installed.

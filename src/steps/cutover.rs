@@ -13,6 +13,8 @@ use crate::inventory::Host;
 use crate::runner::{HostEvents, StepFailure};
 use crate::ssh::{ExitStatus, OutputSink, RemoteCommand, Session};
 
+use super::Staged;
+
 const CUTOVER_SCRIPT: &str = concat!(
     include_str!("../facts/revisions.py"),
     include_str!("cutover.py")
@@ -89,33 +91,12 @@ while True:
         time.sleep(0.05)
 "#;
 
-/// What the hub's downtime changes on the host.
-#[derive(Debug, Clone)]
-pub enum Change {
-    /// Exchange the hub env with the copy readied at `next`; the env as it was goes to
-    /// `previous`.
-    Swap {
-        /// The hub env.
-        env: String,
-        /// `ENV.hubfleet-next`, readied by `stage`.
-        next: String,
-        /// `ENV.hubfleet-previous`.
-        previous: String,
-    },
-    /// Install the target from the packages downloaded on the host (conda, or no venv).
-    Install {
-        /// The target release.
-        version: String,
-    },
-    /// The env already holds the target.
-    Nothing,
-}
-
 /// The cutover of one host: what changes, and what must hold afterwards.
 #[derive(Debug, Clone)]
 pub struct Cutover<'a> {
-    /// What takes the old release's place.
-    pub change: Change,
+    /// What takes the old release's place: the env `stage` readied is swapped in, or the
+    /// packages it downloaded are installed.
+    pub staged: &'a Staged,
     /// The hub's SQLite database: no process may have it open once the hub is stopped.
     pub db_path: &'a str,
     /// The release `/hub/api` must report at the end.
@@ -170,21 +151,22 @@ pub async fn cutover(
             reason: e.to_string(),
         })
     };
-    let change = match &cutover.change {
-        Change::Swap {
+    let change = match cutover.staged {
+        Staged::NextEnv {
             env,
-            next,
+            path,
             previous,
+            ..
         } => serde_json::json!({
-            "kind": "swap", "env": env, "next": next, "previous": previous,
-            "text": swap_description(env, next, previous),
+            "kind": "swap", "env": env, "next": path, "previous": previous,
+            "text": swap_description(env, path, previous),
         }),
-        Change::Install { version } => serde_json::json!({
+        Staged::InPlace => serde_json::json!({
             "kind": "install",
-            "command": line("install", super::install_command(host, &host.hub.env, version, super::Source::Staged))?,
+            "command": line("install", super::install_command(host, &host.hub.env, cutover.version, super::Source::Staged))?,
             "downloads": super::stage_dir(host),
         }),
-        Change::Nothing => serde_json::json!({ "kind": "nothing" }),
+        Staged::Nothing => serde_json::json!({ "kind": "nothing" }),
     };
     let args = serde_json::json!({
         "status": status,
