@@ -67,19 +67,25 @@ fn lab(hosts: usize, hubs: Hubs) -> Lab {
 /// `hubfleet upgrade --to NEWEST --allow-active-servers` on every host of `lab`, backing up
 /// into `backups`, with `extra` arguments.
 fn upgrade_to_newest(lab: &Lab, backups: &Path, extra: &[&str]) -> std::process::Output {
-    let args = newest_args(lab, backups, extra);
+    upgrade_to(lab, backups, NEWEST, extra)
+}
+
+/// `hubfleet upgrade --to TO --allow-active-servers` on every host of `lab`, backing up into
+/// `backups`, with `extra` arguments.
+fn upgrade_to(lab: &Lab, backups: &Path, to: &str, extra: &[&str]) -> std::process::Output {
+    let args = upgrade_args(lab, backups, to, extra);
     lab.hubfleet(&args.iter().map(String::as_str).collect::<Vec<_>>())
 }
 
-/// The arguments of [`upgrade_to_newest`].
-fn newest_args(lab: &Lab, backups: &Path, extra: &[&str]) -> Vec<String> {
+/// The arguments of [`upgrade_to`], for a run a test spawns itself.
+fn upgrade_args(lab: &Lab, backups: &Path, to: &str, extra: &[&str]) -> Vec<String> {
     let inventory = lab.inventory().to_str().unwrap();
     let args = [
         "upgrade",
         "-i",
         inventory,
         "--to",
-        NEWEST,
+        to,
         "--allow-active-servers",
         "--backup-dir",
         backups.to_str().unwrap(),
@@ -110,18 +116,12 @@ fn three_hubs_upgrade_across_migrations_and_keep_their_users_and_tokens() {
         .map(|h| tree_hashes(&h.hub_env))
         .collect();
 
-    let out = lab.hubfleet(&[
-        "upgrade",
-        "-i",
-        &inventory,
-        "--to",
+    let out = upgrade_to(
+        &lab,
+        &backups,
         "latest",
-        "--allow-active-servers",
-        "--backup-dir",
-        backups.to_str().unwrap(),
-        "--report",
-        report.to_str().unwrap(),
-    ]);
+        &["--report", report.to_str().unwrap()],
+    );
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
     assert!(stdout.contains(&format!("4.1.6 → {NEWEST}")), "{stdout}");
@@ -278,17 +278,7 @@ fn a_failure_before_the_stop_leaves_the_hub_serving_its_env_and_removes_the_copy
 
     // A release the index does not have: the install into the copy fails, and the half-made
     // copy goes with it.
-    let inventory = lab.inventory().to_str().unwrap().to_owned();
-    let out = lab.hubfleet(&[
-        "upgrade",
-        "-i",
-        &inventory,
-        "--to",
-        "9.9.9",
-        "--allow-active-servers",
-        "--backup-dir",
-        backups.to_str().unwrap(),
-    ]);
+    let out = upgrade_to(&lab, &backups, "9.9.9", &[]);
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("h1 failed at stage"), "{stderr}");
@@ -539,7 +529,7 @@ fn a_controller_lost_during_the_downtime_leaves_the_host_to_finish_the_upgrade()
         "start=sleep 5; bash '{}'",
         host.hub_dir.join("start.sh").display()
     );
-    let args = newest_args(&lab, &backups, &["-e", &start]);
+    let args = upgrade_args(&lab, &backups, NEWEST, &["-e", &start]);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     // The controller dies (SIGKILL: the jump host rebooted) as upgrade-db starts, the hub down.
     let mut child = lab
@@ -1111,7 +1101,6 @@ fn a_relative_sqlite_url_resolves_against_the_hubs_working_directory_not_its_con
 fn the_conda_path_through_a_recorded_stand_in() {
     let lab = lab(1, Hubs::Running);
     let host = &lab.hosts()[0];
-    let inventory = lab.inventory().to_str().unwrap().to_owned();
     let standin_dir = lab.dir().join("conda");
     std::fs::create_dir_all(&standin_dir).unwrap();
     let conda = standin_dir.join("conda");
@@ -1127,20 +1116,17 @@ fn the_conda_path_through_a_recorded_stand_in() {
         .status()
         .unwrap();
     let backups = lab.dir().join("backups");
-    let out = lab.hubfleet(&[
-        "upgrade",
-        "-i",
-        &inventory,
-        "--to",
+    let out = upgrade_to(
+        &lab,
+        &backups,
         "latest",
-        "--allow-active-servers",
-        "--backup-dir",
-        backups.to_str().unwrap(),
-        "-e",
-        "installer=conda",
-        "-e",
-        &format!("conda={}", conda.display()),
-    ]);
+        &[
+            "-e",
+            "installer=conda",
+            "-e",
+            &format!("conda={}", conda.display()),
+        ],
+    );
     assert_eq!(
         out.status.code(),
         Some(0),
