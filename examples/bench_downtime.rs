@@ -23,12 +23,12 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::Parser;
-use lab::{Hubs, Lab, LabHost};
-use support::{PackageSource, quote, secs, verdict};
+use lab::{Hubs, Lab};
+use support::{PackageSource, secs, verdict};
 
 const FROM: &str = "4.1.6";
 const TO: &str = "6.1.1";
@@ -42,14 +42,6 @@ struct Args {
     /// Where both hubs' pip gets the target: the issue's reference installs from the index.
     #[arg(long, value_enum, default_value = "index")]
     source: PackageSource,
-}
-
-/// Seconds since the epoch: the hosts share this machine's clock, so remote `date` marks and
-/// local polls compare directly.
-fn now() -> f64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64())
 }
 
 /// Polls a hub's `/hub/api` every 100 ms in a thread; what it answered and when.
@@ -66,7 +58,7 @@ impl Watcher {
             let mut samples = Vec::new();
             let mut went_down = false;
             while !flag.load(Ordering::Relaxed) {
-                let at = now();
+                let at = support::now();
                 let version = support::hub_version(addr);
                 went_down |= version.is_none();
                 let back = went_down && version.as_deref() == Some(TO);
@@ -114,12 +106,13 @@ fn main() -> Result<()> {
         .jupyterhub(FROM)
         .start()?;
     args.source.apply(&lab)?;
+    support::compile_like_pip(&lab)?;
 
     writeln!(
         out,
         "bench-downtime: h1 with hubfleet upgrade --to {TO} (backup and download while up)"
     )?;
-    let watcher = Watcher::start(public_addr(&lab.hosts()[0]));
+    let watcher = Watcher::start(support::public_addr(&lab.hosts()[0]));
     let (fleet_wall, fleet_down, timeline) = hubfleet_upgrade(&lab, &args.hubfleet)?;
     let fleet_seen = watcher.finish();
 
@@ -127,8 +120,8 @@ fn main() -> Result<()> {
         out,
         "bench-downtime: h2 naively: stop, pip install -U, upgrade-db, start over one ssh"
     )?;
-    let watcher = Watcher::start(public_addr(&lab.hosts()[1]));
-    let naive = naive_upgrade(&lab, &lab.hosts()[1])?;
+    let watcher = Watcher::start(support::public_addr(&lab.hosts()[1]));
+    let naive = support::naive_upgrade(&lab, 1, TO)?;
     let naive_seen = watcher.finish();
 
     let ratio = fleet_down / naive.downtime;
@@ -185,10 +178,6 @@ fn main() -> Result<()> {
     Ok(())
 }
 
-fn public_addr(host: &LabHost) -> SocketAddr {
-    SocketAddr::from((host.address, 8000))
-}
-
 /// `hubfleet upgrade` on h1 only: its wall time, the downtime it reports, and its step lines
 /// from the stop on, each with the seconds since the stop line arrived.
 fn hubfleet_upgrade(lab: &Lab, hubfleet: &Path) -> Result<(Duration, f64, Vec<String>)> {
@@ -201,71 +190,4 @@ fn hubfleet_upgrade(lab: &Lab, hubfleet: &Path) -> Result<(Duration, f64, Vec<St
         None => Vec::new(),
     };
     Ok((run.wall, down, timeline))
-}
-
-/// The naive upgrade's figures.
-struct Naive {
-    /// stop → healthy, seconds.
-    downtime: f64,
-    /// stop, pip, upgrade-db, start.sh, start → healthy.
-    steps: [f64; 5],
-}
-
-/// The documented order over one `ssh`, each step marked with the host's clock, then polling
-/// `/hub/api` until it reports `TO`.
-fn naive_upgrade(lab: &Lab, host: &LabHost) -> Result<Naive> {
-    let i = lab
-        .hosts()
-        .iter()
-        .position(|h| h.name == host.name)
-        .context("host not in lab")?;
-    let (dir, env) = (&host.hub_dir, &host.hub_env);
-    let config = dir.join("jupyterhub_config.py");
-    let script = format!(
-        "set -e; m() {{ echo \"@$1 $(date +%s.%N)\"; }}; \
-         m stop; bash {stop}; \
-         m pip; {env}/bin/pip install -q -U jupyterhub=={TO}; \
-         m upgrade-db; cd {dir} && PATH={env}/bin:$PATH jupyterhub upgrade-db -f {config}; \
-         m start; bash {start}; m started",
-        stop = quote(dir.join("stop.sh").display()),
-        start = quote(dir.join("start.sh").display()),
-        env = quote(env.display()),
-        dir = quote(dir.display()),
-        config = quote(config.display()),
-    );
-    let output = lab.ssh(i).arg(script).output()?;
-    if !output.status.success() {
-        bail!(
-            "the naive upgrade failed ({}): {}",
-            output.status,
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
-    let healthy = support::wait_version(public_addr(host), TO, Duration::from_secs(180))?;
-    let healthy = now() - healthy.elapsed().as_secs_f64();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let mark = |name: &str| -> Result<f64> {
-        stdout
-            .lines()
-            .find_map(|l| l.strip_prefix(&format!("@{name} ")))
-            .and_then(|t| t.trim().parse().ok())
-            .with_context(|| format!("no mark `{name}` in: {stdout}"))
-    };
-    let (stop, pip, db, start, started) = (
-        mark("stop")?,
-        mark("pip")?,
-        mark("upgrade-db")?,
-        mark("start")?,
-        mark("started")?,
-    );
-    Ok(Naive {
-        downtime: healthy - stop,
-        steps: [
-            pip - stop,
-            db - pip,
-            start - db,
-            started - start,
-            healthy - started,
-        ],
-    })
 }

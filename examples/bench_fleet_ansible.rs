@@ -10,6 +10,11 @@
 //! same source, set in each env's `pip.conf`: by default PyPI with an empty cache per host, as
 //! the issue's reference; `--source wheelhouse` runs offline from the lab's wheelhouse.
 //!
+//! Last, on a 1-host lab, the machine's CPU during JupyterHub's documented steps alone, done
+//! naively over one ssh (stop, `pip install -U`, upgrade-db, start, health: no backup, no tool):
+//! work that any tool upgrading a host does, so the fleet's share of it, divided by the cores,
+//! is a floor on either tool's wall time on this machine, where every lab host shares its cores.
+//!
 //! `scripts/bench-fleet-ansible`; target: hubfleet ≤ 0.5 × Ansible.
 
 #[path = "../tests/lab/mod.rs"]
@@ -114,7 +119,7 @@ fn main() -> Result<()> {
         "bench-fleet-ansible: lab 1 ({HOSTS} hubs, {FROM} running) for hubfleet"
     )?;
     let (fleet_wall, downtimes, timeline, fleet_busy) = {
-        let lab = start_lab(args.source)?;
+        let lab = start_lab(args.source, HOSTS)?;
         let busy = support::machine_busy_seconds();
         let (wall, downtimes, timeline) = hubfleet_upgrade(&lab, &args.hubfleet)?;
         let result = (
@@ -131,12 +136,23 @@ fn main() -> Result<()> {
         "bench-fleet-ansible: lab 2 ({HOSTS} hubs, {FROM} running) for Ansible"
     )?;
     let (ansible_wall, recap, ansible_busy) = {
-        let lab = start_lab(args.source)?;
+        let lab = start_lab(args.source, HOSTS)?;
         let busy = support::machine_busy_seconds();
         let (wall, recap) = ansible_upgrade(&lab, &playbook_bin)?;
         let result = (wall, recap, support::machine_busy_seconds() - busy);
         check_versions(&lab)?;
         result
+    };
+
+    writeln!(
+        out,
+        "bench-fleet-ansible: lab 3 (1 hub, {FROM} running): the documented steps alone, naively"
+    )?;
+    let naive_busy = {
+        let lab = start_lab(args.source, 1)?;
+        let busy = support::machine_busy_seconds();
+        support::naive_upgrade(&lab, 0, TO)?;
+        support::machine_busy_seconds() - busy
     };
 
     let ratio = secs(fleet_wall) / secs(ansible_wall);
@@ -175,6 +191,21 @@ fn main() -> Result<()> {
             100.0 * busy / (cores * secs(wall))
         )?;
     }
+    let floor = HOSTS as f64 * naive_busy / cores;
+    writeln!(
+        out,
+        "the documented steps alone (stop, pip install -U, upgrade-db, start, health; naive, one host): {naive_busy:.1} core-s; \
+         {HOSTS} hosts on {cores} cores need >= {floor:.1} s whatever the tool: {} the target's {:.1} s \
+         (hubfleet {:.2}x this floor, Ansible {:.2}x)",
+        if floor > 0.5 * secs(ansible_wall) {
+            "above"
+        } else {
+            "below"
+        },
+        0.5 * secs(ansible_wall),
+        secs(fleet_wall) / floor,
+        secs(ansible_wall) / floor
+    )?;
     writeln!(
         out,
         "hubfleet per-host downtime: {}",
@@ -193,13 +224,14 @@ fn main() -> Result<()> {
     Ok(())
 }
 
-fn start_lab(source: PackageSource) -> Result<Lab> {
+fn start_lab(source: PackageSource, hosts: usize) -> Result<Lab> {
     let lab = Lab::builder()
-        .hosts(HOSTS)
+        .hosts(hosts)
         .hubs(Hubs::Running)
         .jupyterhub(FROM)
         .start()?;
     source.apply(&lab)?;
+    support::compile_like_pip(&lab)?;
     Ok(lab)
 }
 

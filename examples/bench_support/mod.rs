@@ -9,7 +9,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Command, ExitStatus, Stdio};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail};
 
@@ -42,6 +42,24 @@ pub fn run_upgrade(
     run.check("hubfleet upgrade")?;
     let json = serde_json::from_slice(&std::fs::read(&report)?)?;
     Ok((run, json))
+}
+
+/// Compiles every host's hub env to `.pyc` files, as pip does when it installs: the lab installs
+/// with uv, which does not, and a hub that ran has compiled only what it imported. A real hub env
+/// has them all, and without them every Python that imports JupyterHub, SQLAlchemy or alembic
+/// (facts, a rehearsal, `upgrade-db`, Ansible's tasks alike) compiles them again, since neither
+/// hubfleet's scripts nor a read-only env write them back. As pip, a module that does not
+/// compile is left alone (compileall then exits 1, which is not checked).
+pub fn compile_like_pip(lab: &crate::lab::Lab) -> Result<()> {
+    for host in lab.hosts() {
+        Command::new(host.hub_env.join("bin/python"))
+            .args(["-m", "compileall", "-q", "-j", "0"])
+            .arg(host.hub_env.join("lib"))
+            .stdout(Stdio::null())
+            .status()
+            .with_context(|| format!("compiling {}", host.hub_env.display()))?;
+    }
+    Ok(())
 }
 
 /// Where the hubs' pip finds packages in a benchmark run.
@@ -307,4 +325,81 @@ pub fn machine_busy_seconds() -> f64 {
 /// The machine's cores, for the busy figures above.
 pub fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// Seconds since the epoch: the hosts share this machine's clock, so remote `date` marks and
+/// local polls compare directly.
+pub fn now() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+/// Where a lab hub serves `/hub/api`.
+pub fn public_addr(host: &crate::lab::LabHost) -> SocketAddr {
+    SocketAddr::from((host.address, 8000))
+}
+
+/// The naive upgrade's figures.
+pub struct Naive {
+    /// stop → healthy, seconds.
+    pub downtime: f64,
+    /// stop, pip, upgrade-db, start.sh, start → healthy.
+    pub steps: [f64; 5],
+}
+
+/// JupyterHub's documented order done naively on lab host `i`, over one `ssh`: stop, `pip install
+/// -U jupyterhub==TO` (from wherever the env's pip is pointed), upgrade-db, start, each step marked
+/// with the host's clock; then polls `/hub/api` until it reports `to`.
+pub fn naive_upgrade(lab: &crate::lab::Lab, i: usize, to: &str) -> Result<Naive> {
+    let host = &lab.hosts()[i];
+    let (dir, env) = (&host.hub_dir, &host.hub_env);
+    let config = dir.join("jupyterhub_config.py");
+    let script = format!(
+        "set -e; m() {{ echo \"@$1 $(date +%s.%N)\"; }}; \
+         m stop; bash {stop}; \
+         m pip; {env}/bin/pip install -q -U jupyterhub=={to}; \
+         m upgrade-db; cd {dir} && PATH={env}/bin:$PATH jupyterhub upgrade-db -f {config}; \
+         m start; bash {start}; m started",
+        stop = quote(dir.join("stop.sh").display()),
+        start = quote(dir.join("start.sh").display()),
+        env = quote(env.display()),
+        dir = quote(dir.display()),
+        config = quote(config.display()),
+    );
+    let output = lab.ssh(i).arg(script).output()?;
+    if !output.status.success() {
+        bail!(
+            "the naive upgrade failed ({}): {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let healthy = wait_version(public_addr(host), to, Duration::from_secs(180))?;
+    let healthy = now() - healthy.elapsed().as_secs_f64();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let mark = |name: &str| -> Result<f64> {
+        stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("@{name} ")))
+            .and_then(|t| t.trim().parse().ok())
+            .with_context(|| format!("no mark `{name}` in: {stdout}"))
+    };
+    let (stop, pip, db, start, started) = (
+        mark("stop")?,
+        mark("pip")?,
+        mark("upgrade-db")?,
+        mark("start")?,
+        mark("started")?,
+    );
+    Ok(Naive {
+        downtime: healthy - stop,
+        steps: [
+            pip - stop,
+            db - pip,
+            start - db,
+            started - start,
+            healthy - started,
+        ],
+    })
 }
