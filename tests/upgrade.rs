@@ -115,6 +115,8 @@ fn three_hubs_upgrade_across_migrations_and_keep_their_users_and_tokens() {
         .iter()
         .map(|h| tree_hashes(&h.hub_env))
         .collect();
+    // h1 was upgraded before: the env that upgrade replaced is still beside its env.
+    let earlier = keep_an_earlier_upgrades_env(&lab.hosts()[0].hub_env);
 
     let out = upgrade_to(
         &lab,
@@ -183,6 +185,9 @@ fn three_hubs_upgrade_across_migrations_and_keep_their_users_and_tokens() {
         assert_eq!(jupyterhub_in(Path::new(&previous)), "4.1.6");
         assert_eq!(jupyterhub_in(&host.hub_env), NEWEST);
         assert_kept(&envs_before[i], Path::new(&previous));
+        // The one an earlier upgrade kept there is replaced, and nothing of it is left.
+        assert!(!earlier.exists());
+        assert!(!Path::new(&format!("{previous}-replaced")).exists());
         for script in std::fs::read_dir(host.hub_env.join("bin")).unwrap() {
             let content = std::fs::read(script.unwrap().path()).unwrap_or_default();
             let head = String::from_utf8_lossy(&content[..content.len().min(300)]).into_owned();
@@ -477,6 +482,7 @@ fn a_config_the_new_release_cannot_load_fails_the_rehearsal_while_the_hub_serves
     );
     std::fs::write(&config, text_of_config).unwrap();
     let env_before = tree_hashes(&host.hub_env);
+    let earlier = keep_an_earlier_upgrades_env(&host.hub_env);
     let revision = sqlite(&host.hub_db(), "SELECT version_num FROM alembic_version");
     let backups = lab.dir().join("backups");
 
@@ -507,6 +513,18 @@ fn a_config_the_new_release_cannot_load_fails_the_rehearsal_while_the_hub_serves
         Vec::<String>::new()
     );
     assert_eq!(archives(&backups.join(&host.name)).len(), 1);
+    // An upgrade that never swapped keeps the env an earlier upgrade kept: still a way back.
+    assert!(earlier.exists());
+}
+
+/// Puts a stand-in for the env an earlier upgrade replaced at `ENV.hubfleet-previous`; the file
+/// that marks it.
+fn keep_an_earlier_upgrades_env(env: &Path) -> PathBuf {
+    let previous = PathBuf::from(format!("{}.hubfleet-previous", env.display()));
+    std::fs::create_dir(&previous).unwrap();
+    let marker = previous.join("kept-by-an-earlier-upgrade");
+    std::fs::write(&marker, "").unwrap();
+    marker
 }
 
 /// Names of the hidden entries of `dir` that contain `needle`.

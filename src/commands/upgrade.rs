@@ -278,18 +278,9 @@ impl UpgradeJob {
         ];
         plan.push(match &target.staged {
             Staged::NextEnv {
-                env,
-                path,
-                previous,
-                command,
-                replaces_previous,
+                env, path, command, ..
             } => format!(
-                "stage: {}copy {env} to {path}, then {} (while the hub serves)",
-                if *replaces_previous {
-                    format!("remove {previous} (the env an earlier upgrade replaced), ")
-                } else {
-                    String::new()
-                },
+                "stage: copy {env} to {path}, then {} (while the hub serves)",
                 RemoteCommand::new(&command[0]).args(&command[1..])
             ),
             Staged::InPlace => format!(
@@ -338,10 +329,11 @@ impl UpgradeJob {
                 env,
                 path,
                 previous,
+                replaces_previous,
                 ..
             } => plan.push(format!(
                 "swap: {}",
-                steps::swap_description(env, path, previous)
+                steps::swap_description(env, path, previous, *replaces_previous)
             )),
             Staged::InPlace => plan.push(format!(
                 "install: {}",

@@ -157,17 +157,42 @@ def stop():
 
 
 def swap(change):
-    # ENV and ENV.hubfleet-next are exchanged in one renameat2(RENAME_EXCHANGE), so no crash can
-    # leave ENV missing; where the kernel or filesystem lacks it, two renames (the second undone
-    # on error). The env as it was is renamed to ENV.hubfleet-previous, the parent fsynced.
-    import ctypes
-
     env, next_env, previous = change["env"], change["next"], change["previous"]
     record(step="swap", text=change["text"])
     if not os.path.isdir(os.path.join(next_env, "bin")):
         raise Unchanged("swap", f"{next_env}, the env readied before the stop, is missing: nothing was changed")
     if os.path.lexists(previous):
-        raise Unchanged("swap", f"{previous} exists: move it away and run the upgrade again; nothing was changed")
+        if not change["replaces_previous"]:
+            raise Unchanged("swap", f"{previous} exists: move it away and run the upgrade again; nothing was changed")
+        # The env an earlier upgrade kept: replaced only now, by a swap that happens. It is moved
+        # aside (one rename) and removed once the hub is back (see cutover()); a swap that fails
+        # puts it back.
+        # Left by a cutover that ended between this rename and that removal: it is ours.
+        shutil.rmtree(replaced_path(change), ignore_errors=True)
+        try:
+            os.rename(previous, replaced_path(change))
+        except OSError as e:
+            raise Unchanged("swap", f"cannot move {previous} (the env an earlier upgrade kept) aside: {e}; nothing was changed")
+        try:
+            return exchange_envs(env, next_env, previous)
+        except Unchanged:
+            try:
+                os.rename(replaced_path(change), previous)
+            except OSError as e:
+                record(output=f"the env an earlier upgrade kept stays at {replaced_path(change)}: {e}")
+            raise
+    return exchange_envs(env, next_env, previous)
+
+
+def replaced_path(change):
+    return change["previous"] + "-replaced"
+
+
+def exchange_envs(env, next_env, previous):
+    # ENV and ENV.hubfleet-next are exchanged in one renameat2(RENAME_EXCHANGE), so no crash can
+    # leave ENV missing; where the kernel or filesystem lacks it, two renames (the second undone
+    # on error). The env as it was is renamed to ENV.hubfleet-previous, the parent fsynced.
+    import ctypes
 
     def exchange():
         libc = ctypes.CDLL(None, use_errno=True)
@@ -302,10 +327,16 @@ def cutover():
         sh("install", change["command"])
         # The downloaded packages are no longer needed; a failure to remove them is not the hub's.
         shutil.rmtree(change["downloads"], ignore_errors=True)
-    if head is None:
-        head = installed_head()
-    revision = upgrade_db(head)
-    start(args["version"])
+    try:
+        if head is None:
+            head = installed_head()
+        revision = upgrade_db(head)
+        start(args["version"])
+    finally:
+        # After a swap, the env an earlier upgrade kept has been replaced, whatever comes next;
+        # removed out of the downtime when it goes well.
+        if change["kind"] == "swap":
+            shutil.rmtree(replaced_path(change), ignore_errors=True)
     return {"previous": previous, "revision": revision}
 
 

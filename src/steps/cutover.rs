@@ -132,9 +132,14 @@ pub fn status_path(db_path: &str) -> String {
 }
 
 /// The swap, as the plan and the progress line say it.
-pub fn swap_description(env: &str, next: &str, previous: &str) -> String {
+pub fn swap_description(env: &str, next: &str, previous: &str, replaces_previous: bool) -> String {
     // Plain ASCII: an arrow like ⇄ has an ambiguous width, and the progress bars would miscount it.
-    format!("exchange {env} with {next}; the env as it was is kept at {previous}")
+    let replacing = if replaces_previous {
+        " (replacing the env an earlier upgrade kept there)"
+    } else {
+        ""
+    };
+    format!("exchange {env} with {next}; the env as it was is kept at {previous}{replacing}")
 }
 
 /// Starts the cutover on the host, detached, and follows it to its result.
@@ -156,10 +161,12 @@ pub async fn cutover(
             env,
             path,
             previous,
+            replaces_previous,
             ..
         } => serde_json::json!({
             "kind": "swap", "env": env, "next": path, "previous": previous,
-            "text": swap_description(env, path, previous),
+            "replaces_previous": replaces_previous,
+            "text": swap_description(env, path, previous, *replaces_previous),
         }),
         Staged::InPlace => serde_json::json!({
             "kind": "install",

@@ -311,10 +311,8 @@ def ready_next_env(installed):
     # On disk before the swap, while the hub still serves: a power cut after the swap must not
     # find the new env's files empty.
     os.sync()
-    # The env the last upgrade replaced goes only now that this one has a replacement ready: a
-    # failed or refused stage leaves it.
-    if replaces_previous:
-        shutil.rmtree(previous_env)
+    # The env an earlier upgrade kept stays until the swap replaces it (cutover.py): a run that
+    # stops before the swap (a refused check, a failed rehearsal) leaves it.
     staged = staged_next_env()
     staged["replaces_previous"] = replaces_previous
     return {"version": jupyterhub_version_in(items, installed), "revisions": installed_revisions(os.path.join(site_packages(next_env), "jupyterhub")), "install": names(items), "staged": staged}

@@ -46,7 +46,8 @@ pub enum Staged {
         previous: String,
         /// The install into the copy, argv (for the plan: `stage.py` runs it).
         command: Vec<String>,
-        /// An env kept by an earlier upgrade was at `previous`: staging removes it.
+        /// An env kept by an earlier upgrade is at `previous`: the swap replaces it (before, it is
+        /// left alone, so a run that stops short of the swap keeps it).
         replaces_previous: bool,
     },
     /// The packages are downloaded on the host ([`stage_dir`], or conda's package cache) and
