@@ -1053,9 +1053,11 @@ fn a_snapshot_that_fails_integrity_check_leaves_no_archive() {
 fn a_relative_sqlite_url_resolves_against_the_hubs_working_directory_not_its_configs() {
     let lab = lab(1, Hubs::Installed);
     let host = &lab.hosts()[0];
-    // The hub runs from `run/` (as under systemd's WorkingDirectory) while its config lives in
-    // the hub directory, and the config names its database relatively.
-    let run = host.dir.join("run");
+    // The hub runs from its own directory (as under systemd's WorkingDirectory) while its config
+    // lives in the hub directory, and the config names its database relatively. The directory's
+    // name holds what ends or escapes a path in a SQLite URI: each script must still open this
+    // database, read-only, and no other file.
+    let run = host.dir.join("run #2?%41");
     std::fs::create_dir_all(&run).unwrap();
     std::fs::rename(host.hub_db(), run.join("jupyterhub.sqlite")).unwrap();
     let config = host.hub_dir.join("jupyterhub_config.py");
@@ -1064,7 +1066,7 @@ fn a_relative_sqlite_url_resolves_against_the_hubs_working_directory_not_its_con
     std::fs::write(&config, source).unwrap();
     let (env, hub) = (host.hub_env.display(), host.hub_dir.display());
     let start = format!(
-        "cd {run} || exit 1; PATH={env}/bin:$PATH setsid nohup {env}/bin/jupyterhub -f {hub}/jupyterhub_config.py >>{hub}/hub.log 2>&1 </dev/null & echo $! >{hub}/hub.pid",
+        "cd '{run}' || exit 1; PATH={env}/bin:$PATH setsid nohup {env}/bin/jupyterhub -f {hub}/jupyterhub_config.py >>{hub}/hub.log 2>&1 </dev/null & echo $! >{hub}/hub.pid",
         run = run.display()
     );
     let started = lab.ssh(0).arg(&start).status().unwrap();
@@ -1101,6 +1103,13 @@ fn a_relative_sqlite_url_resolves_against_the_hubs_working_directory_not_its_con
         !host.hub_db().exists(),
         "a second database appeared beside the config"
     );
+    let mut beside: Vec<_> = std::fs::read_dir(&host.dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with("run"))
+        .collect();
+    beside.sort();
+    assert_eq!(beside, ["run #2?%41"], "a file opened by a cut URI");
     let archive = &archives(&backups.join(&host.name))[0];
     let snapshot = snapshot_of(archive, &lab.dir().join("restore"));
     assert_eq!(sqlite(&snapshot, "SELECT COUNT(*) FROM users"), "4");

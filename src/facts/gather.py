@@ -6,7 +6,6 @@ import json
 import os
 import platform
 import shutil
-import sqlite3
 import subprocess
 import sys
 import urllib.request
@@ -97,7 +96,7 @@ if path:
     try:
         facts["db_size"] = os.path.getsize(path)
         # Read-only: a plain connect on a wrong path would create an empty database.
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+        db = sqlite_read_only(path)  # noqa: F821 - from sqlite_ro.py, sent ahead
         try:
             facts["db_revision"] = db.execute("SELECT version_num FROM alembic_version").fetchone()[0]
             facts["users"] = db.execute("SELECT COUNT(*) FROM users").fetchone()[0]

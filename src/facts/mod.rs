@@ -9,6 +9,7 @@ pub use host_facts::HostFacts;
 /// revision reader it shares with the stage step.
 pub const GATHER_SCRIPT: &str = concat!(
     include_str!("revisions.py"),
+    include_str!("../steps/sqlite_ro.py"),
     include_str!("../steps/cutover_record.py"),
     include_str!("gather.py")
 );

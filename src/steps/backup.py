@@ -88,7 +88,7 @@ try:
     check = {}
 
     def integrity_check():
-        connection = sqlite3.connect(f"file:{snapshot}?mode=ro", uri=True)
+        connection = sqlite_read_only(snapshot)  # noqa: F821 - from sqlite_ro.py, sent ahead
         try:
             check["rows"] = connection.execute("PRAGMA integrity_check").fetchall()
         except sqlite3.Error as e:

@@ -24,7 +24,11 @@ use crate::runner::{HostEvents, StepFailure};
 use crate::ssh::{ExitStatus, RemoteCommand, RemoteStdout, Session};
 
 /// The backup script, run by the hub's Python with one JSON argument.
-pub const BACKUP_SCRIPT: &str = concat!(include_str!("snapshot.py"), include_str!("backup.py"));
+pub const BACKUP_SCRIPT: &str = concat!(
+    include_str!("sqlite_ro.py"),
+    include_str!("snapshot.py"),
+    include_str!("backup.py")
+);
 
 /// The remote command that streams `host`'s backup, from its facts. Refuses a hub whose backup
 /// hubfleet cannot take yet: it will not stop a hub it cannot back up.

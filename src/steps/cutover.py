@@ -13,7 +13,6 @@ import json
 import os
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -252,7 +251,7 @@ def installed_head():
 
 def upgrade_db(head):
     sh("upgrade-db", args["upgrade_db"])
-    db = sqlite3.connect(f"file:{args['db']}?mode=ro", uri=True, timeout=30)
+    db = sqlite_read_only(args["db"], timeout=30)  # noqa: F821 - from sqlite_ro.py, sent ahead
     try:
         revision = db.execute("SELECT version_num FROM alembic_version").fetchone()[0]
     finally:

@@ -17,6 +17,7 @@ use super::Staged;
 
 const CUTOVER_SCRIPT: &str = concat!(
     include_str!("../facts/revisions.py"),
+    include_str!("sqlite_ro.py"),
     include_str!("cutover.py")
 );
 

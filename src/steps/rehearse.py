@@ -43,14 +43,20 @@ if free < need:
     fail(f"not enough free disk beside {db} to rehearse upgrade-db on a copy: {free // 2**20} MiB free, {int(need) // 2**20} MiB needed")
 
 work = tempfile.mkdtemp(prefix=".hubfleet-rehearse-", dir=os.path.dirname(db))
+# The copy is named to SQLAlchemy and alembic by a URL, and its shim by PATH: through a link of a
+# plain name in the temporary directory, since the database's directory may hold a "?" (which
+# ends the path of a URL), a "%" (alembic.ini interpolates) or a ":" (which splits PATH).
+plain = tempfile.mkdtemp(prefix="hubfleet-rehearse-")
 try:
+    os.symlink(work, os.path.join(plain, "work"))
+    work_link = os.path.join(plain, "work")
     copy = os.path.join(work, "jupyterhub.sqlite")
     sqlite_snapshot(db, copy)  # noqa: F821 - from snapshot.py, sent ahead
 
     # upgrade-db runs `alembic` from PATH; the staged env's own alembic script may name the live
     # env's Python in its shebang (scripts are pointed at ENV for after the swap).
-    bin_dir = os.path.join(work, "bin")
-    os.mkdir(bin_dir)
+    os.mkdir(os.path.join(work, "bin"))
+    bin_dir = os.path.join(work_link, "bin")
     shim = os.path.join(bin_dir, "alembic")
     with open(shim, "w") as f:
         f.write(f'#!/bin/sh\nexec {shlex.quote(sys.executable)} -m alembic "$@"\n')
@@ -63,7 +69,7 @@ try:
 
         hub = JupyterHub()
         hub.load_config_file(args["config"])
-        url = f"sqlite:///{copy}"
+        url = f"sqlite:///{os.path.join(work_link, 'jupyterhub.sqlite')}"
         started = time.monotonic()
         kwargs = {"log": hub.log}
         if "db_kwargs" in inspect.signature(dbutil.upgrade_if_needed).parameters:
@@ -78,4 +84,5 @@ try:
     revision = sqlite3.connect(copy).execute("SELECT version_num FROM alembic_version").fetchone()[0]
     json.dump({"revision": revision, "seconds": round(seconds, 2)}, sys.stdout)
 finally:
+    shutil.rmtree(plain, ignore_errors=True)
     shutil.rmtree(work, ignore_errors=True)

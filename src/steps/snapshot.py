@@ -9,7 +9,7 @@ def sqlite_snapshot(db, dest):
     # a backup). No fsync of the private copy: it is used at once and thrown away, and a crash
     # loses it either way (the fsync of 1 GiB cost ~0.5 s of the backup API's ~1.5 s). Returns the
     # revision the copy is at.
-    source = _sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=30)
+    source = sqlite_read_only(db, timeout=30)  # noqa: F821 - from sqlite_ro.py, sent ahead
     target = _sqlite3.connect(dest)
     try:
         target.execute("PRAGMA synchronous=OFF")
