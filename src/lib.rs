@@ -17,5 +17,6 @@ pub mod printer;
 pub mod reporter;
 pub mod runner;
 pub mod seconds;
+pub mod secrets;
 pub mod ssh;
 pub mod steps;

@@ -52,6 +52,17 @@ pub struct HostFacts {
 }
 
 impl HostFacts {
+    /// Masks what the host could not mask: a secret in the URL's query (SQLAlchemy hides only
+    /// the userinfo's password), or a URL quoted whole in a problem's error message.
+    pub fn mask_secrets(&mut self) {
+        if let Some(url) = &mut self.db_url {
+            crate::secrets::mask_in_place(url);
+        }
+        for problem in &mut self.problems {
+            crate::secrets::mask_in_place(problem);
+        }
+    }
+
     /// The alembic head of the installed JupyterHub.
     pub fn code_head(&self) -> Option<&str> {
         alembic::head(&self.code_revisions)

@@ -55,3 +55,15 @@ pub enum Event {
         elapsed: Duration,
     },
 }
+
+impl Event {
+    /// Masks the secrets in every text this event carries (see [`crate::secrets`]).
+    pub fn mask_secrets(&mut self) {
+        match self {
+            Self::Step { detail, .. } => crate::secrets::mask_in_place(detail),
+            Self::Output { line, .. } => crate::secrets::mask_in_place(line),
+            Self::HostFinished { outcome, .. } => outcome.mask_secrets(),
+            Self::RunStarted { .. } | Self::HostStarted { .. } => {}
+        }
+    }
+}

@@ -149,6 +149,9 @@ async fn run_host<J: HostJob>(
             outcome
         }
     };
+    // The recap and the report show the reason too, not only the event.
+    let mut outcome = outcome;
+    outcome.mask_secrets();
     let elapsed = started.elapsed();
     events.send(Event::HostFinished {
         host: host.name.clone(),

@@ -27,8 +27,10 @@ impl HostEvents {
         &self.host
     }
 
-    /// Sends an event; a reporter that has gone away (the run is ending) is not an error.
-    pub fn send(&self, event: Event) {
+    /// Sends an event, its secrets masked: every line the reporters show or log passes here.
+    /// A reporter that has gone away (the run is ending) is not an error.
+    pub fn send(&self, mut event: Event) {
+        event.mask_secrets();
         let _ = self.tx.send(event);
     }
 

@@ -42,6 +42,16 @@ impl Outcome {
         }
     }
 
+    /// Masks the secrets in the reason (see [`crate::secrets`]).
+    pub fn mask_secrets(&mut self) {
+        match self {
+            Self::Ok => {}
+            Self::Failed { reason, .. } | Self::Unreachable { reason, .. } => {
+                crate::secrets::mask_in_place(reason);
+            }
+        }
+    }
+
     /// The one-line reason, if the host did not end ok.
     pub fn reason(&self) -> Option<&str> {
         match self {

@@ -25,5 +25,8 @@ pub async fn gather_facts(
         "singleuser_env": host.hub.singleuser_env,
         "cutover_record": super::RECORD_SUFFIX,
     });
-    super::run_script("facts", host, session, GATHER_SCRIPT, &args).await
+    let mut facts: HostFacts =
+        super::run_script("facts", host, session, GATHER_SCRIPT, &args).await?;
+    facts.mask_secrets();
+    Ok(facts)
 }
