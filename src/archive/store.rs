@@ -83,7 +83,7 @@ pub(crate) fn store_at(
     stream: impl Read,
     progress: &dyn Progress,
 ) -> Result<Stored, StoreError> {
-    if host.is_empty() || host.starts_with('.') || host.contains(['/', '\\', '\0']) {
+    if crate::inventory::host_name_problem(host).is_some() {
         return Err(StoreError::HostName(host.to_owned()));
     }
     let dir = backup_dir.join(host);

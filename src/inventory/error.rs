@@ -91,6 +91,16 @@ pub enum InventoryError {
         /// The name.
         name: String,
     },
+    /// A host name that cannot name the host's directory of backups and logs.
+    #[error("{location}: host name `{name}` {problem}; rename the host")]
+    BadHostName {
+        /// Where (the host table).
+        location: Location,
+        /// The name, escaped.
+        name: String,
+        /// What is wrong with it.
+        problem: &'static str,
+    },
     /// A value of the right type that is still not usable.
     #[error("{location}: `{key}` of host `{host}` {problem}")]
     InvalidValue {

@@ -26,6 +26,11 @@ pub fn parse_extra_vars(assignments: &[String]) -> Result<RawVars, InventoryErro
         let layer: RawVars = toml::from_str(&as_toml)
             .or_else(|_| toml::from_str(&as_string))
             .map_err(|e| error(e.message().to_owned()))?;
+        if let Some((key, _)) = layer.nul() {
+            return Err(error(format!(
+                "`{key}` holds a NUL character, which no command, path or environment can carry"
+            )));
+        }
         vars.overlay(&layer);
     }
     Ok(vars)

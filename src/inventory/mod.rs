@@ -17,5 +17,21 @@ pub use raw::RawVars;
 pub use resolve::{Inventory, ResolveContext};
 pub use ssh_config::SshConfig;
 
+/// Why `name` cannot name a host, if it cannot: each host's backups and logs live in a
+/// directory of its name, which must stay one plain directory inside the backup directory.
+pub fn host_name_problem(name: &str) -> Option<&'static str> {
+    if name.is_empty() {
+        Some("is empty")
+    } else if name.starts_with('.') {
+        Some("starts with `.`")
+    } else if name.contains(['/', '\\']) {
+        Some("contains a slash")
+    } else if name.chars().any(char::is_control) {
+        Some("contains a control character")
+    } else {
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests;

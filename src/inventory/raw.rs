@@ -26,6 +26,19 @@ macro_rules! raw_vars {
             pub fn overlay(&mut self, upper: &RawVars) {
                 $( if upper.$field.is_some() { self.$field = upper.$field.clone(); } )*
             }
+
+            /// The first key whose text holds a NUL character, and where it was set: no
+            /// command line, path or environment can carry one.
+            pub fn nul(&self) -> Option<(&'static str, std::ops::Range<usize>)> {
+                $(
+                    if let Some(value) = &self.$field
+                        && Text::has_nul(value.get_ref())
+                    {
+                        return Some((stringify!($field), value.span()));
+                    }
+                )*
+                None
+            }
         }
     };
 }
@@ -85,6 +98,31 @@ raw_vars! {
     /// More remote files to include in every backup.
     backup_extra: Vec<String>,
 }
+
+/// What a variable's value holds of text, for [`RawVars::nul`].
+trait Text {
+    fn has_nul(&self) -> bool {
+        false
+    }
+}
+
+impl Text for String {
+    fn has_nul(&self) -> bool {
+        self.contains('\0')
+    }
+}
+
+impl Text for Vec<String> {
+    fn has_nul(&self) -> bool {
+        self.iter().any(Text::has_nul)
+    }
+}
+
+impl Text for u16 {}
+impl Text for u64 {}
+impl Text for bool {}
+impl Text for HostKeyPolicy {}
+impl Text for Installer {}
 
 /// A `[groups.NAME]` table.
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -122,6 +122,14 @@ impl Resolver<'_> {
 
         let mut hosts = Vec::with_capacity(merged.len());
         for (name, (host_groups, vars)) in &merged {
+            if let Some((key, span)) = vars.nul() {
+                return Err(self.invalid(
+                    name,
+                    key,
+                    span,
+                    "holds a NUL character, which no command, path or environment can carry",
+                ));
+            }
             let mut ssh = self.ssh_target(name, vars)?;
             ssh.jump = self.jump_for(name, vars, &ssh, &merged, &mut vec![name.clone()])?;
             hosts.push(Host {
@@ -137,6 +145,13 @@ impl Resolver<'_> {
     /// Every name a group or a host refers to exists, and no name is both a host and a group.
     fn check_references(&self) -> Result<(), InventoryError> {
         for (host, _) in &self.raw.hosts {
+            if let Some(problem) = super::host_name_problem(host.get_ref()) {
+                return Err(InventoryError::BadHostName {
+                    location: self.at(host.span()),
+                    name: host.get_ref().escape_debug().to_string(),
+                    problem,
+                });
+            }
             if self
                 .raw
                 .groups

@@ -118,6 +118,10 @@ fn extra_var_errors_name_the_argument() {
             "`-e colour=red`: unknown field `colour`, expected one of `address`, `port`, `user`, `identity_files`, `known_hosts`, `host_key_policy`, `connect_timeout`, `keepalive`, `jump`, `become`, `become_user`, `hub_env`, `installer`, `conda_env`, `conda`, `uv`, `singleuser_env`, `config`, `workdir`, `stop`, `stop_timeout`, `start`, `start_timeout`, `notify`, `health_url`, `backup_extra`",
         ),
         (
+            "stop=\"x\\u0000\"",
+            "`-e stop=\"x\\u0000\"`: `stop` holds a NUL character, which no command, path or environment can carry",
+        ),
+        (
             "installer=apt",
             "`-e installer=apt`: unknown variant `apt`, expected one of `pip`, `uv`, `conda`",
         ),
@@ -180,6 +184,30 @@ fn bad_inventories_are_refused_with_file_line_column() {
             "inv.toml:2:8: `jump` of host `a` has a bad port in `x:notaport`: expected `[user@]host[:port]` or a host of the inventory",
         ),
         ("[hosts.a\n", "inv.toml:1:9: unclosed table, expected `]`"),
+        (
+            "[hosts.\"../..\"]\n",
+            "inv.toml:1:8: host name `../..` starts with `.`; rename the host",
+        ),
+        (
+            "[hosts.\"/tmp/x\"]\n",
+            "inv.toml:1:8: host name `/tmp/x` contains a slash; rename the host",
+        ),
+        (
+            "[hosts.\"a\\tb\"]\n",
+            "inv.toml:1:8: host name `a\\tb` contains a control character; rename the host",
+        ),
+        (
+            "[hosts.\"\"]\n",
+            "inv.toml:1:8: host name `` is empty; rename the host",
+        ),
+        (
+            "[defaults]\nstop = \"systemctl stop jupyterhub\\u0000\"\n[hosts.a]\n",
+            "inv.toml:2:8: `stop` of host `a` holds a NUL character, which no command, path or environment can carry",
+        ),
+        (
+            "[hosts.a]\nbackup_extra = [\"/etc/x\", \"/etc/\\u0000y\"]\n",
+            "inv.toml:2:16: `backup_extra` of host `a` holds a NUL character, which no command, path or environment can carry",
+        ),
         (
             "[serveurs.a]\n",
             "inv.toml:1:2: unknown field `serveurs`, expected one of `defaults`, `groups`, `hosts`",

@@ -51,10 +51,10 @@ impl HostLogs {
             Event::RunStarted { .. } | Event::HostStarted { .. } => return,
         };
         let path = self.path(host);
-        let file = self.files.entry(host.clone()).or_insert_with(|| {
-            std::fs::create_dir_all(path.parent()?).ok()?;
-            File::create(&path).ok().map(BufWriter::new)
-        });
+        let file = self
+            .files
+            .entry(host.clone())
+            .or_insert_with(|| create_new(&path).map(BufWriter::new));
         if let Some(writer) = file
             && writeln!(writer, "{line}").is_err()
         {
@@ -62,14 +62,68 @@ impl HostLogs {
         }
     }
 
-    /// Flushes every log.
+    /// Flushes every log to disk: the log of a run is what an operator reads after it.
     pub fn finish(&mut self) {
         for writer in self.files.values_mut().flatten() {
-            let _ = writer.flush();
+            if writer.flush().is_ok() {
+                let _ = writer.get_ref().sync_all();
+            }
         }
     }
 }
 
+/// Creates `path`, or `STEM-N.log` beside it when another run (say, a backup and an upgrade
+/// started in the same second) has that name: a log never overwrites another. A log is written
+/// as the run goes, not renamed into place at its end, so a run that crashes leaves the log of
+/// what it did.
+fn create_new(path: &Path) -> Option<File> {
+    std::fs::create_dir_all(path.parent()?).ok()?;
+    let stem = path.file_stem()?.to_string_lossy().into_owned();
+    let names = std::iter::once(path.to_path_buf())
+        .chain((1..100).map(|n| path.with_file_name(format!("{stem}-{n}.log"))));
+    for name in names {
+        match File::options().write(true).create_new(true).open(&name) {
+            Ok(file) => return Some(file),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(_) => return None,
+        }
+    }
+    None
+}
+
 fn now() -> String {
     jiff::ZonedDateTime::now().strftime("%H:%M:%S").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_runs_in_the_same_second_keep_both_logs() {
+        let dir = tempfile::tempdir().unwrap();
+        let line = |host: &str, detail: &str| Event::Step {
+            host: host.to_owned(),
+            step: "facts",
+            detail: detail.to_owned(),
+        };
+        let mut first = HostLogs::new(dir.path(), "upgrade");
+        let mut second = HostLogs {
+            dir: first.dir.clone(),
+            name: first.name.clone(),
+            files: HashMap::new(),
+        };
+        first.handle(&line("h1", "first run"));
+        second.handle(&line("h1", "second run"));
+        first.finish();
+        second.finish();
+        let mut logs: Vec<String> = std::fs::read_dir(dir.path().join("h1"))
+            .unwrap()
+            .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+            .collect();
+        logs.sort_by_key(|l| l.contains("second"));
+        assert_eq!(logs.len(), 2, "{logs:?}");
+        assert!(logs[0].ends_with("[facts] first run\n"), "{logs:?}");
+        assert!(logs[1].ends_with("[facts] second run\n"), "{logs:?}");
+    }
 }
