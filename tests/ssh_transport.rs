@@ -432,6 +432,41 @@ async fn changed_key_is_refused_with_both_fingerprints() -> Result<()> {
     Ok(())
 }
 
+#[tokio::test]
+async fn a_revoked_key_is_refused_though_also_recorded_and_never_learned() -> Result<()> {
+    let sshd = sshd_or_skip!();
+    let mut target = sshd.target();
+    target.known_hosts = sshd.path("revoked_known_hosts");
+    let line = sshd.known_hosts_line();
+    let line = line.trim_end();
+    let key = line
+        .split_whitespace()
+        .skip(1)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let contents = format!("{line}\n@revoked * {key}\n");
+    std::fs::write(&target.known_hosts, &contents)?;
+    for policy in [HostKeyPolicy::Strict, HostKeyPolicy::AcceptNew] {
+        target.host_key_policy = policy;
+        let error = Session::connect(&target, &credentials())
+            .await
+            .err()
+            .context("a revoked key must be refused")?;
+        assert_eq!(error.failure(), SshFailure::HostKeyRevoked);
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "host key of `hub1` (`{addr}:{PORT}`) is revoked at `{kh}:2`: the host offered ED25519 key {fp}",
+                addr = sshd.address,
+                kh = target.known_hosts.display(),
+                fp = sshd.host_fingerprint(),
+            )
+        );
+    }
+    assert_eq!(std::fs::read_to_string(&target.known_hosts)?, contents);
+    Ok(())
+}
+
 /// A target with no keys and no known hosts, for connections that must fail before either matters.
 fn bare_target(name: &str, address: &str, connect_timeout: Duration) -> SshTarget {
     SshTarget {

@@ -36,6 +36,7 @@ impl Outcome {
                 SshFailure::Unreachable => "unreachable",
                 SshFailure::HostKeyUnknown => "host key unknown",
                 SshFailure::HostKeyChanged => "host key changed",
+                SshFailure::HostKeyRevoked => "host key revoked",
                 SshFailure::Auth => "auth failed",
                 SshFailure::BadCommand => "bad command",
             },

@@ -19,6 +19,8 @@ pub enum SshFailure {
     HostKeyUnknown,
     /// The host's key differs from the recorded one.
     HostKeyChanged,
+    /// The host's key is marked `@revoked` in known_hosts.
+    HostKeyRevoked,
     /// No key was accepted.
     Auth,
     /// The command could not be sent at all (an argument cannot be quoted); the host is fine.
@@ -76,6 +78,26 @@ pub enum SshError {
     /// The host offered a key other than the recorded one. Always refused.
     #[error(transparent)]
     HostKeyChanged(Box<ChangedHostKey>),
+
+    /// The host offered a key that known_hosts marks `@revoked`. Always refused.
+    #[error(
+        "host key of `{host}` (`{addr}`) is revoked at `{}:{line}`: the host offered {key_type} key {offered}",
+        known_hosts.display()
+    )]
+    HostKeyRevoked {
+        /// Inventory name of the host.
+        host: String,
+        /// `address:port` dialled.
+        addr: String,
+        /// The known_hosts file checked.
+        known_hosts: PathBuf,
+        /// 1-based line of the `@revoked` entry.
+        line: usize,
+        /// The offered key's type.
+        key_type: &'static str,
+        /// The offered key's fingerprint.
+        offered: String,
+    },
 
     /// The known_hosts file could not be read, or (under `accept-new`) written.
     #[error("cannot check the host key of `{host}` (`{addr}`) against `{}`", known_hosts.display())]
@@ -246,6 +268,7 @@ impl SshError {
             // Not being able to read or write known_hosts means the key was not accepted.
             SshError::HostKeyUnknown(_) | SshError::KnownHosts { .. } => SshFailure::HostKeyUnknown,
             SshError::HostKeyChanged(_) => SshFailure::HostKeyChanged,
+            SshError::HostKeyRevoked { .. } => SshFailure::HostKeyRevoked,
             SshError::Auth { .. } => SshFailure::Auth,
             SshError::Jump { source, .. } => source.failure(),
             SshError::Unquotable { .. } => SshFailure::BadCommand,
@@ -280,6 +303,9 @@ impl SshError {
                     changed.recorded_as,
                     changed.known_hosts.display()
                 ),
+            ],
+            SshError::HostKeyRevoked { .. } => vec![
+                "the host's key was revoked, so whoever holds it may not be the host: hubfleet will not connect; the host's administrator must give it a new host key".to_owned(),
             ],
             SshError::KnownHosts { known_hosts, .. } => vec![format!(
                 "check that `{}` is readable (and writable under `accept-new`)",
@@ -389,6 +415,21 @@ mod tests {
                 vec![
                     "someone may be intercepting the connection, or the host was reinstalled: hubfleet will not connect",
                     "if the host's administrator confirms the new key, remove the old one with `ssh-keygen -R '[10.0.0.5]:2222' -f /home/op/.ssh/known_hosts` and record the new one",
+                ],
+            ),
+            (
+                SshError::HostKeyRevoked {
+                    host: host.clone(),
+                    addr: addr.clone(),
+                    known_hosts: "/home/op/.ssh/known_hosts".into(),
+                    line: 9,
+                    key_type: "ED25519",
+                    offered: "SHA256:old".into(),
+                },
+                SshFailure::HostKeyRevoked,
+                "host key of `web1` (`10.0.0.5:2222`) is revoked at `/home/op/.ssh/known_hosts:9`: the host offered ED25519 key SHA256:old",
+                vec![
+                    "the host's key was revoked, so whoever holds it may not be the host: hubfleet will not connect; the host's administrator must give it a new host key",
                 ],
             ),
             (

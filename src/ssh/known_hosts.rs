@@ -42,6 +42,8 @@ pub(crate) enum Verdict {
     /// for the recorded types first (see [`preferred_host_key_algorithms`]), so a server that offers
     /// another type is exactly what an impostor without the recorded key would do.
     Changed(RecordedKey),
+    /// The offered key is marked `@revoked` for this host: never accepted.
+    Revoked(RecordedKey),
 }
 
 /// The name a host is recorded under: OpenSSH writes `[host]:port` for ports other than 22
@@ -58,16 +60,36 @@ pub(crate) fn host_pattern_name(address: &str, port: u16) -> String {
 /// The keys recorded for `address:port` in the known_hosts text, in file order. Marker lines
 /// (`@cert-authority`, `@revoked`) and lines that do not parse are skipped, never fatal.
 pub(crate) fn recorded_keys(contents: &str, address: &str, port: u16) -> Vec<RecordedKey> {
+    keys_on_lines(contents, address, port, None)
+}
+
+/// The keys marked `@revoked` for `address:port`: OpenSSH never accepts them, whatever else the
+/// file records.
+pub(crate) fn revoked_keys(contents: &str, address: &str, port: u16) -> Vec<RecordedKey> {
+    keys_on_lines(contents, address, port, Some("@revoked"))
+}
+
+/// The keys of the lines for `address:port` that carry `marker` (`None`: lines without one).
+fn keys_on_lines(
+    contents: &str,
+    address: &str,
+    port: u16,
+    marker: Option<&str>,
+) -> Vec<RecordedKey> {
     let name = host_pattern_name(address, port);
     contents
         .lines()
         .enumerate()
         .filter_map(|(index, line)| {
             let line = line.trim_start();
-            if line.is_empty() || line.starts_with('#') || line.starts_with('@') {
+            if line.is_empty() || line.starts_with('#') {
                 return None;
             }
             let mut fields = line.split_ascii_whitespace();
+            let marked = line.starts_with('@').then(|| fields.next()).flatten();
+            if marked != marker {
+                return None;
+            }
             let patterns = fields.next()?;
             let _key_type = fields.next()?;
             let base64 = fields.next()?;
@@ -108,7 +130,13 @@ pub(crate) fn check(
     offered: &PublicKey,
 ) -> io::Result<Verdict> {
     let contents = read_or_empty(path)?;
-    Ok(verdict(&recorded_keys(&contents, address, port), offered))
+    let revoked = revoked_keys(&contents, address, port)
+        .into_iter()
+        .find(|r| r.key.key_data() == offered.key_data());
+    Ok(match revoked {
+        Some(revoked) => Verdict::Revoked(revoked),
+        None => verdict(&recorded_keys(&contents, address, port), offered),
+    })
 }
 
 /// Every host may be checked from its own task, and `accept-new` appends from many of them at
@@ -315,6 +343,34 @@ mod tests {
             Vec::<usize>::new()
         );
         assert_eq!(lines(&recorded_keys(&file, "web2", 22)), [5]);
+        assert_eq!(lines(&revoked_keys(&file, "web1", 22)), [7]);
+        assert_eq!(lines(&revoked_keys(&file, "web2", 22)), Vec::<usize>::new());
+    }
+
+    #[test]
+    fn a_revoked_key_is_refused_even_where_it_is_also_recorded_and_never_learned() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("known_hosts");
+        std::fs::write(
+            &path,
+            format!("h ssh-ed25519 {ED_A}\n@revoked * ssh-ed25519 {ED_A}\n"),
+        )
+        .unwrap();
+        for host in ["h", "new-host"] {
+            assert!(matches!(
+                check(&path, host, 22, &key(ED_A)).unwrap(),
+                Verdict::Revoked(RecordedKey { line: 2, .. })
+            ));
+            assert!(matches!(
+                check_or_learn(&path, host, 22, &key(ED_A)).unwrap(),
+                Verdict::Revoked(_)
+            ));
+        }
+        assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 2);
+        assert_eq!(
+            check(&path, "new-host", 22, &key(ED_B)).unwrap(),
+            Verdict::Unknown
+        );
     }
 
     #[test]

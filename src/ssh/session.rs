@@ -665,6 +665,14 @@ impl HostKeyJudge {
                     ),
                 })))
             }
+            (Verdict::Revoked(revoked), _) => Err(SshError::HostKeyRevoked {
+                host: self.host.name.clone(),
+                addr: self.host.addr.clone(),
+                known_hosts: path.clone(),
+                line: revoked.line,
+                key_type: known_hosts::key_type_label(offered),
+                offered: known_hosts::fingerprint(offered),
+            }),
             (Verdict::Changed(recorded), _) => {
                 Err(SshError::HostKeyChanged(Box::new(ChangedHostKey {
                     host: self.host.name.clone(),
