@@ -112,6 +112,8 @@ pub fn verify_reader(input: impl Read) -> Verification {
     let mut findings = Vec::new();
     let mut file = BufReader::with_capacity(64 * 1024, HashingReader::new(input));
     let mut seen = Vec::<Seen>::new();
+    // Links and special files: never written by `hubfleet backup`, but `tar` restores them.
+    let mut not_files = Vec::<String>::new();
     let mut manifest_bytes = None;
     // Where the (first) manifest was, and how many entries there were: `hubfleet backup` writes
     // it last, and wrote it first before its sums were computed while streaming.
@@ -153,14 +155,18 @@ pub fn verify_reader(input: impl Read) -> Verification {
                         }
                         continue;
                     }
+                    if path.starts_with('/') || path.split('/').any(|part| part == "..") {
+                        findings.push(error(
+                            Some(&path),
+                            format!("points outside the directory a restore writes to (an absolute path or `..`): hubfleet never writes one, so the archive was altered; {TAKE_NEW}"),
+                        ));
+                        continue;
+                    }
                     if entry.header().entry_type().is_dir() {
                         continue;
                     }
                     if !entry.header().entry_type().is_file() {
-                        findings.push(warning(
-                            Some(&path),
-                            "is not a regular file: a restore ignores it".to_owned(),
-                        ));
+                        not_files.push(path);
                         continue;
                     }
                     // The PAX size where there is one (8 GiB or more), as in `receive`.
@@ -262,7 +268,7 @@ pub fn verify_reader(input: impl Read) -> Verification {
     };
     if let Some(manifest) = &manifest {
         let damaged = damage.as_ref().map(|(member, _)| member.as_deref());
-        compare(manifest, &seen, damaged, &mut findings);
+        compare(manifest, &seen, &not_files, damaged, &mut findings);
     }
     Verification {
         manifest,
@@ -271,12 +277,14 @@ pub fn verify_reader(input: impl Read) -> Verification {
     }
 }
 
-/// The members found against the manifest: missing (error), sizes, then sums (errors), extra
-/// (warning).
+/// The members found against the manifest: missing, twice, shadowed by a link, sizes, then sums
+/// (errors), extra (warnings). A restore is `tar xzf`, which writes every entry in order, so the
+/// last entry of a name is what is restored: a member must be there exactly once, as a file.
 /// `damaged` is `Some` when the reading stopped early, with the member it stopped in.
 fn compare(
     manifest: &Manifest,
     seen: &[Seen],
+    not_files: &[String],
     damaged: Option<Option<&str>>,
     findings: &mut Vec<Finding>,
 ) {
@@ -297,10 +305,15 @@ fn compare(
             continue;
         };
         if copies.next().is_some() {
-            findings.push(warning(
+            findings.push(error(
                 path,
-                "is twice in the archive: `tar` would restore the last copy; the first is checked"
-                    .to_owned(),
+                format!("is twice in the archive: `tar` restores the last copy, and hubfleet writes each member once, so the archive was altered; {TAKE_NEW}"),
+            ));
+        }
+        if not_files.contains(&member.path) {
+            findings.push(error(
+                path,
+                format!("is also in the archive as a link or special file, which `tar` would restore in its place; {TAKE_NEW}"),
             ));
         }
         if found.size != member.size {
@@ -324,7 +337,14 @@ fn compare(
     for extra in seen.iter().filter(|s| manifest.member(&s.path).is_none()) {
         findings.push(warning(
             Some(&extra.path),
-            "is not in `manifest.json`: it is not checked, and a restore ignores it".to_owned(),
+            "is not in `manifest.json`: it is not checked, and `tar` would restore it too"
+                .to_owned(),
+        ));
+    }
+    for other in not_files.iter().filter(|p| manifest.member(p).is_none()) {
+        findings.push(warning(
+            Some(other),
+            "is a link or special file, not in `manifest.json`: hubfleet never writes one, and `tar` would restore it too".to_owned(),
         ));
     }
 }

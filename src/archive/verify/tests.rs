@@ -57,6 +57,12 @@ fn broken_archives_collect_every_finding() {
     let mut bad_crc = good.clone();
     let crc = bad_crc.len() - 8;
     bad_crc[crc] ^= 0xff;
+    // The good backup's entries, then more written by `add`, compressed.
+    let appended = |add: &dyn Fn(&mut tar::Builder<Vec<u8>>)| {
+        let mut b = tar::Builder::new(HostBackup::good().stream_without_end_marker());
+        add(&mut b);
+        gzip(&b.into_inner().unwrap())
+    };
     let mut trailing = good.clone();
     trailing.extend_from_slice(b"junk");
     let cases = [
@@ -104,6 +110,38 @@ fn broken_archives_collect_every_finding() {
             }),
         ),
         ("empty file", Vec::new()),
+        (
+            "a member twice, the last copy different",
+            appended(&|b: &mut tar::Builder<Vec<u8>>| {
+                let mut h = tar::Header::new_gnu();
+                h.set_size(3);
+                b.append_data(&mut h, db, &b"bad"[..]).unwrap();
+            }),
+        ),
+        (
+            "a link named like a member, after it",
+            appended(&|b: &mut tar::Builder<Vec<u8>>| {
+                let mut h = tar::Header::new_gnu();
+                h.set_entry_type(tar::EntryType::Symlink);
+                h.set_size(0);
+                b.append_link(&mut h, db, "/etc/passwd").unwrap();
+            }),
+        ),
+        (
+            "a link of its own, and a path out of the archive",
+            appended(&|b: &mut tar::Builder<Vec<u8>>| {
+                let mut h = tar::Header::new_gnu();
+                h.set_entry_type(tar::EntryType::Symlink);
+                h.set_size(0);
+                b.append_link(&mut h, "config/elsewhere", "/etc").unwrap();
+                // The tar crate refuses to write `..`; the name goes into the header as bytes.
+                let mut h = tar::Header::new_old();
+                h.as_old_mut().name[..10].copy_from_slice(b"../.bashrc");
+                h.set_size(4);
+                h.set_cksum();
+                b.append(&h, &b"evil"[..]).unwrap();
+            }),
+        ),
     ];
     let text: Vec<_> = cases
         .iter()
