@@ -87,37 +87,54 @@ pub async fn run_fleet<J: HostJob>(
     let _ = events.send(Event::RunStarted { hosts: hosts.len() });
     let slots = Arc::new(Semaphore::new(forks.max(1)));
     let mut tasks = JoinSet::new();
+    let mut task_hosts = std::collections::HashMap::new();
     for (index, host) in hosts.iter().cloned().enumerate() {
         let (slots, credentials, job) = (slots.clone(), credentials.clone(), job.clone());
         let events = HostEvents::new(&host.name, events.clone());
-        tasks.spawn(async move {
+        let task = tasks.spawn(async move {
             // The semaphore is never closed, so acquiring only waits for a slot.
             let _slot = slots.acquire_owned().await;
             (index, run_host(&host, &credentials, &*job, &events).await)
         });
+        task_hosts.insert(task.id(), index);
     }
     let mut results: Vec<Option<HostResult<J::Report>>> = vec![None; hosts.len()];
     while let Some(joined) = tasks.join_next().await {
-        // A panic is a bug of ours; the host it happened on is found below as missing.
-        if let Ok((index, result)) = joined {
-            results[index] = Some(result);
+        match joined {
+            Ok((index, result)) => results[index] = Some(result),
+            // A panic is a bug of ours: that host ends failed, and says so at once, so that its
+            // bar, its log and the overall count end too.
+            Err(error) => {
+                if let Some(&index) = task_hosts.get(&error.id()) {
+                    let result = crashed(&hosts[index]);
+                    let _ = events.send(Event::HostFinished {
+                        host: result.host.clone(),
+                        outcome: result.outcome.clone(),
+                        elapsed: result.elapsed,
+                    });
+                    results[index] = Some(result);
+                }
+            }
         }
     }
     results
         .into_iter()
         .zip(hosts)
-        .map(|(result, host)| {
-            result.unwrap_or_else(|| HostResult {
-                host: host.name.clone(),
-                outcome: Outcome::Failed {
-                    step: "internal".to_owned(),
-                    reason: "hubfleet crashed on this host; please report a bug".to_owned(),
-                },
-                elapsed: Duration::ZERO,
-                report: J::Report::default(),
-            })
-        })
+        .map(|(result, host)| result.unwrap_or_else(|| crashed(host)))
         .collect()
+}
+
+/// The result of a host whose task panicked.
+fn crashed<R: Default>(host: &Host) -> HostResult<R> {
+    HostResult {
+        host: host.name.clone(),
+        outcome: Outcome::Failed {
+            step: "internal".to_owned(),
+            reason: "hubfleet crashed on this host; please report a bug".to_owned(),
+        },
+        elapsed: Duration::ZERO,
+        report: R::default(),
+    }
 }
 
 async fn run_host<J: HostJob>(

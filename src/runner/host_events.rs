@@ -52,6 +52,10 @@ impl HostEvents {
     }
 }
 
+/// The longest line kept whole: a longer one (a minified JSON on stdout) is sent in pieces of
+/// about this size, so memory stays bounded however long a line is.
+const MAX_LINE: usize = 64 * 1024;
+
 /// Splits output chunks into lines; a last line without a newline is sent on drop.
 #[derive(Debug)]
 pub struct LineSink<'a> {
@@ -61,22 +65,41 @@ pub struct LineSink<'a> {
 
 impl LineSink<'_> {
     fn push(&mut self, stream: Stream, chunk: &[u8]) {
-        self.partial[stream as usize].extend_from_slice(chunk);
-        while let Some(end) = self.partial[stream as usize]
-            .iter()
-            .position(|b| *b == b'\n')
-        {
-            let line: Vec<u8> = self.partial[stream as usize].drain(..=end).collect();
-            self.emit(stream, &line[..end]);
+        // Only the new chunk is searched for newlines: a long line arriving in many chunks costs
+        // its length, not its length squared.
+        let mut rest = chunk;
+        while let Some(end) = rest.iter().position(|b| *b == b'\n') {
+            let mut line = std::mem::take(&mut self.partial[stream as usize]);
+            line.extend_from_slice(&rest[..end]);
+            self.emit(stream, &line);
+            rest = &rest[end + 1..];
+        }
+        self.partial[stream as usize].extend_from_slice(rest);
+        if self.partial[stream as usize].len() >= MAX_LINE {
+            let piece = std::mem::take(&mut self.partial[stream as usize]);
+            self.emit(stream, &piece);
         }
     }
 
     fn emit(&self, stream: Stream, line: &[u8]) {
         let line = String::from_utf8_lossy(line);
+        // A host's escape sequences or carriage returns would move the cursor over other hosts'
+        // lines and bars: control characters but tabs are shown as U+FFFD.
+        let line: String = line
+            .trim_end_matches('\r')
+            .chars()
+            .map(|c| {
+                if c.is_control() && c != '\t' {
+                    '\u{FFFD}'
+                } else {
+                    c
+                }
+            })
+            .collect();
         self.events.send(Event::Output {
             host: self.events.host.clone(),
             stream,
-            line: line.trim_end_matches('\r').to_owned(),
+            line,
         });
     }
 }
@@ -105,6 +128,41 @@ impl Drop for LineSink<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn lines_of(feed: impl FnOnce(&mut LineSink<'_>)) -> Vec<String> {
+        let (tx, rx) = std::sync::mpsc::sync_channel(1 << 16);
+        let events = HostEvents::new("h1", tx);
+        {
+            let mut sink = events.output();
+            feed(&mut sink);
+        }
+        drop(events);
+        rx.iter()
+            .filter_map(|e| match e {
+                Event::Output { line, .. } => Some(line),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_line_longer_than_the_limit_comes_in_bounded_pieces() {
+        let lines = lines_of(|sink| {
+            for _ in 0..100 {
+                sink.stdout(&[b'x'; 10_000]);
+            }
+            sink.stdout(b"\nnext\n");
+        });
+        assert_eq!(lines.iter().map(String::len).sum::<usize>(), 1_000_000 + 4);
+        assert!(lines.iter().all(|l| l.len() < MAX_LINE + 10_000));
+        assert_eq!(lines.last().unwrap(), "next");
+    }
+
+    #[test]
+    fn escape_sequences_cannot_reach_the_terminal() {
+        let lines = lines_of(|sink| sink.stdout(b"\x1b[2J\x1b[Hcleared\rover\ttab\r\n"));
+        assert_eq!(lines, ["\u{FFFD}[2J\u{FFFD}[Hcleared\u{FFFD}over\ttab"]);
+    }
 
     #[test]
     fn chunks_become_lines_and_the_last_partial_line_is_kept() {
