@@ -42,6 +42,7 @@ pub struct BackupReport {
     /// The host's facts before the backup.
     pub facts: HostFacts,
     /// The archive, once in place and verified.
+    #[serde(serialize_with = "crate::reporter::lossy_path")]
     pub archive: Option<PathBuf>,
     /// The archive file's sha256.
     pub sha256: Option<String>,

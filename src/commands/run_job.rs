@@ -14,11 +14,13 @@ use crate::ssh::{Credentials, PassphrasePrompt};
 
 use super::targets;
 
-/// Width for tables: `$COLUMNS`, else 100.
+/// Width for tables: `$COLUMNS` (shells rarely export it), else the terminal's own width when
+/// stdout is one (comfy-table asks it), else 100.
 pub(super) fn terminal_width() -> u16 {
     std::env::var("COLUMNS")
         .ok()
         .and_then(|c| c.parse().ok())
+        .or_else(|| comfy_table::Table::new().width())
         .unwrap_or(100)
 }
 

@@ -75,6 +75,7 @@ pub struct UpgradeReport {
     /// Packages the installer installs or upgrades.
     pub packages: Vec<String>,
     /// The verified archive taken before anything changed.
+    #[serde(serialize_with = "crate::reporter::lossy_path")]
     pub archive: Option<PathBuf>,
     /// Its sha256.
     pub archive_sha256: Option<String>,

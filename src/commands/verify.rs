@@ -13,7 +13,15 @@ pub fn run(args: &VerifyArgs, printer: &Printer) -> u8 {
     let mut bad = 0;
     for given in &args.archives {
         let archives = if given.is_dir() {
-            archives_below(given)
+            let (archives, unreadable) = archives_below(given);
+            for (dir, error) in &unreadable {
+                bad += 1;
+                printer.out(&format!(
+                    "bad {}\n    error: cannot read this directory ({error}): its archives are not checked",
+                    dir.display()
+                ));
+            }
+            archives
         } else {
             vec![given.clone()]
         };
@@ -35,29 +43,47 @@ pub fn run(args: &VerifyArgs, printer: &Printer) -> u8 {
     crate::exit_code::for_archives(bad)
 }
 
-/// Every `*.tar.gz` below `dir`, sorted; hidden names (a receive's `.partial` files) are skipped.
-fn archives_below(dir: &Path) -> Vec<PathBuf> {
+/// Every `*.tar.gz` below `dir`, sorted, and the directories that could not be read; hidden names
+/// (a receive's `.partial` files) are skipped. Links to directories are not followed (a link to
+/// a parent would loop), links to archives are.
+fn archives_below(dir: &Path) -> (Vec<PathBuf>, Vec<(PathBuf, std::io::Error)>) {
     let mut found = Vec::new();
+    let mut unreadable = Vec::new();
     let mut todo = vec![dir.to_path_buf()];
     while let Some(d) = todo.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
+        let entries = match std::fs::read_dir(&d) {
+            Ok(entries) => entries,
+            Err(e) => {
+                unreadable.push((d, e));
+                continue;
+            }
         };
-        for entry in entries.flatten() {
+        for entry in entries {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(e) => {
+                    unreadable.push((d.clone(), e));
+                    break;
+                }
+            };
             let path = entry.path();
             let name = entry.file_name().to_string_lossy().into_owned();
             if name.starts_with('.') {
                 continue;
             }
-            if path.is_dir() {
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            if kind.is_dir() {
                 todo.push(path);
-            } else if name.ends_with(".tar.gz") {
+            } else if name.ends_with(".tar.gz") && (kind.is_file() || path.is_file()) {
                 found.push(path);
             }
         }
     }
     found.sort();
-    found
+    unreadable.sort_by(|a, b| a.0.cmp(&b.0));
+    (found, unreadable)
 }
 
 /// `ok  PATH (host …, jupyterhub …, revision …, N members, sha256 …)` or `bad PATH`, then one
@@ -101,7 +127,11 @@ mod tests {
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(path, b"").unwrap();
         }
-        let found: Vec<_> = archives_below(dir.path())
+        // A link back up is not followed: each archive is found once.
+        std::os::unix::fs::symlink("..", dir.path().join("h1/up")).unwrap();
+        let (found, unreadable) = archives_below(dir.path());
+        assert!(unreadable.is_empty(), "{unreadable:?}");
+        let found: Vec<_> = found
             .into_iter()
             .map(|p| p.strip_prefix(dir.path()).unwrap().to_path_buf())
             .collect();

@@ -40,3 +40,39 @@ impl<R: Serialize> Summary<R> {
         serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
     }
 }
+
+/// Serializes an optional path as text, bytes that are not UTF-8 shown as U+FFFD: serde refuses
+/// such a path, which would cost the whole report.
+pub fn lossy_path<S: serde::Serializer>(
+    path: &Option<std::path::PathBuf>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match path {
+        Some(path) => serializer.serialize_some(&path.to_string_lossy()),
+        None => serializer.serialize_none(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::ffi::OsStrExt;
+    use std::path::PathBuf;
+
+    #[derive(serde::Serialize)]
+    struct Report {
+        #[serde(serialize_with = "super::lossy_path")]
+        archive: Option<PathBuf>,
+    }
+
+    #[test]
+    fn a_path_that_is_not_utf8_does_not_cost_the_report() {
+        let path = PathBuf::from(std::ffi::OsStr::from_bytes(b"/backups/caf\xe9/h1.tar.gz"));
+        let json = serde_json::to_string(&Report {
+            archive: Some(path),
+        })
+        .unwrap();
+        assert_eq!(json, "{\"archive\":\"/backups/caf\u{fffd}/h1.tar.gz\"}");
+        let none = serde_json::to_string(&Report { archive: None }).unwrap();
+        assert_eq!(none, r#"{"archive":null}"#);
+    }
+}

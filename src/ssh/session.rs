@@ -459,10 +459,28 @@ async fn tcp_connect(target: &SshTarget, host: &Host) -> Result<TcpStream, SshEr
             addr: host.addr.clone(),
             source,
         })?;
+    let addrs: Vec<_> = addrs.collect();
+    // Like OpenSSH, try each resolved address in turn, each within its share of
+    // `connect_timeout` (the whole handshake is bounded by it too): an address that swallows SYNs
+    // (IPv6 routed into a black hole) must leave time for the next one. The last address is
+    // bounded by the handshake's timeout alone.
+    let share = target.connect_timeout / u32::try_from(addrs.len()).unwrap_or(u32::MAX).max(1);
     let mut last_error = None;
-    // Like OpenSSH, try each resolved address in turn.
-    for addr in addrs {
-        match TcpStream::connect(addr).await {
+    for (index, addr) in addrs.iter().enumerate() {
+        let attempt = TcpStream::connect(addr);
+        let connected = if index + 1 < addrs.len() {
+            tokio::time::timeout(share, attempt)
+                .await
+                .unwrap_or_else(|_| {
+                    Err(std::io::Error::new(
+                        std::io::ErrorKind::TimedOut,
+                        format!("{addr} did not answer within {}s", share.as_secs_f64()),
+                    ))
+                })
+        } else {
+            attempt.await
+        };
+        match connected {
             Ok(stream) => {
                 // Only a latency optimisation; failing to set it is harmless.
                 let _ = stream.set_nodelay(true);
