@@ -15,7 +15,7 @@ use crate::ssh::{ExitStatus, OutputSink, RemoteCommand, Session};
 
 use super::Staged;
 
-const CUTOVER_SCRIPT: &str = concat!(
+pub(super) const CUTOVER_SCRIPT: &str = concat!(
     include_str!("../facts/revisions.py"),
     include_str!("sqlite_ro.py"),
     include_str!("cutover.py")
@@ -26,7 +26,7 @@ const CUTOVER_SCRIPT: &str = concat!(
 /// created exclusively and without following links (the database's directory belongs to the
 /// hub's user, and this may run as root), and handed to the cutover as an open fd; a record of
 /// a cutover that still runs is refused, a finished or dead one replaced.
-const LAUNCH_SCRIPT: &str = concat!(
+pub(super) const LAUNCH_SCRIPT: &str = concat!(
     include_str!("cutover_record.py"),
     r#"
 import json, os, subprocess, sys
@@ -56,7 +56,7 @@ print(child.pid)
 
 /// Runs on the host beside the cutover: prints the record's lines as they are appended and
 /// exits after the result; exits 3 if the cutover died without one.
-const FOLLOW_SCRIPT: &str = r#"
+pub(super) const FOLLOW_SCRIPT: &str = r#"
 import json, os, sys, time
 args = json.loads(sys.argv[1])
 path, pid = args["status"], args["pid"]

@@ -9,7 +9,7 @@ use crate::inventory::Host;
 use crate::runner::{HostEvents, StepFailure};
 use crate::ssh::Session;
 
-const REHEARSE_SCRIPT: &str = concat!(
+pub(super) const REHEARSE_SCRIPT: &str = concat!(
     include_str!("sqlite_ro.py"),
     include_str!("snapshot.py"),
     include_str!("rehearse.py")

@@ -10,7 +10,7 @@ use crate::inventory::{Host, Installer};
 use crate::runner::{HostEvents, StepFailure};
 use crate::ssh::Session;
 
-const STAGE_SCRIPT: &str = concat!(
+pub(super) const STAGE_SCRIPT: &str = concat!(
     include_str!("../facts/revisions.py"),
     include_str!("stage.py")
 );
