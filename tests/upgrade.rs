@@ -290,6 +290,47 @@ fn a_failure_before_the_stop_leaves_the_hub_serving_its_env_and_removes_the_copy
     assert!(!Path::new(&format!("{env}.hubfleet-next")).exists());
     assert_eq!(tree_hashes(&host.hub_env), env_before);
     assert_eq!(lab.hub_version(0).unwrap(), "4.1.6");
+
+    // No user server runs when the facts are gathered, so the upgrade goes ahead without
+    // `--allow-active-servers`; one starts while it gets ready (here: in the notify command,
+    // the last step before the cutover). It is not interrupted: the stop never happens.
+    let db = host.hub_db();
+    sqlite(
+        &db,
+        "CREATE TABLE test_running AS SELECT id, server_id FROM spawners WHERE server_id IS NOT NULL; \
+         UPDATE spawners SET server_id = NULL;",
+    );
+    let start_server = format!(
+        "notify=sqlite3 {} \"UPDATE spawners SET server_id = (SELECT server_id FROM test_running t WHERE t.id = spawners.id) WHERE id IN (SELECT id FROM test_running)\"",
+        db.display()
+    );
+    let inventory = lab.inventory().to_str().unwrap().to_owned();
+    let backups_arg = backups.to_str().unwrap();
+    let out = lab.hubfleet(&[
+        "upgrade",
+        "-i",
+        &inventory,
+        "--to",
+        NEWEST,
+        "--backup-dir",
+        backups_arg,
+        "-e",
+        &start_server,
+    ]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("h1 failed at check"))
+        .unwrap_or_else(|| panic!("{stderr}"));
+    assert!(
+        line.ends_with("1 user server(s) started while the upgrade got ready: the hub was not stopped; rerun with `--allow-active-servers` after notifying users"),
+        "{line}"
+    );
+    assert!(!stderr.contains("h1 stop "), "{stderr}");
+    assert_eq!(lab.hub_version(0).unwrap(), "4.1.6");
+    assert_eq!(tree_hashes(&host.hub_env), env_before);
+    assert!(!Path::new(&format!("{env}.hubfleet-next")).exists());
 }
 
 #[test]

@@ -201,6 +201,7 @@ impl HostJob for UpgradeJob {
             // conda: the target's revisions are known only once installed.
             head: alembic::head(&target.revisions),
             restart_version: facts.running_version.as_deref(),
+            allow_active_servers: self.allow_active_servers,
         };
         let down = Instant::now();
         let done = steps::cutover(host, session, events, &cutover).await?;

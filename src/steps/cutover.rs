@@ -107,6 +107,9 @@ pub struct Cutover<'a> {
     /// The release the hub serves now: if the cutover stops it but changes nothing, it is
     /// started again on it.
     pub restart_version: Option<&'a str>,
+    /// Whether the hub may be stopped with user servers running: checked again right before
+    /// the stop, since users may have started servers while the upgrade got ready.
+    pub allow_active_servers: bool,
 }
 
 /// How a cutover ended well.
@@ -187,6 +190,7 @@ pub async fn cutover(
         "version": cutover.version,
         "head": cutover.head,
         "restart_version": cutover.restart_version,
+        "allow_active_servers": cutover.allow_active_servers,
         "env_python": super::hub_python(host),
         "upgrade_db": line("upgrade-db", super::upgrade_db_command(host))?,
         "change": change,
@@ -316,6 +320,7 @@ struct Line {
 /// The step names the cutover reports, as the runner's events name them.
 fn step_name(step: &str) -> &'static str {
     match step {
+        "check" => "check",
         "stop" => "stop",
         "swap" => "swap",
         "install" => "install",
