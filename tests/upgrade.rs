@@ -291,6 +291,41 @@ fn a_failure_before_the_stop_leaves_the_hub_serving_its_env_and_removes_the_copy
     assert_eq!(tree_hashes(&host.hub_env), env_before);
     assert_eq!(lab.hub_version(0).unwrap(), "4.1.6");
 
+    // An earlier stage of this env still runs (its connection dropped): a new one waits for it
+    // rather than remove the copy it installs into.
+    let mut earlier = Command::new("python3")
+        .args([
+            "-c",
+            "import fcntl, os, sys, time\n\
+             fd = os.open(sys.argv[1], os.O_RDONLY)\n\
+             fcntl.flock(fd, fcntl.LOCK_EX)\n\
+             print('locked', flush=True)\n\
+             time.sleep(120)",
+        ])
+        .arg(&host.hub_env)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut locked = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(earlier.stdout.as_mut().unwrap()),
+        &mut locked,
+    )
+    .unwrap();
+    assert_eq!(locked, "locked\n");
+    let out = upgrade_to_newest(&lab, &backups, &[]);
+    let _ = earlier.kill();
+    let _ = earlier.wait();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "h1 failed at stage: an earlier upgrade is still readying {env}.hubfleet-next"
+        )),
+        "{stderr}"
+    );
+    assert_eq!(lab.hub_version(0).unwrap(), "4.1.6");
+
     // No user server runs when the facts are gathered, so the upgrade goes ahead without
     // `--allow-active-servers`; one starts while it gets ready (here: in the notify command,
     // the last step before the cutover). It is not interrupted: the stop never happens.
@@ -331,6 +366,59 @@ fn a_failure_before_the_stop_leaves_the_hub_serving_its_env_and_removes_the_copy
     assert_eq!(lab.hub_version(0).unwrap(), "4.1.6");
     assert_eq!(tree_hashes(&host.hub_env), env_before);
     assert!(!Path::new(&format!("{env}.hubfleet-next")).exists());
+}
+
+#[test]
+fn an_upgrade_that_breaks_a_plugins_pin_is_refused_but_an_old_breakage_is_not() {
+    let lab = lab(1, Hubs::Running);
+    let host = &lab.hosts()[0];
+    let site = std::fs::read_dir(host.hub_env.join("lib"))
+        .unwrap()
+        .map(|e| e.unwrap().path().join("site-packages"))
+        .find(|p| p.is_dir())
+        .unwrap();
+    // Two installed distributions, as pip sees them: a plugin pinned below JupyterHub 5, which
+    // the upgrade breaks, and one whose requirement was missing before any upgrade.
+    let fake = |name: &str, requires: &str| {
+        let dir = site.join(format!("{}-1.0.dist-info", name.replace('-', "_")));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("METADATA"),
+            format!(
+                "Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\nRequires-Dist: {requires}\n"
+            ),
+        )
+        .unwrap();
+        std::fs::write(dir.join("RECORD"), "").unwrap();
+        dir
+    };
+    let pinned = fake("hubplugin-pinned", "jupyterhub<5");
+    fake("hubplugin-old", "hubfleet-test-never-installed");
+    let env_before = tree_hashes(&host.hub_env);
+    let backups = lab.dir().join("backups");
+
+    let out = upgrade_to_newest(&lab, &backups, &[]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("h1 failed at stage"))
+        .unwrap_or_else(|| panic!("{stderr}"));
+    assert!(
+        line.contains("has broken requirements the env has not: hubplugin-pinned 1.0 has requirement jupyterhub<5"),
+        "{line}"
+    );
+    assert!(!line.contains("hubplugin-old"), "{line}");
+    assert_eq!(lab.hub_version(0).unwrap(), "4.1.6");
+    assert_eq!(tree_hashes(&host.hub_env), env_before);
+    let env = host.hub_env.display();
+    assert!(!Path::new(&format!("{env}.hubfleet-next")).exists());
+
+    // Without the pinned plugin, the breakage the env had before does not stop the upgrade.
+    std::fs::remove_dir_all(pinned).unwrap();
+    let out = upgrade_to_newest(&lab, &backups, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(lab.hub_version(0).unwrap(), NEWEST);
 }
 
 #[test]

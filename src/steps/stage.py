@@ -57,14 +57,44 @@ def fail(message):
 def run(cmd, **kwargs):
     done = subprocess.run(cmd, capture_output=True, text=True, **kwargs)
     if done.returncode != 0:
-        # The controller shows the last line: the error, not uv's closing `hint:`.
+        # The controller shows the last line: the error, not uv's closing `hint:`, followed by
+        # what the resolver said of its cause, which pip prints above it.
         lines = [l for l in done.stderr.splitlines() if l.strip() and not l.lstrip().startswith("hint:")]
-        fail(f"{' '.join(cmd)} failed:\n" + "\n".join(lines[-20:]))
+        last = (lines or [f"exit code {done.returncode}"])[-1].strip()
+        cause = resolver_cause(lines)
+        fail(f"{' '.join(cmd)} failed:\n" + "\n".join(lines[-20:-1] + [f"{last}{'; ' + cause if cause else ''}"]))
     return done.stdout
 
 
-def version_key(v):
-    return [int(p) if p.isdigit() else p for p in re.split(r"[.]", v)]
+def resolver_cause(lines):
+    # pip's "Ignored the following versions that require a different python version: …" (a
+    # target this env's Python is too old for) and the lines under "The conflict is caused by:"
+    # (a requirement of another package, or a constraint, holding the target back).
+    cause = [l.strip()[:300] for l in lines if "require a different python version" in l]
+    if any("The conflict is caused by" in l for l in lines):
+        start = next(i for i, l in enumerate(lines) if "The conflict is caused by" in l) + 1
+        conflict = []
+        for l in lines[start:]:
+            if not l.startswith((" ", "\t")):
+                break
+            conflict.append(l.strip())
+        cause.append("the conflict is caused by: " + ", ".join(conflict))
+    return "; ".join(cause)
+
+
+def release(v):
+    # (numbers, final?) of a version: "5.0.0" -> ((5, 0, 0), True), "5.0.0b1" -> ((5, 0, 0), False).
+    m = re.match(r"(\d+(?:\.\d+)*)(.*)", v)
+    if not m:
+        return ((), False)
+    return (tuple(int(n) for n in m.group(1).split(".")), m.group(2) == "")
+
+
+def newest(versions):
+    # The newest final release, as pip's `latest` (a prerelease only if there is nothing else).
+    versions = list(versions)
+    finals = [v for v in versions if release(v)[1]]
+    return max(finals or versions, key=release)
 
 
 def wheel_revisions(wheel):
@@ -85,9 +115,13 @@ def conda_stage():
     version = args["to"]
     if version == "latest":
         found = json.loads(run(conda + ["search", "--json", "jupyterhub"]))["jupyterhub"]
-        version = sorted((p["version"] for p in found), key=version_key)[-1]
+        version = newest(p["version"] for p in found)
     plan = json.loads(run(conda + ["install", "--dry-run", "--json", "--yes"] + prefix + [f"jupyterhub={version}"]))
-    install = [f"{p['name']}=={p['version']}" for p in plan.get("actions", {}).get("LINK", [])]
+    linked = plan.get("actions", {}).get("LINK", [])
+    install = [f"{p['name']}=={p['version']}" for p in linked]
+    # conda's `jupyterhub=4.1` matches any 4.1.x: the release is the one its plan links, which
+    # /hub/api must report at the end.
+    version = next((p["version"] for p in linked if p["name"] == "jupyterhub"), version)
     if args["mode"] == "stage":
         run(conda + ["install", "--download-only", "--json", "--yes"] + prefix + [f"jupyterhub={version}"])
     return {"version": version, "revisions": {}, "install": install, "staged": {"kind": "in-place"}}
@@ -240,9 +274,28 @@ def resolve(report):
         if out.returncode != 0:
             fail(f"uv pip install --dry-run failed:\n{out.stderr[-2000:]}")
         return [tuple(m.groups()) for m in re.finditer(r"^\s*\+ (\S+)==(\S+)\s*$", out.stderr + out.stdout, re.M)]
+    pip = metadata.version("pip")
+    if release(pip)[0][:2] < (22, 2):
+        fail(
+            f"pip {pip} in {env} cannot tell what it would install (`pip install --dry-run --report` needs pip 22.2 or later): "
+            f"upgrade it with `{sys.executable} -m pip install -U pip`, or give --to an exact version for a run that is not a dry run"
+        )
     run([sys.executable, "-m", "pip", "--disable-pip-version-check", "install", "--dry-run", "--quiet", "--report", report, "--upgrade", requirement])
     with open(report) as f:
         return [(i["metadata"]["name"], i["metadata"]["version"]) for i in json.load(f).get("install", [])]
+
+
+def broken_requirements(python):
+    # What `pip check` (or uv's) finds wrong in the env of `python`: one line per requirement.
+    if args["installer"] == "uv":
+        cmd = [args["uv"], "pip", "check", "--python", python]
+    else:
+        cmd = [python, "-m", "pip", "--disable-pip-version-check", "check"]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode == 0:
+        return set()
+    lines = {l.strip() for l in (done.stdout + done.stderr).splitlines() if "requires" in l or "has requirement" in l}
+    return lines or {f"{' '.join(cmd)} failed: {(done.stdout + done.stderr).strip()[-300:]}"}
 
 
 def jupyterhub_version_in(items, default):
@@ -281,7 +334,23 @@ def distributions(prefix):
     return {d.metadata["Name"].lower(): (d.metadata["Name"], d.version) for d in metadata.distributions(path=[site_packages(prefix)])}
 
 
+def hold_stage_lock():
+    # One stage of an env at a time. A stage whose connection dropped runs on (sshd signals no
+    # command that has no terminal), and a rerun must not remove the copy it still installs
+    # into, nor have its copy removed when that one fails. The lock is on the env's directory
+    # and lasts as long as this process.
+    import fcntl
+
+    global stage_lock
+    stage_lock = os.open(env, os.O_RDONLY)
+    try:
+        fcntl.flock(stage_lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        fail(f"an earlier upgrade is still readying {next_env} (its connection may have dropped): wait until it ends, then run the upgrade again; nothing was changed")
+
+
 def stage_next_env(installed):
+    hold_stage_lock()
     # Whatever stops it (a failed install, a full disk, the connection closing), the copy goes.
     try:
         return ready_next_env(installed)
@@ -296,11 +365,14 @@ def ready_next_env(installed):
     child_env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     run(next_env_install() + ["--quiet"], env=child_env)
     # The install must leave a consistent env (a plugin's pin broken by a new dependency would
-    # otherwise show only once the hub runs): checked before any downtime.
-    if args["installer"] == "uv":
-        run([args["uv"], "pip", "check", "--python", os.path.join(next_env, "bin", "python")])
-    else:
-        run([os.path.join(next_env, "bin", "python"), "-m", "pip", "--disable-pip-version-check", "check"])
+    # otherwise show only once the hub runs): checked before any downtime. Only what the install
+    # broke counts: an env that was inconsistent before (a --system-site-packages venv sees the
+    # distro's packages) is not refused for it.
+    broken = broken_requirements(os.path.join(next_env, "bin", "python"))
+    if broken:
+        new = broken - broken_requirements(sys.executable)
+        if new:
+            fail(f"the upgraded copy of {env} has broken requirements the env has not: {'; '.join(sorted(new))[:600]}; nothing was changed")
     # What the install changed: the copy's packages that the env does not have at that version.
     before, after = distributions(env), distributions(next_env)
     items = sorted(nv for key, nv in after.items() if before.get(key, (None, None))[1] != nv[1])
@@ -364,6 +436,11 @@ if args["installer"] == "conda":
     sys.exit(0)
 
 tmp = tempfile.mkdtemp(prefix="hubfleet-stage-")
+if args["mode"] == "dry-run":
+    # A dry run leaves the host as it found it, the installers' caches in the user's home
+    # included: what it downloads goes into its temporary directory, and goes with it.
+    os.environ["PIP_CACHE_DIR"] = os.path.join(tmp, "pip-cache")
+    os.environ["UV_CACHE_DIR"] = os.path.join(tmp, "uv-cache")
 # uv takes a lock file in the env it is pointed at, even for a dry run, which must leave the env
 # as it found it.
 uv_lock = os.path.join(sys.prefix, ".lock")
