@@ -644,6 +644,19 @@ fn a_config_the_new_release_cannot_load_fails_the_rehearsal_while_the_hub_serves
     assert_eq!(archives(&backups.join(&host.name)).len(), 1);
     // An upgrade that never swapped keeps the env an earlier upgrade kept: still a way back.
     assert!(earlier.exists());
+    // The rehearsal's whole stderr is in the host's log, not only its last line.
+    let log = std::fs::read_dir(backups.join(&host.name))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "log"))
+        .unwrap();
+    let log = std::fs::read_to_string(log).unwrap();
+    assert!(
+        log.contains(
+            "! upgrade-db with the new release failed on a copy of the database: RuntimeError"
+        ),
+        "{log}"
+    );
 }
 
 /// Puts a stand-in for the env an earlier upgrade replaced at `ENV.hubfleet-previous`; the file

@@ -26,7 +26,7 @@ pub async fn gather_facts(
         "cutover_record": super::RECORD_SUFFIX,
     });
     let mut facts: HostFacts =
-        super::run_script("facts", host, session, GATHER_SCRIPT, &args).await?;
+        super::run_script("facts", host, session, None, GATHER_SCRIPT, &args).await?;
     facts.mask_secrets();
     Ok(facts)
 }

@@ -50,6 +50,7 @@ pub async fn rehearse(
         "rehearse",
         host,
         session,
+        Some(events),
         &super::env_python(next_env),
         REHEARSE_SCRIPT,
         &args,

@@ -17,23 +17,26 @@ pub fn env_python(env: &str) -> String {
     format!("{}/bin/python", env.trim_end_matches('/'))
 }
 
-/// Runs `script` with the hub's Python and one JSON argument; parses its stdout as JSON.
+/// Runs `script` with the hub's Python and one JSON argument; parses its stdout as JSON. When it
+/// fails, its whole stderr goes to `log` (the host's log, in a command that keeps one); the
+/// failure carries the last line.
 pub async fn run_script<T: DeserializeOwned>(
     step: &'static str,
     host: &Host,
     session: &Session,
+    log: Option<&HostEvents>,
     script: &str,
     args: &serde_json::Value,
 ) -> Result<T, StepFailure> {
-    run_script_with(step, host, session, &hub_python(host), script, args).await
+    run_script_with(step, host, session, log, &hub_python(host), script, args).await
 }
 
-/// Runs `script` with the Python at `python` (another env's) and one JSON argument; parses its
-/// stdout as JSON.
+/// [`run_script`] with the Python at `python` (another env's).
 pub async fn run_script_with<T: DeserializeOwned>(
     step: &'static str,
     host: &Host,
     session: &Session,
+    log: Option<&HostEvents>,
     python: &str,
     script: &str,
     args: &serde_json::Value,
@@ -60,6 +63,9 @@ pub async fn run_script_with<T: DeserializeOwned>(
         ));
     }
     if status != ExitStatus::Code(0) {
+        if let Some(events) = log {
+            crate::ssh::OutputSink::stderr(&mut events.output(), &stderr);
+        }
         return Err(failure(
             step,
             format!("{} ({})", last_line(&stderr), describe(status)),

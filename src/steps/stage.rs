@@ -101,5 +101,5 @@ pub async fn stage(
         "conda": host.hub.conda,
         "uv": host.hub.uv,
     });
-    super::run_script("stage", host, session, STAGE_SCRIPT, &args).await
+    super::run_script("stage", host, session, Some(events), STAGE_SCRIPT, &args).await
 }
