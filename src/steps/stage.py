@@ -195,24 +195,16 @@ def copy_env():
     parent = os.path.dirname(env)
     # uv, when it cannot link from its cache (another filesystem, UV_LINK_MODE=copy), copies
     # over an existing file in place: a uv env gets a full copy.
-    full = args["installer"] == "uv" or reflinks_work(parent)
+    reflinks = reflinks_work(parent)
+    full = args["installer"] == "uv" or reflinks
     linked, copied = ([], []) if full else linked_paths()
-    # What the copy takes: the files it does not share with the env, and room for what the
-    # install adds.
-    need = (tree_bytes(env, skip=linked) + sum(tree_bytes(p) if os.path.isdir(p) else os.lstat(p).st_size for p in copied)) * 1.1 + 64 * 2**20
-    reserve = args.get("reserve")
-    # The backup's snapshot, taken at the same time, on the same filesystem.
-    if reserve and os.stat(os.path.dirname(reserve["beside"])).st_dev == os.stat(parent).st_dev:
-        need += reserve["bytes"]
-    free = shutil.disk_usage(parent).free
-    if free < need:
-        kept = ""
-        if os.path.lexists(previous_env):
-            kept = f" ({previous_env}, the env the last upgrade replaced, holds {tree_bytes(previous_env) // 2**20} MiB: remove it if you no longer need it)"
-        fail(
-            f"not enough free disk beside {env} for a copy of it to upgrade: {free // 2**20} MiB free, "
-            f"{int(need) // 2**20} MiB needed; free some space{kept} and run the upgrade again"
-        )
+    # What the copy takes: the files it does not share with the env (none, where the filesystem
+    # clones them), and room for what the install adds.
+    if reflinks:
+        unshared = tree_bytes(env) * 0.1
+    else:
+        unshared = tree_bytes(env, skip=linked) + sum(tree_bytes(p) if os.path.isdir(p) else os.lstat(p).st_size for p in copied)
+    check_space(unshared * 1.1 + 64 * 2**20)
     try:
         # -T: into exactly NEXT, never a directory inside it. -a keeps owners, modes, times and
         # xattrs (SELinux labels).
@@ -226,9 +218,28 @@ def copy_env():
             subprocess.run(["rm", "-rf", dst], check=True, capture_output=True)
             subprocess.run(["cp", "-aT", "--reflink=auto", src, dst], check=True, capture_output=True)
     except (OSError, subprocess.CalledProcessError):
-        # No cp, or no hard links here: a full copy.
+        # No cp, or no hard links here: a full copy, which the disk must hold too.
         shutil.rmtree(next_env, ignore_errors=True)
+        check_space(tree_bytes(env) * 1.1 + 64 * 2**20)
         shutil.copytree(env, next_env, symlinks=True)
+
+
+def check_space(need):
+    # Refuses a copy the disk beside the env cannot hold while the hub serves from it.
+    parent = os.path.dirname(env)
+    reserve = args.get("reserve")
+    # The backup's snapshot, taken at the same time, on the same filesystem.
+    if reserve and os.stat(os.path.dirname(reserve["beside"])).st_dev == os.stat(parent).st_dev:
+        need += reserve["bytes"]
+    free = shutil.disk_usage(parent).free
+    if free < need:
+        kept = ""
+        if os.path.lexists(previous_env):
+            kept = f" ({previous_env}, the env the last upgrade replaced, holds {tree_bytes(previous_env) // 2**20} MiB: remove it if you no longer need it)"
+        fail(
+            f"not enough free disk beside {env} for a copy of it to upgrade: {free // 2**20} MiB free, "
+            f"{int(need) // 2**20} MiB needed; free some space{kept} and run the upgrade again"
+        )
 
 
 def point_scripts_at(src, dst):
