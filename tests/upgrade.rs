@@ -352,12 +352,7 @@ fn a_failure_before_the_stop_leaves_the_hub_serving_its_env_and_removes_the_copy
         "-e",
         &start_server,
     ]);
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
-    let line = stderr
-        .lines()
-        .find(|l| l.contains("h1 failed at check"))
-        .unwrap_or_else(|| panic!("{stderr}"));
+    let (line, stderr) = failed_at(&out, "h1 failed at check");
     assert!(
         line.ends_with("1 user server(s) started while the upgrade got ready: the hub was not stopped; rerun with `--allow-active-servers` after notifying users"),
         "{line}"
@@ -398,12 +393,7 @@ fn an_upgrade_that_breaks_a_plugins_pin_is_refused_but_an_old_breakage_is_not() 
     let backups = lab.dir().join("backups");
 
     let out = upgrade_to_newest(&lab, &backups, &[]);
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
-    let line = stderr
-        .lines()
-        .find(|l| l.contains("h1 failed at stage"))
-        .unwrap_or_else(|| panic!("{stderr}"));
+    let (line, _) = failed_at(&out, "h1 failed at stage");
     assert!(
         line.contains("has broken requirements the env has not: hubplugin-pinned 1.0 has requirement jupyterhub<5"),
         "{line}"
@@ -514,12 +504,7 @@ fn a_full_backup_disk_on_the_controller_stops_that_host_before_its_stop_and_the_
     std::fs::write(&filler, vec![0u8; free as usize]).unwrap();
 
     let out = upgrade_to_newest(&lab, &backups, &[]);
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
-    let line = stderr
-        .lines()
-        .find(|l| l.contains("h1 failed at backup"))
-        .unwrap_or_else(|| panic!("{stderr}"));
+    let (line, stderr) = failed_at(&out, "h1 failed at backup");
     assert!(line.contains("No space left on device"), "{line}");
     // No verified backup, no stop: h1 still serves 4.1.6 on its own env, with nothing of the
     // upgrade left on the host or half-written on the full disk; h2 went on to the end.
@@ -579,12 +564,7 @@ fn an_env_whose_disk_cannot_hold_its_upgraded_copy_is_refused_and_the_hub_keeps_
         &backups,
         &["-e", &format!("hub_env={}", env.display())],
     );
-    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
-    assert_eq!(out.status.code(), Some(2), "{stdout}\n{stderr}");
-    let line = stderr
-        .lines()
-        .find(|l| l.contains("h1 failed at stage"))
-        .unwrap_or_else(|| panic!("{stderr}"));
+    let (line, _) = failed_at(&out, "h1 failed at stage");
     assert!(
         line.contains(&format!("not enough free disk beside {}", env.display()))
             && line.contains("MiB free")
@@ -616,12 +596,7 @@ fn a_config_the_new_release_cannot_load_fails_the_rehearsal_while_the_hub_serves
     let backups = lab.dir().join("backups");
 
     let out = upgrade_to_newest(&lab, &backups, &[]);
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
-    let line = stderr
-        .lines()
-        .find(|l| l.contains("h1 failed at rehearse"))
-        .unwrap_or_else(|| panic!("{stderr}"));
+    let (line, stderr) = failed_at(&out, "h1 failed at rehearse");
     assert!(
         line.ends_with("upgrade-db with the new release failed on a copy of the database: RuntimeError: this config predates JupyterHub 5 (exit code 3)"),
         "{line}"
@@ -657,6 +632,23 @@ fn a_config_the_new_release_cannot_load_fails_the_rehearsal_while_the_hub_serves
         ),
         "{log}"
     );
+}
+
+/// The run exited 2 (a host failed): the line `needle` is in (`h1 failed at STEP`), and stderr.
+fn failed_at(out: &std::process::Output, needle: &str) -> (String, String) {
+    let stderr = text(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}\n{stderr}",
+        text(&out.stdout)
+    );
+    let line = stderr
+        .lines()
+        .find(|l| l.contains(needle))
+        .unwrap_or_else(|| panic!("no `{needle}` in: {stderr}"))
+        .to_owned();
+    (line, stderr)
 }
 
 /// Puts a stand-in for the env an earlier upgrade replaced at `ENV.hubfleet-previous`; the file
@@ -843,12 +835,7 @@ fn a_hub_is_stopped_only_once_nothing_holds_its_database() {
     );
     let pid = std::fs::read_to_string(held.with_extension("pid")).unwrap();
     let _ = std::process::Command::new("kill").arg(&pid).status();
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{stderr}");
-    let line = stderr
-        .lines()
-        .find(|l| l.contains("h1 failed at stop"))
-        .unwrap_or_else(|| panic!("{stderr}"));
+    let (line, _) = failed_at(&out, "h1 failed at stop");
     assert!(
         line.contains(&format!(
             "{} is still open in pid {pid} (`",
