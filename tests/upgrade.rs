@@ -880,11 +880,37 @@ fn the_single_user_env_is_brought_to_the_hubs_release_and_a_mismatch_is_a_fact()
     let singleuser = lab.dir().join("singleuser");
     copy_env(&host.hub_env, &singleuser);
     let backups = lab.dir().join("backups");
-    let out = upgrade_to_newest(
-        &lab,
-        &backups,
-        &["-e", &format!("singleuser_env={}", singleuser.display())],
+    let singleuser_var = format!("singleuser_env={}", singleuser.display());
+
+    // First its pip finds no package at all: tried before the stop, the install fails there, and
+    // the hub is never upgraded past what its users' servers can run.
+    let pip_conf = singleuser.join("pip.conf");
+    let reachable = std::fs::read_to_string(&pip_conf).unwrap();
+    let nowhere = lab.dir().join("no-packages");
+    std::fs::create_dir_all(&nowhere).unwrap();
+    std::fs::write(
+        &pip_conf,
+        format!(
+            "[global]\nno-index = true\nfind-links = {}\n",
+            nowhere.display()
+        ),
+    )
+    .unwrap();
+    let out = upgrade_to_newest(&lab, &backups, &["-e", &singleuser_var]);
+    let (line, stderr) = failed_at(&out, "h1 failed at singleuser");
+    assert!(
+        line.contains(&format!(
+            "the single-user env {} cannot take jupyterhub {NEWEST}, which the hub would then need",
+            singleuser.display()
+        )),
+        "{line}"
     );
+    assert!(!stderr.contains("h1 stop "), "{stderr}");
+    assert_eq!(lab.hub_version(0).unwrap(), "4.1.6");
+    assert_eq!(jupyterhub_in(&singleuser), "4.1.6");
+    std::fs::write(&pip_conf, reachable).unwrap();
+
+    let out = upgrade_to_newest(&lab, &backups, &["-e", &singleuser_var]);
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(stderr.contains("h1 singleuser "), "{stderr}");

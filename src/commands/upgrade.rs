@@ -183,6 +183,11 @@ impl HostJob for UpgradeJob {
                 let head = alembic::head(&target.revisions).unwrap_or_default();
                 steps::rehearse(host, session, events, path, &db_path, head).await?;
             }
+            if let Some(env) = &host.hub.singleuser_env
+                && facts.singleuser_version.as_deref() != Some(target.version.as_str())
+            {
+                steps::check_singleuser(host, session, events, env, &target.version).await?;
+            }
             let message = self.message.replace("{version}", &target.version);
             steps::notify(host, session, events, &message, self.grace).await?;
             Ok(db_path)
@@ -310,6 +315,14 @@ impl UpgradeJob {
                 } else {
                     "the upgrade will refuse"
                 }
+            ));
+        }
+        if let Some(env) = &host.hub.singleuser_env
+            && facts.singleuser_version.as_deref() != Some(version.as_str())
+        {
+            plan.push(format!(
+                "singleuser: {} (while the hub serves: the env must take the release before the hub gets it)",
+                steps::install_command(host, env, version, steps::Source::Index).arg("--dry-run")
             ));
         }
         if let Some(notify) = &host.hub.notify {
