@@ -322,7 +322,7 @@ impl UpgradeJob {
         {
             plan.push(format!(
                 "singleuser: {} (while the hub serves: the env must take the release before the hub gets it)",
-                steps::install_command(host, env, version, steps::Source::Index).arg("--dry-run")
+                steps::singleuser_install_command(host, env, version).arg("--dry-run")
             ));
         }
         if let Some(notify) = &host.hub.notify {
@@ -352,7 +352,13 @@ impl UpgradeJob {
             )),
             Staged::InPlace => plan.push(format!(
                 "install: {}",
-                steps::install_command(host, &host.hub.env, version, steps::Source::Staged)
+                steps::install_command(
+                    host,
+                    host.hub.installer,
+                    &host.hub.env,
+                    version,
+                    steps::Source::Staged
+                )
             )),
             Staged::Nothing => {}
         }
@@ -364,7 +370,7 @@ impl UpgradeJob {
         {
             plan.push(format!(
                 "singleuser: {} (running user servers keep the code they loaded)",
-                steps::install_command(host, env, version, steps::Source::Index)
+                steps::singleuser_install_command(host, env, version)
             ));
         }
         plan
@@ -388,7 +394,7 @@ impl UpgradeJob {
             if self.dry_run {
                 report.plan.push(format!(
                     "singleuser: {}",
-                    steps::install_command(host, env, version, steps::Source::Index)
+                    steps::singleuser_install_command(host, env, version)
                 ));
                 return Ok(());
             }

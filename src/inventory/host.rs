@@ -45,6 +45,8 @@ pub struct Hub {
     pub uv: String,
     /// The single-user servers' environment, kept at the hub's JupyterHub version.
     pub singleuser_env: Option<String>,
+    /// Who manages the single-user env's packages (the hub's installer unless set).
+    pub singleuser_installer: Installer,
     /// `jupyterhub_config.py` on the host.
     pub config: String,
     /// The hub's working directory: relative sqlite URLs and secrets resolve against it.

@@ -79,6 +79,8 @@ raw_vars! {
     uv: String,
     /// The single-user servers' environment prefix.
     singleuser_env: String,
+    /// The installer of the single-user env (default: `installer`).
+    singleuser_installer: Installer,
     /// `jupyterhub_config.py` on the host.
     config: String,
     /// The hub's working directory.

@@ -485,17 +485,22 @@ impl Resolver<'_> {
             },
             _ => Become::No,
         };
+        let installer = vars
+            .installer
+            .as_ref()
+            .map(|i| *i.get_ref())
+            .unwrap_or_default();
         Ok(Hub {
             env: text(&vars.hub_env, "/opt/jupyterhub"),
-            installer: vars
-                .installer
-                .as_ref()
-                .map(|i| *i.get_ref())
-                .unwrap_or_default(),
+            installer,
             conda_env: vars.conda_env.as_ref().map(|s| s.get_ref().clone()),
             conda: text(&vars.conda, "conda"),
             uv: text(&vars.uv, "uv"),
             singleuser_env: vars.singleuser_env.as_ref().map(|s| s.get_ref().clone()),
+            singleuser_installer: vars
+                .singleuser_installer
+                .as_ref()
+                .map_or(installer, |i| *i.get_ref()),
             workdir: text(&vars.workdir, &config_dir),
             config,
             stop: text(&vars.stop, "systemctl stop jupyterhub"),

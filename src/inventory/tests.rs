@@ -115,7 +115,7 @@ fn extra_var_errors_name_the_argument() {
         ),
         (
             "colour=red",
-            "`-e colour=red`: unknown field `colour`, expected one of `address`, `port`, `user`, `identity_files`, `known_hosts`, `host_key_policy`, `connect_timeout`, `keepalive`, `jump`, `become`, `become_user`, `hub_env`, `installer`, `conda_env`, `conda`, `uv`, `singleuser_env`, `config`, `workdir`, `stop`, `stop_timeout`, `start`, `start_timeout`, `notify`, `health_url`, `backup_extra`",
+            "`-e colour=red`: unknown field `colour`, expected one of `address`, `port`, `user`, `identity_files`, `known_hosts`, `host_key_policy`, `connect_timeout`, `keepalive`, `jump`, `become`, `become_user`, `hub_env`, `installer`, `conda_env`, `conda`, `uv`, `singleuser_env`, `singleuser_installer`, `config`, `workdir`, `stop`, `stop_timeout`, `start`, `start_timeout`, `notify`, `health_url`, `backup_extra`",
         ),
         (
             "stop=\"x\\u0000\"",
@@ -137,7 +137,7 @@ fn bad_inventories_are_refused_with_file_line_column() {
     let cases = [
         (
             "[hosts.a]\nadress = \"x\"\n",
-            "inv.toml:2:1: unknown field `adress`, expected one of `address`, `port`, `user`, `identity_files`, `known_hosts`, `host_key_policy`, `connect_timeout`, `keepalive`, `jump`, `become`, `become_user`, `hub_env`, `installer`, `conda_env`, `conda`, `uv`, `singleuser_env`, `config`, `workdir`, `stop`, `stop_timeout`, `start`, `start_timeout`, `notify`, `health_url`, `backup_extra`",
+            "inv.toml:2:1: unknown field `adress`, expected one of `address`, `port`, `user`, `identity_files`, `known_hosts`, `host_key_policy`, `connect_timeout`, `keepalive`, `jump`, `become`, `become_user`, `hub_env`, `installer`, `conda_env`, `conda`, `uv`, `singleuser_env`, `singleuser_installer`, `config`, `workdir`, `stop`, `stop_timeout`, `start`, `start_timeout`, `notify`, `health_url`, `backup_extra`",
         ),
         (
             "[hosts.a]\nport = \"22\"\n",
@@ -288,6 +288,26 @@ fn hub_settings_default_to_the_configs_directory() {
     assert_eq!(hub.workdir, "/srv/hub");
     assert_eq!(hub.stop, "systemctl stop jupyterhub");
     assert_eq!(hub.become_, Become::No);
+}
+
+#[test]
+fn the_single_user_env_takes_the_hubs_installer_unless_told_otherwise() {
+    let inv = load(
+        "[defaults]\ninstaller = \"conda\"\n[hosts.a]\n[hosts.b]\nsingleuser_installer = \"pip\"\n",
+    )
+    .unwrap();
+    let installers: Vec<_> = inv
+        .hosts()
+        .iter()
+        .map(|h| (h.hub.installer, h.hub.singleuser_installer))
+        .collect();
+    assert_eq!(
+        installers,
+        [
+            (Installer::Conda, Installer::Conda),
+            (Installer::Conda, Installer::Pip)
+        ]
+    );
 }
 
 #[test]

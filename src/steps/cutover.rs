@@ -174,7 +174,7 @@ pub async fn cutover(
         }),
         Staged::InPlace => serde_json::json!({
             "kind": "install",
-            "command": line("install", super::install_command(host, &host.hub.env, cutover.version, super::Source::Staged))?,
+            "command": line("install", super::install_command(host, host.hub.installer, &host.hub.env, cutover.version, super::Source::Staged))?,
             "downloads": super::stage_dir(host),
         }),
         Staged::Nothing => serde_json::json!({ "kind": "nothing" }),

@@ -15,9 +15,15 @@ pub enum Source {
     Index,
 }
 
-/// The command that installs jupyterhub `version` into the env at `env` with the host's
-/// installer, from `source` (without `become`: whoever runs it adds that).
-pub fn install_command(host: &Host, env: &str, version: &str, source: Source) -> RemoteCommand {
+/// The command that installs jupyterhub `version` into the env at `env` with `installer`, from
+/// `source` (without `become`: whoever runs it adds that).
+pub fn install_command(
+    host: &Host,
+    installer: Installer,
+    env: &str,
+    version: &str,
+    source: Source,
+) -> RemoteCommand {
     let python = super::script::env_python(env);
     let requirement = format!("jupyterhub=={version}");
     let pip_source = match source {
@@ -28,7 +34,7 @@ pub fn install_command(host: &Host, env: &str, version: &str, source: Source) ->
         ],
         Source::Index => Vec::new(),
     };
-    match host.hub.installer {
+    match installer {
         Installer::Pip => RemoteCommand::new(&python)
             .args(["-m", "pip", "install", "--disable-pip-version-check"])
             .args(pip_source)

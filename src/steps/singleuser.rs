@@ -7,7 +7,7 @@
 
 use crate::inventory::Host;
 use crate::runner::{HostEvents, StepFailure};
-use crate::ssh::Session;
+use crate::ssh::{RemoteCommand, Session};
 
 /// Installs jupyterhub `version` into the single-user env `env`.
 pub async fn upgrade_singleuser(
@@ -21,8 +21,7 @@ pub async fn upgrade_singleuser(
         "singleuser",
         session,
         events,
-        &super::install_command(host, env, version, super::Source::Index)
-            .become_(host.hub.become_.clone()),
+        &singleuser_install_command(host, env, version).become_(host.hub.become_.clone()),
     )
     .await
 }
@@ -64,8 +63,20 @@ pub async fn check_singleuser(
 }
 
 /// The single-user install, resolved without installing.
-fn dry_run_command(host: &Host, env: &str, version: &str) -> crate::ssh::RemoteCommand {
-    super::install_command(host, env, version, super::Source::Index)
+fn dry_run_command(host: &Host, env: &str, version: &str) -> RemoteCommand {
+    singleuser_install_command(host, env, version)
         .arg("--dry-run")
         .become_(host.hub.become_.clone())
+}
+
+/// The install of jupyterhub `version` into the single-user env `env`, with its installer and
+/// its own package source (without `become`).
+pub fn singleuser_install_command(host: &Host, env: &str, version: &str) -> RemoteCommand {
+    super::install_command(
+        host,
+        host.hub.singleuser_installer,
+        env,
+        version,
+        super::Source::Index,
+    )
 }
