@@ -27,7 +27,7 @@ use crate::inventory::{Host, Installer};
 use crate::printer::Printer;
 use crate::runner::{HostEvents, HostJob, RecapColumns, StepFailure};
 use crate::ssh::{RemoteCommand, Session};
-use crate::steps::{self, Cutover, Staged, Target};
+use crate::steps::{self, Cutover, SingleUser, Staged, Target};
 
 /// Upgrades every selected host (or, with `--dry-run`, prints each host's plan).
 pub fn run(args: &UpgradeArgs, printer: &Printer) -> Result<u8, FatalError> {
@@ -186,7 +186,15 @@ impl HostJob for UpgradeJob {
             if let Some(env) = &host.hub.singleuser_env
                 && facts.singleuser_version.as_deref() != Some(target.version.as_str())
             {
-                steps::check_singleuser(host, session, events, env, &target.version).await?;
+                steps::singleuser(
+                    host,
+                    session,
+                    events,
+                    env,
+                    &target.version,
+                    SingleUser::Check,
+                )
+                .await?;
             }
             let message = self.message.replace("{version}", &target.version);
             steps::notify(host, session, events, &message, self.grace).await?;
@@ -398,7 +406,7 @@ impl UpgradeJob {
                 ));
                 return Ok(());
             }
-            steps::upgrade_singleuser(host, session, events, env, version).await?;
+            steps::singleuser(host, session, events, env, version, SingleUser::Upgrade).await?;
         }
         report.singleuser_version_after = Some(version.to_owned());
         Ok(())

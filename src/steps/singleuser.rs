@@ -9,64 +9,50 @@ use crate::inventory::Host;
 use crate::runner::{HostEvents, StepFailure};
 use crate::ssh::{RemoteCommand, Session};
 
-/// Installs jupyterhub `version` into the single-user env `env`.
-pub async fn upgrade_singleuser(
-    host: &Host,
-    session: &Session,
-    events: &HostEvents,
-    env: &str,
-    version: &str,
-) -> Result<(), StepFailure> {
-    super::run_command(
-        "singleuser",
-        session,
-        events,
-        &singleuser_install_command(host, env, version).become_(host.hub.become_.clone()),
-    )
-    .await
+/// What [`singleuser`] does with the install.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SingleUser {
+    /// Resolve it without installing (`--dry-run`, which pip, uv and conda all take), before the
+    /// hub is stopped.
+    Check,
+    /// Install, once the hub is healthy.
+    Upgrade,
 }
 
-/// Resolves the install of jupyterhub `version` into the single-user env `env` without doing it
-/// (`--dry-run`, which pip, uv and conda all take), before the hub is stopped.
-pub async fn check_singleuser(
+/// Brings jupyterhub in the single-user env `env` to `version`, or checks that it can be.
+pub async fn singleuser(
     host: &Host,
     session: &Session,
     events: &HostEvents,
     env: &str,
     version: &str,
+    mode: SingleUser,
 ) -> Result<(), StepFailure> {
-    let checked = super::run_command(
-        "singleuser",
-        session,
-        events,
-        &dry_run_command(host, env, version),
-    )
-    .await;
-    match checked {
+    let command = singleuser_install_command(host, env, version)
+        .args((mode == SingleUser::Check).then_some("--dry-run"))
+        .become_(host.hub.become_.clone());
+    let done = super::run_command("singleuser", session, events, &command).await;
+    match (done, mode) {
+        (done, SingleUser::Upgrade) => done,
+        (Ok(()), SingleUser::Check) => Ok(()),
         // pip before 22.2 has no --dry-run: the env is upgraded as before, unchecked.
-        Err(failure) if failure.reason.contains("no such option: --dry-run") => {
+        (Err(failure), SingleUser::Check)
+            if failure.reason.contains("no such option: --dry-run") =>
+        {
             events.step(
                 "singleuser",
                 format!("{env}'s pip has no --dry-run (pip < 22.2): not checked before the stop"),
             );
             Ok(())
         }
-        checked => checked,
+        (Err(failure), SingleUser::Check) => Err(StepFailure {
+            step: failure.step,
+            reason: format!(
+                "the single-user env {env} cannot take jupyterhub {version}, which the hub would then need: {}; nothing was changed",
+                failure.reason
+            ),
+        }),
     }
-    .map_err(|failure| StepFailure {
-        step: failure.step,
-        reason: format!(
-            "the single-user env {env} cannot take jupyterhub {version}, which the hub would then need: {}; nothing was changed",
-            failure.reason
-        ),
-    })
-}
-
-/// The single-user install, resolved without installing.
-fn dry_run_command(host: &Host, env: &str, version: &str) -> RemoteCommand {
-    singleuser_install_command(host, env, version)
-        .arg("--dry-run")
-        .become_(host.hub.become_.clone())
 }
 
 /// The install of jupyterhub `version` into the single-user env `env`, with its installer and
