@@ -71,8 +71,8 @@ def resolver_cause(lines):
     # target this env's Python is too old for) and the lines under "The conflict is caused by:"
     # (a requirement of another package, or a constraint, holding the target back).
     cause = [l.strip()[:300] for l in lines if "require a different python version" in l]
-    if any("The conflict is caused by" in l for l in lines):
-        start = next(i for i, l in enumerate(lines) if "The conflict is caused by" in l) + 1
+    start = next((i + 1 for i, l in enumerate(lines) if "The conflict is caused by" in l), None)
+    if start is not None:
         conflict = []
         for l in lines[start:]:
             if not l.startswith((" ", "\t")):
@@ -371,7 +371,6 @@ def stage_next_env(installed):
 
 
 def ready_next_env(installed):
-    replaces_previous = os.path.lexists(previous_env)
     copy_env()
     child_env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     run(next_env_install() + ["--quiet"], env=child_env)
@@ -397,7 +396,6 @@ def ready_next_env(installed):
     # The env an earlier upgrade kept stays until the swap replaces it (cutover.py): a run that
     # stops before the swap (a refused check, a failed rehearsal) leaves it.
     staged = staged_next_env()
-    staged["replaces_previous"] = replaces_previous
     return {"version": jupyterhub_version_in(items, installed), "revisions": installed_revisions(os.path.join(site_packages(next_env), "jupyterhub")), "install": names(items), "staged": staged}
 
 
