@@ -251,11 +251,7 @@ def installed_head():
 
 def upgrade_db(head):
     sh("upgrade-db", args["upgrade_db"])
-    db = sqlite_read_only(args["db"], timeout=30)  # noqa: F821 - from sqlite_ro.py, sent ahead
-    try:
-        revision = db.execute("SELECT version_num FROM alembic_version").fetchone()[0]
-    finally:
-        db.close()
+    revision = sqlite_value(args["db"], "SELECT version_num FROM alembic_version", timeout=30)  # noqa: F821 - from sqlite_ro.py, sent ahead
     if revision != head:
         raise Failed("upgrade-db", f"`jupyterhub upgrade-db` exited 0 but {args['db']} is at revision {revision}, not {head}: check the hub's `workdir` and `config`")
     return revision
@@ -301,21 +297,13 @@ def unchanged(failure):
         return f"{failure.reason}; starting the hub again at {version} failed too: {again.reason}"
 
 
-def running_servers():
-    db = sqlite_read_only(args["db"], timeout=30)  # noqa: F821 - from sqlite_ro.py, sent ahead
-    try:
-        return db.execute("SELECT COUNT(*) FROM spawners WHERE server_id IS NOT NULL").fetchone()[0]
-    finally:
-        db.close()
-
-
 def cutover():
     change = args["change"]
     # The facts that allowed the upgrade are minutes old by now (stage, backup, rehearsal,
     # grace): a user who started a server meanwhile is not interrupted unless allowed.
     if not args["allow_active_servers"]:
         record(step="check", text="no user server may be running")
-        servers = running_servers()
+        servers = sqlite_value(args["db"], "SELECT COUNT(*) FROM spawners WHERE server_id IS NOT NULL", timeout=30)  # noqa: F821 - from sqlite_ro.py, sent ahead
         if servers:
             discard(change)
             raise Failed("check", f"{servers} user server(s) started while the upgrade got ready: the hub was not stopped; rerun with `--allow-active-servers` after notifying users")

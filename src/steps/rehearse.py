@@ -13,7 +13,6 @@ import os
 import shlex
 import shutil
 import signal
-import sqlite3
 import sys
 import tempfile
 import time
@@ -81,7 +80,7 @@ try:
     except BaseException as e:  # noqa: BLE001 - whatever breaks it is the finding
         message = " ".join(str(e).split())[:300]
         fail(f"upgrade-db with the new release failed on a copy of the database: {type(e).__name__}: {message}")
-    revision = sqlite3.connect(copy).execute("SELECT version_num FROM alembic_version").fetchone()[0]
+    revision = sqlite_value(copy, "SELECT version_num FROM alembic_version")  # noqa: F821 - from sqlite_ro.py, sent ahead
     json.dump({"revision": revision, "seconds": round(seconds, 2)}, sys.stdout)
 finally:
     shutil.rmtree(plain, ignore_errors=True)

@@ -10,3 +10,12 @@ def sqlite_read_only(path, timeout=5):
     # directory name would otherwise end it early, and SQLite would open (and create) another file.
     uri = _pathlib.Path(_os.path.abspath(path)).as_uri() + "?mode=ro"
     return _sqlite3.connect(uri, uri=True, timeout=timeout)
+
+
+def sqlite_value(path, sql, timeout=5):
+    # The one value `sql` selects, read-only.
+    db = sqlite_read_only(path, timeout=timeout)
+    try:
+        return db.execute(sql).fetchone()[0]
+    finally:
+        db.close()
