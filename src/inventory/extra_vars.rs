@@ -27,9 +27,7 @@ pub fn parse_extra_vars(assignments: &[String]) -> Result<RawVars, InventoryErro
             .or_else(|_| toml::from_str(&as_string))
             .map_err(|e| error(e.message().to_owned()))?;
         if let Some((key, _)) = layer.nul() {
-            return Err(error(format!(
-                "`{key}` holds a NUL character, which no command, path or environment can carry"
-            )));
+            return Err(error(format!("`{key}` {}", super::raw::NUL_PROBLEM)));
         }
         vars.overlay(&layer);
     }

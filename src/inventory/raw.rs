@@ -101,6 +101,10 @@ raw_vars! {
     backup_extra: Vec<String>,
 }
 
+/// Why a value holding a NUL character is refused, in the file or in `-e`.
+pub const NUL_PROBLEM: &str =
+    "holds a NUL character, which no command, path or environment can carry";
+
 /// What a variable's value holds of text, for [`RawVars::nul`].
 trait Text {
     fn has_nul(&self) -> bool {

@@ -123,12 +123,7 @@ impl Resolver<'_> {
         let mut hosts = Vec::with_capacity(merged.len());
         for (name, (host_groups, vars)) in &merged {
             if let Some((key, span)) = vars.nul() {
-                return Err(self.invalid(
-                    name,
-                    key,
-                    span,
-                    "holds a NUL character, which no command, path or environment can carry",
-                ));
+                return Err(self.invalid(name, key, span, super::raw::NUL_PROBLEM));
             }
             let mut ssh = self.ssh_target(name, vars)?;
             ssh.jump = self.jump_for(name, vars, &ssh, &merged, &mut vec![name.clone()])?;
