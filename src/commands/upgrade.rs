@@ -183,9 +183,7 @@ impl HostJob for UpgradeJob {
                 let head = alembic::head(&target.revisions).unwrap_or_default();
                 steps::rehearse(host, session, events, path, &db_path, head).await?;
             }
-            if let Some(env) = &host.hub.singleuser_env
-                && facts.singleuser_version.as_deref() != Some(target.version.as_str())
-            {
+            if let Some(env) = singleuser_behind(host, &facts, &target.version) {
                 steps::singleuser(
                     host,
                     session,
@@ -234,6 +232,14 @@ impl HostJob for UpgradeJob {
             .await?;
         Ok(())
     }
+}
+
+/// The single-user env the inventory names, if its jupyterhub is not at `version` yet.
+fn singleuser_behind<'h>(host: &'h Host, facts: &HostFacts, version: &str) -> Option<&'h str> {
+    host.hub
+        .singleuser_env
+        .as_deref()
+        .filter(|_| facts.singleuser_version.as_deref() != Some(version))
 }
 
 /// Puts a verified backup in the report, and says so.
@@ -325,9 +331,7 @@ impl UpgradeJob {
                 }
             ));
         }
-        if let Some(env) = &host.hub.singleuser_env
-            && facts.singleuser_version.as_deref() != Some(version.as_str())
-        {
+        if let Some(env) = singleuser_behind(host, facts, version) {
             plan.push(format!(
                 "singleuser: {} (while the hub serves: the env must take the release before the hub gets it)",
                 steps::singleuser_install_command(host, env, version).arg("--dry-run")
@@ -373,9 +377,7 @@ impl UpgradeJob {
         plan.push(format!("upgrade-db: {}", steps::upgrade_db_command(host)));
         plan.push(format!("start: {}", host.hub.start));
         plan.push(format!("health: {} reports {version}", host.hub.health_url));
-        if let Some(env) = &host.hub.singleuser_env
-            && facts.singleuser_version.as_deref() != Some(version.as_str())
-        {
+        if let Some(env) = singleuser_behind(host, facts, version) {
             plan.push(format!(
                 "singleuser: {} (running user servers keep the code they loaded)",
                 steps::singleuser_install_command(host, env, version)
@@ -395,10 +397,10 @@ impl UpgradeJob {
         version: &str,
         report: &mut UpgradeReport,
     ) -> Result<(), StepFailure> {
-        let Some(env) = &host.hub.singleuser_env else {
+        if host.hub.singleuser_env.is_none() {
             return Ok(());
-        };
-        if facts.singleuser_version.as_deref() != Some(version) {
+        }
+        if let Some(env) = singleuser_behind(host, facts, version) {
             if self.dry_run {
                 report.plan.push(format!(
                     "singleuser: {}",
