@@ -57,13 +57,14 @@ pub enum Event {
 }
 
 impl Event {
-    /// Masks the secrets in every text this event carries (see [`crate::secrets`]).
+    /// Masks the secrets in the remote text this event carries (see [`crate::secrets`]). A
+    /// `HostFinished`'s outcome is masked where it is made (`run_host`), since the recap and
+    /// the report show it too.
     pub fn mask_secrets(&mut self) {
         match self {
             Self::Step { detail, .. } => crate::secrets::mask_in_place(detail),
             Self::Output { line, .. } => crate::secrets::mask_in_place(line),
-            Self::HostFinished { outcome, .. } => outcome.mask_secrets(),
-            Self::RunStarted { .. } | Self::HostStarted { .. } => {}
+            Self::HostFinished { .. } | Self::RunStarted { .. } | Self::HostStarted { .. } => {}
         }
     }
 }
