@@ -170,6 +170,8 @@ impl HostJob for UpgradeJob {
             report.plan = self.plan(host, &facts, &target, report);
             return Ok(());
         }
+        // The revision upgrade-db must reach; `None` for conda, known only once installed.
+        let head = alembic::head(&target.revisions);
         // Until the hub env changes, a failure leaves the host as it was: what `stage` readied
         // is removed again.
         let ready = async {
@@ -180,7 +182,7 @@ impl HostJob for UpgradeJob {
                 record_backup(report, events, &stored);
             }
             if let Staged::NextEnv { path, .. } = &target.staged {
-                let head = alembic::head(&target.revisions).unwrap_or_default();
+                let head = head.unwrap_or_default();
                 steps::rehearse(host, session, events, path, &db_path, head).await?;
             }
             if let Some(env) = singleuser_behind(host, &facts, &target.version) {
@@ -209,8 +211,7 @@ impl HostJob for UpgradeJob {
             staged: &target.staged,
             db_path: &db_path,
             version: &target.version,
-            // conda: the target's revisions are known only once installed.
-            head: alembic::head(&target.revisions),
+            head,
             restart_version: facts.running_version.as_deref(),
             allow_active_servers: self.allow_active_servers,
         };
