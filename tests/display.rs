@@ -327,7 +327,8 @@ fn piped_progress_is_plain_lines_and_the_recaps_are_pinned() {
 
 /// What varies from run to run: the lab's directory (`/tmp/hubfleet-lab-` and six characters),
 /// its random subnet, timestamps, durations, sums and archive sizes.
-const REDACTIONS: [(&str, &str); 9] = [
+const REDACTIONS: [(&str, &str); 10] = [
+    (r"\(pid \d+\)", "(pid [PID])"),
     (r"/tmp/hubfleet-lab-[A-Za-z0-9]{6}", "[LAB]"),
     (r"\b127\.\d{1,3}\.\d{1,3}\.\d{1,3}\b", "[ADDRESS]"),
     (r"\b\d{8}T\d{6}Z\b", "[TIMESTAMP]"),

@@ -9,50 +9,12 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use lab::runs::{
+    NEWEST, NEWEST_HEAD, archives, failed_at, snapshot_of, sqlite, upgrade_args, upgrade_to,
+    upgrade_to_newest,
+};
 use lab::{Hubs, Lab, text};
 use sha2::{Digest, Sha256};
-
-/// The newest release in the lab's wheelhouse (`scripts/setup`) and its alembic head.
-const NEWEST: &str = "6.1.1";
-const NEWEST_HEAD: &str = "f460b0348206";
-
-fn sqlite(db: &Path, sql: &str) -> String {
-    let out = Command::new("sqlite3")
-        .arg(db)
-        .arg(sql)
-        .output()
-        .expect("run sqlite3");
-    assert!(
-        out.status.success(),
-        "sqlite3 {}: {}",
-        db.display(),
-        text(&out.stderr)
-    );
-    text(&out.stdout).trim().to_owned()
-}
-
-fn archives(dir: &Path) -> Vec<PathBuf> {
-    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|d| d.map(|e| e.unwrap().path()).collect())
-        .unwrap_or_default();
-    found.retain(|p| p.extension().is_some_and(|e| e == "gz"));
-    found
-}
-
-/// Extracts `db/jupyterhub.sqlite` of an archive with the system's tar.
-fn snapshot_of(archive: &Path, into: &Path) -> PathBuf {
-    std::fs::create_dir_all(into).unwrap();
-    let out = Command::new("tar")
-        .arg("-xzf")
-        .arg(archive)
-        .arg("-C")
-        .arg(into)
-        .arg("db/jupyterhub.sqlite")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "tar: {}", text(&out.stderr));
-    into.join("db/jupyterhub.sqlite")
-}
 
 /// A lab of `hosts` hubs of JupyterHub 4.1.6, the release every test here upgrades from.
 fn lab(hosts: usize, hubs: Hubs) -> Lab {
@@ -62,35 +24,6 @@ fn lab(hosts: usize, hubs: Hubs) -> Lab {
         .jupyterhub("4.1.6")
         .start()
         .unwrap()
-}
-
-/// `hubfleet upgrade --to NEWEST --allow-active-servers` on every host of `lab`, backing up
-/// into `backups`, with `extra` arguments.
-fn upgrade_to_newest(lab: &Lab, backups: &Path, extra: &[&str]) -> std::process::Output {
-    upgrade_to(lab, backups, NEWEST, extra)
-}
-
-/// `hubfleet upgrade --to TO --allow-active-servers` on every host of `lab`, backing up into
-/// `backups`, with `extra` arguments.
-fn upgrade_to(lab: &Lab, backups: &Path, to: &str, extra: &[&str]) -> std::process::Output {
-    let args = upgrade_args(lab, backups, to, extra);
-    lab.hubfleet(&args.iter().map(String::as_str).collect::<Vec<_>>())
-}
-
-/// The arguments of [`upgrade_to`], for a run a test spawns itself.
-fn upgrade_args(lab: &Lab, backups: &Path, to: &str, extra: &[&str]) -> Vec<String> {
-    let inventory = lab.inventory().to_str().unwrap();
-    let args = [
-        "upgrade",
-        "-i",
-        inventory,
-        "--to",
-        to,
-        "--allow-active-servers",
-        "--backup-dir",
-        backups.to_str().unwrap(),
-    ];
-    args.iter().chain(extra).map(|a| a.to_string()).collect()
 }
 
 #[test]
@@ -635,22 +568,6 @@ fn a_config_the_new_release_cannot_load_fails_the_rehearsal_while_the_hub_serves
 }
 
 /// The run exited 2 (a host failed): the line `needle` is in (`h1 failed at STEP`), and stderr.
-fn failed_at(out: &std::process::Output, needle: &str) -> (String, String) {
-    let stderr = text(&out.stderr);
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "{}\n{stderr}",
-        text(&out.stdout)
-    );
-    let line = stderr
-        .lines()
-        .find(|l| l.contains(needle))
-        .unwrap_or_else(|| panic!("no `{needle}` in: {stderr}"))
-        .to_owned();
-    (line, stderr)
-}
-
 /// Puts a stand-in for the env an earlier upgrade replaced at `ENV.hubfleet-previous`; the file
 /// that marks it.
 fn keep_an_earlier_upgrades_env(env: &Path) -> PathBuf {

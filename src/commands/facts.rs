@@ -87,7 +87,12 @@ impl RecapColumns for HostFacts {
             or_dash(self.running_version.clone()),
             or_dash(self.active_servers.map(|n| n.to_string())),
             or_dash(self.free_disk.map(human_bytes)),
-            self.problems.join("; "),
+            self.problems
+                .iter()
+                .chain(&self.blockers)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("; "),
         ]
     }
 }

@@ -109,6 +109,11 @@ impl HostJob for UpgradeJob {
                 "an earlier upgrade's cutover is still running on this host (pid {pid}): wait until it ends, then run again; nothing was changed"
             )));
         }
+        // The database the config resolves may not be the hub's (its environment unknown, or
+        // another database open in the running hub): nothing is readied, backed up or stopped.
+        if let Some(reason) = facts.blocked() {
+            return Err(refused(format!("{reason}; nothing was changed")));
+        }
         let serving = |version: &str| {
             facts.jupyterhub_version.as_deref() == Some(version)
                 && facts.running_version.as_deref() == Some(version)
@@ -375,7 +380,18 @@ impl UpgradeJob {
             )),
             Staged::Nothing => {}
         }
-        plan.push(format!("upgrade-db: {}", steps::upgrade_db_command(host)));
+        plan.push(format!(
+            "upgrade-db: {} (with the hub's environment, from {}, in {})",
+            steps::upgrade_db_command(host),
+            facts
+                .hub_environment
+                .as_ref()
+                .map_or("the login", |e| e.source.as_str()),
+            facts
+                .hub_environment
+                .as_ref()
+                .map_or(host.hub.workdir.as_str(), |e| e.workdir.as_str()),
+        ));
         plan.push(format!("start: {}", host.hub.start));
         plan.push(format!("health: {} reports {version}", host.hub.health_url));
         if let Some(env) = singleuser_behind(host, facts, version) {

@@ -46,16 +46,25 @@ except Exception as e:  # noqa: BLE001
     facts["code_revisions"] = {}
     problem("cannot read the alembic revisions of the installed jupyterhub", e)
 
-# The database URL exactly as JupyterHub resolves it: its own config loader, in its own working
-# directory (a relative sqlite:///jupyterhub.sqlite resolves against the hub's cwd).
-workdir = args["workdir"]
-config = args["config"]
+# The database URL exactly as JupyterHub resolves it: its own config loader, with the hub's own
+# environment and in its own working directory (hub_environment.py: a config may take its URL from
+# the environment, and a relative sqlite:///jupyterhub.sqlite resolves against the hub's cwd).
+config = args["hub"]["config"]
+hub = hub_environment(args["hub"])  # noqa: F821 - from hub_environment.py, sent ahead
+workdir = hub["cwd"]
+facts["hub_environment"] = {
+    "source": hub["source"],
+    "pid": hub["pid"],
+    "workdir": workdir,
+    # Names only: values (a database password) never leave the host.
+    "variables": [] if hub["provided"] is None else sorted(hub["provided"]),
+    "config_reads": [],
+}
+facts["blockers"] = list(hub["blockers"])
 can_resolve = True
-try:
-    os.chdir(workdir)
-except OSError as e:
+if not os.path.isdir(workdir):
     can_resolve = False
-    problem(f"cannot enter the hub's working directory {workdir}", e)
+    facts["problems"].append(f"the hub's working directory {workdir} does not exist (set `workdir` in the inventory)")
 # traitlets silently skips a missing config file and JupyterHub would fall back to its defaults
 # (a new sqlite:///jupyterhub.sqlite): that would be the wrong database, so refuse instead.
 if not os.path.isfile(config):
@@ -69,23 +78,34 @@ try:
     if not can_resolve:
         raise LookupError("skipped")
     from jupyterhub.app import JupyterHub
-
-    app = JupyterHub()
-    app.load_config_file(os.path.abspath(config))
-    url = app.db_url
     from sqlalchemy.engine import make_url
 
-    parsed = make_url(url)
-    facts["db_url"] = parsed.render_as_string(hide_password=True)
-    facts["db_backend"] = parsed.get_backend_name()
-    if facts["db_backend"] == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        facts["db_path"] = os.path.abspath(parsed.database)
-    secret = app.cookie_secret_file
-    facts["cookie_secret_file"] = os.path.abspath(secret) if secret else None
+    with applied(hub) as running:  # noqa: F821 - from hub_environment.py
+        app = JupyterHub()
+        app.load_config_file(os.path.abspath(config))
+        url = app.db_url
+        parsed = make_url(url)
+        facts["db_url"] = parsed.render_as_string(hide_password=True)
+        facts["db_backend"] = parsed.get_backend_name()
+        if facts["db_backend"] == "sqlite" and parsed.database not in (None, "", ":memory:"):
+            facts["db_path"] = os.path.abspath(parsed.database)
+        secret = app.cookie_secret_file
+        facts["cookie_secret_file"] = os.path.abspath(secret) if secret else None
+    facts["hub_environment"]["config_reads"] = sorted(running.reads)
+    unprovided = running.unprovided()
+    # An environment out of reach says so already, with the same fixes.
+    if unprovided and not hub["blockers"]:
+        facts["blockers"].append(unprovided_problem(unprovided))  # noqa: F821
 except LookupError:
     pass
 except Exception as e:  # noqa: BLE001
     problem(f"cannot load the hub config {config}", e)
+
+# The database the running hub has open must be the one its config resolves here.
+if hub["pid"] is not None and facts["db_path"] and hub["provided"] is None:
+    mismatch = cross_check(hub["pid"], facts["db_path"])  # noqa: F821
+    if mismatch:
+        facts["blockers"].append(mismatch)
 
 facts["db_size"] = None
 facts["db_revision"] = None

@@ -25,6 +25,13 @@ pub struct HostFacts {
     pub db_url: Option<String>,
     /// `sqlite`, `postgresql`, `mysql`…
     pub db_backend: Option<String>,
+    /// How the hub runs: whose environment and working directory resolved its config.
+    #[serde(default)]
+    pub hub_environment: Option<HubEnvironment>,
+    /// Why nothing may be backed up or changed on this host: the database the config resolves
+    /// cannot be trusted to be the one the hub uses. Each line names the cause and the fix.
+    #[serde(default)]
+    pub blockers: Vec<String>,
     /// Absolute path of the SQLite database.
     pub db_path: Option<String>,
     /// Absolute path of the cookie secret file.
@@ -58,9 +65,14 @@ impl HostFacts {
         if let Some(url) = &mut self.db_url {
             crate::secrets::mask_in_place(url);
         }
-        for problem in &mut self.problems {
-            crate::secrets::mask_in_place(problem);
+        for line in self.problems.iter_mut().chain(&mut self.blockers) {
+            crate::secrets::mask_in_place(line);
         }
+    }
+
+    /// Why this host's database cannot be trusted, as one line; `None` when it can.
+    pub fn blocked(&self) -> Option<String> {
+        (!self.blockers.is_empty()).then(|| self.blockers.join("; "))
     }
 
     /// The alembic head of the installed JupyterHub.
@@ -78,4 +90,21 @@ impl HostFacts {
             None => "-".to_owned(),
         }
     }
+}
+
+/// Whose environment and working directory the hub's config was resolved with
+/// (`hub_environment.py`). Only names travel: values stay on the host.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HubEnvironment {
+    /// `the running hub (pid N)`, the inventory's `environment` and/or `environment_file`, or
+    /// `login` (neither: the login's own environment).
+    pub source: String,
+    /// The running hub's pid, if one runs.
+    pub pid: Option<u32>,
+    /// The working directory the config was resolved in.
+    pub workdir: String,
+    /// The variables the inventory provides (empty with the running hub's own environment).
+    pub variables: Vec<String>,
+    /// The variables the config read while it loaded.
+    pub config_reads: Vec<String>,
 }

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
 use crate::ssh::{Become, SshTarget};
@@ -51,6 +52,9 @@ pub struct Hub {
     pub config: String,
     /// The hub's working directory: relative sqlite URLs and secrets resolve against it.
     pub workdir: String,
+    /// The environment the inventory declares for the hub (`environment`, `environment_file`),
+    /// used when the running hub's own cannot be read; `None` when it declares none.
+    pub environment: Option<ServiceEnvironment>,
     /// Shell command that stops the hub.
     pub stop: String,
     /// How long the hub may take to stop: its API quiet and its database closed.
@@ -69,6 +73,24 @@ pub struct Hub {
     pub backup_extra: Vec<String>,
     /// Privilege escalation for hub commands.
     pub become_: Become,
+}
+
+/// The environment an inventory declares for a hub: what its service manager gives it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServiceEnvironment {
+    /// `environment`: variables set directly (values masked in any output).
+    #[serde(serialize_with = "masked_values")]
+    pub variables: IndexMap<String, String>,
+    /// `environment_file`: the file on the host the service reads (a leading `-`: optional).
+    pub file: Option<String>,
+}
+
+/// Serialises variables with every value masked: an environment carries database passwords.
+fn masked_values<S: serde::Serializer>(
+    variables: &IndexMap<String, String>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_map(variables.keys().map(|k| (k, crate::secrets::MASK)))
 }
 
 /// One host of the inventory, ready to be connected to.

@@ -11,7 +11,7 @@ mod ssh_config;
 
 pub use error::{InventoryError, Location};
 pub use extra_vars::parse_extra_vars;
-pub use host::{Host, Hub, Installer};
+pub use host::{Host, Hub, Installer, ServiceEnvironment};
 pub use limit::Limit;
 pub use raw::RawVars;
 pub use resolve::{Inventory, ResolveContext};

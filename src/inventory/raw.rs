@@ -85,6 +85,12 @@ raw_vars! {
     config: String,
     /// The hub's working directory.
     workdir: String,
+    /// The hub's environment variables when it is not running (what its service sets with
+    /// systemd's `Environment=`); the running hub's own environment wins.
+    environment: IndexMap<String, String>,
+    /// The file the hub's service reads its environment from (systemd's `EnvironmentFile=`), on
+    /// the host; its variables override `environment`'s, as in systemd.
+    environment_file: String,
     /// Shell command that stops the hub.
     stop: String,
     /// Seconds the hub may take to stop after `stop` (its API quiet, its database closed).
@@ -121,6 +127,12 @@ impl Text for String {
 impl Text for Vec<String> {
     fn has_nul(&self) -> bool {
         self.iter().any(Text::has_nul)
+    }
+}
+
+impl Text for IndexMap<String, String> {
+    fn has_nul(&self) -> bool {
+        self.iter().any(|(k, v)| k.has_nul() || v.has_nul())
     }
 }
 

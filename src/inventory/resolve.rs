@@ -11,7 +11,7 @@ use toml::Spanned;
 
 use super::raw::{RawInventory, RawVars};
 use super::ssh_config::{SshConfig, expand_home};
-use super::{Host, Hub, InventoryError, Location};
+use super::{Host, Hub, InventoryError, Location, ServiceEnvironment};
 use crate::ssh::{Become, HostKeyPolicy, SshTarget};
 
 /// What resolution needs besides the file: the operator's home (for `~/` and `~/.ssh`), their
@@ -463,6 +463,49 @@ impl Resolver<'_> {
         })
     }
 
+    /// `environment` and `environment_file`: names a process environment can hold, a path the
+    /// host can open without a working directory.
+    fn environment(
+        &self,
+        name: &str,
+        vars: &RawVars,
+    ) -> Result<Option<ServiceEnvironment>, InventoryError> {
+        if vars.environment.is_none() && vars.environment_file.is_none() {
+            return Ok(None);
+        }
+        let variables = vars
+            .environment
+            .as_ref()
+            .map(|v| v.get_ref().clone())
+            .unwrap_or_default();
+        if let (Some(table), Some(bad)) = (
+            &vars.environment,
+            variables.keys().find(|k| !is_variable_name(k)),
+        ) {
+            return Err(self.invalid(
+                name,
+                "environment",
+                table.span(),
+                &format!(
+                    "names `{}`, which is not an environment variable name (letters, digits and `_`, not starting with a digit)",
+                    bad.escape_debug()
+                ),
+            ));
+        }
+        let file = vars.environment_file.as_ref().map(|f| f.get_ref().clone());
+        if let (Some(raw), Some(path)) = (&vars.environment_file, &file)
+            && !path.trim_start_matches('-').starts_with('/')
+        {
+            return Err(self.invalid(
+                name,
+                "environment_file",
+                raw.span(),
+                &format!("is `{path}`, which is not an absolute path on the host"),
+            ));
+        }
+        Ok(Some(ServiceEnvironment { variables, file }))
+    }
+
     fn hub(&self, name: &str, vars: &RawVars) -> Result<Hub, InventoryError> {
         let text = |v: &Option<Spanned<String>>, default: &str| {
             v.as_ref()
@@ -498,6 +541,7 @@ impl Resolver<'_> {
                 .map_or(installer, |i| *i.get_ref()),
             workdir: text(&vars.workdir, &config_dir),
             config,
+            environment: self.environment(name, vars)?,
             stop: text(&vars.stop, "systemctl stop jupyterhub"),
             stop_timeout: self.seconds(name, "stop_timeout", &vars.stop_timeout, 120)?,
             start: text(&vars.start, "systemctl start jupyterhub"),
@@ -516,4 +560,13 @@ impl Resolver<'_> {
             become_,
         })
     }
+}
+
+/// Whether `name` can name a variable of a process's environment (as POSIX shells require).
+fn is_variable_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }

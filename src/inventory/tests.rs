@@ -115,7 +115,7 @@ fn extra_var_errors_name_the_argument() {
         ),
         (
             "colour=red",
-            "`-e colour=red`: unknown field `colour`, expected one of `address`, `port`, `user`, `identity_files`, `known_hosts`, `host_key_policy`, `connect_timeout`, `keepalive`, `jump`, `become`, `become_user`, `hub_env`, `installer`, `conda_env`, `conda`, `uv`, `singleuser_env`, `singleuser_installer`, `config`, `workdir`, `stop`, `stop_timeout`, `start`, `start_timeout`, `notify`, `health_url`, `backup_extra`",
+            "`-e colour=red`: unknown field `colour`, expected one of `address`, `port`, `user`, `identity_files`, `known_hosts`, `host_key_policy`, `connect_timeout`, `keepalive`, `jump`, `become`, `become_user`, `hub_env`, `installer`, `conda_env`, `conda`, `uv`, `singleuser_env`, `singleuser_installer`, `config`, `workdir`, `environment`, `environment_file`, `stop`, `stop_timeout`, `start`, `start_timeout`, `notify`, `health_url`, `backup_extra`",
         ),
         (
             "stop=\"x\\u0000\"",
@@ -137,7 +137,7 @@ fn bad_inventories_are_refused_with_file_line_column() {
     let cases = [
         (
             "[hosts.a]\nadress = \"x\"\n",
-            "inv.toml:2:1: unknown field `adress`, expected one of `address`, `port`, `user`, `identity_files`, `known_hosts`, `host_key_policy`, `connect_timeout`, `keepalive`, `jump`, `become`, `become_user`, `hub_env`, `installer`, `conda_env`, `conda`, `uv`, `singleuser_env`, `singleuser_installer`, `config`, `workdir`, `stop`, `stop_timeout`, `start`, `start_timeout`, `notify`, `health_url`, `backup_extra`",
+            "inv.toml:2:1: unknown field `adress`, expected one of `address`, `port`, `user`, `identity_files`, `known_hosts`, `host_key_policy`, `connect_timeout`, `keepalive`, `jump`, `become`, `become_user`, `hub_env`, `installer`, `conda_env`, `conda`, `uv`, `singleuser_env`, `singleuser_installer`, `config`, `workdir`, `environment`, `environment_file`, `stop`, `stop_timeout`, `start`, `start_timeout`, `notify`, `health_url`, `backup_extra`",
         ),
         (
             "[hosts.a]\nport = \"22\"\n",
@@ -288,6 +288,44 @@ fn hub_settings_default_to_the_configs_directory() {
     assert_eq!(hub.workdir, "/srv/hub");
     assert_eq!(hub.stop, "systemctl stop jupyterhub");
     assert_eq!(hub.become_, Become::No);
+}
+
+#[test]
+fn a_hubs_environment_is_declared_by_a_table_and_a_file_and_masked_in_output() {
+    let inv = load(
+        "[defaults]\nenvironment_file = \"-/etc/default/jupyterhub\"\n[hosts.a]\nenvironment = { HUB_DB = \"postgresql://hub:s3cret@db/hub\" }\n[hosts.b]\nenvironment = {}\n[hosts.c]\nenvironment_file = \"/etc/hub.env\"\n",
+    )
+    .unwrap();
+    let a = inv.hosts()[0].hub.environment.as_ref().expect("declared");
+    assert_eq!(a.variables["HUB_DB"], "postgresql://hub:s3cret@db/hub");
+    assert_eq!(a.file.as_deref(), Some("-/etc/default/jupyterhub"));
+    // `environment = {}` declares a hub that needs nothing, which is not saying nothing.
+    let b = inv.hosts()[1].hub.environment.as_ref().expect("declared");
+    assert!(b.variables.is_empty());
+    let json = serde_json::to_string(&inv.hosts()[0]).unwrap();
+    assert!(
+        json.contains(r#""variables":{"HUB_DB":"***"}"#) && !json.contains("s3cret"),
+        "{json}"
+    );
+    assert!(
+        load("[hosts.a]\n").unwrap().hosts()[0]
+            .hub
+            .environment
+            .is_none()
+    );
+
+    for (source, message) in [
+        (
+            "[hosts.a]\nenvironment = { \"HUB-DB\" = \"x\" }\n",
+            "inv.toml:2:15: `environment` of host `a` names `HUB-DB`, which is not an environment variable name (letters, digits and `_`, not starting with a digit)",
+        ),
+        (
+            "[hosts.a]\nenvironment_file = \"hub.env\"\n",
+            "inv.toml:2:20: `environment_file` of host `a` is `hub.env`, which is not an absolute path on the host",
+        ),
+    ] {
+        assert_eq!(error(source), message, "{source}");
+    }
 }
 
 #[test]

@@ -37,6 +37,11 @@ pub fn backup_command(host: &Host, facts: &HostFacts) -> Result<RemoteCommand, S
         step: "backup",
         reason,
     };
+    // A database that may not be the one the hub uses (hub_environment.py): backing it up would
+    // vouch for the wrong file.
+    if let Some(reason) = facts.blocked() {
+        return Err(refuse(reason));
+    }
     let backend = facts.db_backend.as_deref().unwrap_or("unknown");
     // PostgreSQL and MySQL dumps come with the database seam of the roadmap; until then a wrong
     // backup would be worse than none.

@@ -52,14 +52,20 @@ class Unchanged(Failed):
     pass
 
 
-def sh(step, command, timeout=None, kill=True):
+def sh(step, command, timeout=None, kill=True, hub=None):
     # Runs an operator's (or hubfleet's) shell command, its output recorded line by line; fails
-    # with its last line, as the controller's steps do. It ends when the command exits: a daemon
+    # with its last line, as the controller's steps do. With `hub` (hub_environment.py), in the
+    # hub's own environment and working directory, its env's bin first on PATH. It ends when the command exits: a daemon
     # it started that keeps the output pipe open (a start command that does not redirect) is
     # not waited for. A command still running after `timeout` seconds is stopped (its process
     # group; with kill=False left running) and TimedOut raised.
     record(step=step, text=command)
-    child = subprocess.Popen(["sh", "-c", command], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    env = cwd = None
+    if hub is not None:
+        env, cwd = dict(hub["env"]), hub["cwd"]
+        bin_dir = os.path.join(args["hub"]["hub_env"].rstrip("/"), "bin")
+        env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+    child = subprocess.Popen(["sh", "-c", command], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True, env=env, cwd=cwd)
     last = ["no output"]
 
     def read():
@@ -249,8 +255,8 @@ def installed_head():
     return next(rev for rev in revisions if rev not in downs)
 
 
-def upgrade_db(head):
-    sh("upgrade-db", args["upgrade_db"])
+def upgrade_db(head, hub):
+    sh("upgrade-db", args["upgrade_db"], hub=hub)
     revision = sqlite_value(args["db"], "SELECT version_num FROM alembic_version", timeout=30)  # noqa: F821 - from sqlite_ro.py, sent ahead
     if revision != head:
         raise Failed("upgrade-db", f"`jupyterhub upgrade-db` exited 0 but {args['db']} is at revision {revision}, not {head}: check the hub's `workdir` and `config`")
@@ -299,6 +305,17 @@ def unchanged(failure):
 
 def cutover():
     change = args["change"]
+    # How the hub runs, read while it still runs (its /proc entry is gone after the stop): the
+    # environment and working directory upgrade-db needs to resolve the same database as the hub.
+    record(step="check", text="the hub's environment, and the database it has open")
+    hub = hub_environment(args["hub"])  # noqa: F821 - from hub_environment.py, sent ahead
+    wrong = list(hub["blockers"])
+    if hub["pid"] is not None and hub["provided"] is None:
+        wrong.append(cross_check(hub["pid"], args["db"]))  # noqa: F821
+    wrong = [w for w in wrong if w]
+    if wrong:
+        discard(change)
+        raise Failed("check", "; ".join(wrong) + ": the hub was not stopped")
     # The facts that allowed the upgrade are minutes old by now (stage, backup, rehearsal,
     # grace): a user who started a server meanwhile is not interrupted unless allowed.
     if not args["allow_active_servers"]:
@@ -333,7 +350,7 @@ def cutover():
     try:
         if head is None:
             head = installed_head()
-        revision = upgrade_db(head)
+        revision = upgrade_db(head, hub)
         start(args["version"])
     finally:
         # After a swap, the env an earlier upgrade kept has been replaced, whatever comes next;

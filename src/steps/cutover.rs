@@ -17,6 +17,7 @@ use super::Staged;
 
 pub(super) const CUTOVER_SCRIPT: &str = concat!(
     include_str!("../facts/revisions.py"),
+    include_str!("../facts/hub_environment.py"),
     include_str!("sqlite_ro.py"),
     include_str!("cutover.py")
 );
@@ -192,6 +193,7 @@ pub async fn cutover(
         "restart_version": cutover.restart_version,
         "allow_active_servers": cutover.allow_active_servers,
         "env_python": super::hub_python(host),
+        "hub": super::hub_environment_args(host),
         "upgrade_db": line("upgrade-db", super::upgrade_db_command(host))?,
         "change": change,
     });

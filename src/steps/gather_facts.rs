@@ -19,8 +19,7 @@ pub async fn gather_facts(
     // Every inventory value travels inside one JSON argument, quoted by the command builder:
     // nothing of it is ever seen by a shell.
     let args = serde_json::json!({
-        "config": host.hub.config,
-        "workdir": host.hub.workdir,
+        "hub": super::hub_environment_args(host),
         "health_url": host.hub.health_url,
         "singleuser_env": host.hub.singleuser_env,
         "cutover_record": super::RECORD_SUFFIX,

@@ -4,7 +4,7 @@
 # cannot load, or a migration this database's rows break, fails here, before any downtime,
 # instead of after the stop with the hub down. The real database is only read (SQLite's online
 # backup API, as the backup takes it): the copy's URL is passed explicitly, never the config's.
-# Run by the staged env's Python, in the hub's working directory:
+# Run by the staged env's Python, with the hub's environment and in its working directory:
 #   NEXT_ENV/bin/python -c SCRIPT ARGS_JSON
 # Prints {"revision": the copy's revision afterwards, "seconds": time upgrade-db took}.
 import inspect
@@ -33,8 +33,11 @@ for sig in (signal.SIGHUP, signal.SIGTERM):
     signal.signal(sig, leave)
 
 db = args["db_path"]
-# Where the hub runs: its config may name files relative to it.
-os.chdir(args["workdir"])
+# How the hub runs (hub_environment.py): its config may read its environment and name files
+# relative to its working directory.
+hub = hub_environment(args["hub"])  # noqa: F821 - from hub_environment.py, sent ahead
+if hub["blockers"]:
+    fail("; ".join(hub["blockers"]))
 # The copy, and the timestamped copy of it that upgrade-db keeps before migrating SQLite.
 need = os.path.getsize(db) * 2.2 + 16 * 2**20
 free = shutil.disk_usage(os.path.dirname(db)).free
@@ -60,21 +63,22 @@ try:
     with open(shim, "w") as f:
         f.write(f'#!/bin/sh\nexec {shlex.quote(sys.executable)} -m alembic "$@"\n')
     os.chmod(shim, 0o755)
-    os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
 
     try:
         from jupyterhub import dbutil
         from jupyterhub.app import JupyterHub
 
-        hub = JupyterHub()
-        hub.load_config_file(args["config"])
-        url = f"sqlite:///{os.path.join(work_link, 'jupyterhub.sqlite')}"
-        started = time.monotonic()
-        kwargs = {"log": hub.log}
-        if "db_kwargs" in inspect.signature(dbutil.upgrade_if_needed).parameters:
-            kwargs["db_kwargs"] = hub.db_kwargs
-        dbutil.upgrade_if_needed(url, **kwargs)
-        seconds = time.monotonic() - started
+        with applied(hub):  # noqa: F821 - from hub_environment.py
+            os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+            app = JupyterHub()
+            app.load_config_file(args["hub"]["config"])
+            url = f"sqlite:///{os.path.join(work_link, 'jupyterhub.sqlite')}"
+            started = time.monotonic()
+            kwargs = {"log": app.log}
+            if "db_kwargs" in inspect.signature(dbutil.upgrade_if_needed).parameters:
+                kwargs["db_kwargs"] = app.db_kwargs
+            dbutil.upgrade_if_needed(url, **kwargs)
+            seconds = time.monotonic() - started
     except SystemExit as e:
         fail(f"upgrade-db with the new release failed on a copy of the database (exit {e.code})")
     except BaseException as e:  # noqa: BLE001 - whatever breaks it is the finding

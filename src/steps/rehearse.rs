@@ -10,6 +10,7 @@ use crate::runner::{HostEvents, StepFailure};
 use crate::ssh::Session;
 
 pub(super) const REHEARSE_SCRIPT: &str = concat!(
+    include_str!("../facts/hub_environment.py"),
     include_str!("sqlite_ro.py"),
     include_str!("snapshot.py"),
     include_str!("rehearse.py")
@@ -43,8 +44,7 @@ pub async fn rehearse(
     events.step("rehearse", rehearse_description(host, next_env, db_path));
     let args = serde_json::json!({
         "db_path": db_path,
-        "config": host.hub.config,
-        "workdir": host.hub.workdir,
+        "hub": super::hub_environment_args(host),
     });
     let rehearsed: Rehearsed = super::run_script_with(
         "rehearse",

@@ -17,6 +17,19 @@ pub fn env_python(env: &str) -> String {
     format!("{}/bin/python", env.trim_end_matches('/'))
 }
 
+/// What `hub_environment.py` needs to find how the hub runs (its process, or the environment the
+/// inventory declares), for every script that loads the hub's config.
+pub fn hub_environment_args(host: &Host) -> serde_json::Value {
+    let declared = host.hub.environment.as_ref();
+    serde_json::json!({
+        "hub_env": host.hub.env,
+        "workdir": host.hub.workdir,
+        "config": host.hub.config,
+        "environment": declared.map(|e| &e.variables),
+        "environment_file": declared.and_then(|e| e.file.as_deref()),
+    })
+}
+
 /// Runs `script` with the hub's Python and one JSON argument; parses its stdout as JSON. When it
 /// fails, its whole stderr goes to `log` (the host's log, in a command that keeps one); the
 /// failure carries the last line.

@@ -95,7 +95,12 @@ impl HubFiles {
     /// Builds the venv: `uv venv --seed` (pip, for `installer = "pip"`) and JupyterHub, from
     /// the wheelhouse only. About 1 s with a warm uv cache.
     pub fn install(&self, cache: &Cache, release: &str) -> Result<()> {
-        let python = cache.real_python()?;
+        self.install_on(cache, release, &cache.real_python()?)
+    }
+
+    /// [`HubFiles::install`] on the interpreter `python` (one that other users can run, say:
+    /// the cache's lives under root's home).
+    pub fn install_on(&self, cache: &Cache, release: &str, python: &Path) -> Result<()> {
         let find_links = [
             "--no-index".into(),
             "--find-links".into(),
@@ -103,7 +108,7 @@ impl HubFiles {
         ];
         let mut venv = self.uv(cache);
         venv.args(["venv", "-q", "--seed", "--python"])
-            .arg(&python)
+            .arg(python)
             .args(&find_links)
             .arg(&self.env);
         run(&mut venv)?;

@@ -1,0 +1,97 @@
+//! What the integration tests of upgrades and backups share: running `hubfleet upgrade` on a lab,
+//! reading its databases and archives.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use super::{Lab, text};
+
+/// The newest release in the lab's wheelhouse (`scripts/setup`) and its alembic head.
+pub const NEWEST: &str = "6.1.1";
+pub const NEWEST_HEAD: &str = "f460b0348206";
+
+/// One value of `sql` on the SQLite database `db`, with the sqlite3 CLI.
+pub fn sqlite(db: &Path, sql: &str) -> String {
+    let out = Command::new("sqlite3")
+        .arg(db)
+        .arg(sql)
+        .output()
+        .expect("run sqlite3");
+    assert!(
+        out.status.success(),
+        "sqlite3 {}: {}",
+        db.display(),
+        text(&out.stderr)
+    );
+    text(&out.stdout).trim().to_owned()
+}
+
+/// The archives (`*.tar.gz`) in `dir`.
+pub fn archives(dir: &Path) -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|d| d.map(|e| e.unwrap().path()).collect())
+        .unwrap_or_default();
+    found.retain(|p| p.extension().is_some_and(|e| e == "gz"));
+    found
+}
+
+/// Extracts `db/jupyterhub.sqlite` of an archive with the system's tar.
+pub fn snapshot_of(archive: &Path, into: &Path) -> PathBuf {
+    std::fs::create_dir_all(into).unwrap();
+    let out = Command::new("tar")
+        .arg("-xzf")
+        .arg(archive)
+        .arg("-C")
+        .arg(into)
+        .arg("db/jupyterhub.sqlite")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "tar: {}", text(&out.stderr));
+    into.join("db/jupyterhub.sqlite")
+}
+
+/// `hubfleet upgrade --to NEWEST --allow-active-servers` on every host of `lab`, backing up
+/// into `backups`, with `extra` arguments.
+pub fn upgrade_to_newest(lab: &Lab, backups: &Path, extra: &[&str]) -> std::process::Output {
+    upgrade_to(lab, backups, NEWEST, extra)
+}
+
+/// `hubfleet upgrade --to TO --allow-active-servers` on every host of `lab`, backing up into
+/// `backups`, with `extra` arguments.
+pub fn upgrade_to(lab: &Lab, backups: &Path, to: &str, extra: &[&str]) -> std::process::Output {
+    let args = upgrade_args(lab, backups, to, extra);
+    lab.hubfleet(&args.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
+/// The arguments of [`upgrade_to`], for a run a test spawns itself.
+pub fn upgrade_args(lab: &Lab, backups: &Path, to: &str, extra: &[&str]) -> Vec<String> {
+    let inventory = lab.inventory().to_str().unwrap();
+    let args = [
+        "upgrade",
+        "-i",
+        inventory,
+        "--to",
+        to,
+        "--allow-active-servers",
+        "--backup-dir",
+        backups.to_str().unwrap(),
+    ];
+    args.iter().chain(extra).map(|a| a.to_string()).collect()
+}
+
+/// The run failed (exit 2), and one of its lines holds `needle`: that line and all of stderr.
+pub fn failed_at(out: &std::process::Output, needle: &str) -> (String, String) {
+    let stderr = text(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}\n{stderr}",
+        text(&out.stdout)
+    );
+    let line = stderr
+        .lines()
+        .find(|l| l.contains(needle))
+        .unwrap_or_else(|| panic!("no `{needle}` in: {stderr}"))
+        .to_owned();
+    (line, stderr)
+}
