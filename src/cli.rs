@@ -45,7 +45,8 @@ pub enum Command {
     Exec(ExecArgs),
     /// Back up every selected hub: a consistent database snapshot, config and secrets, verified.
     Backup(BackupArgs),
-    /// Upgrade JupyterHub on every selected hub: backup, stage, stop, install, upgrade-db, start.
+    /// Upgrade JupyterHub on every selected hub, safely (the steps: `upgrade --help`).
+    #[command(long_about = crate::step::Step::order_help())]
     Upgrade(UpgradeArgs),
     /// Gather each hub's facts: versions, database, revision, disk, whether it serves.
     Facts(FactsArgs),

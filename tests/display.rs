@@ -284,6 +284,7 @@ fn piped_progress_is_plain_lines_and_the_recaps_are_pinned() {
     let backups = lab.dir().join("backups");
     let backups = backups.to_str().unwrap();
 
+    let plan_report = lab.dir().join("plan.json");
     let dry_run = piped(
         &lab,
         &[
@@ -295,11 +296,44 @@ fn piped_progress_is_plain_lines_and_the_recaps_are_pinned() {
             "--dry-run",
             "--backup-dir",
             backups,
+            "--report",
+            plan_report.to_str().unwrap(),
         ],
     );
     assert_plain(&dry_run, true);
     with_redactions(true, || {
         insta::assert_snapshot!("upgrade_dry_run_recap", text(&dry_run.stdout))
+    });
+    // The report holds the same plan, typed: each step with its phase, action and way back.
+    let plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&plan_report).unwrap()).unwrap();
+    assert_eq!(plan["schema_version"], 2);
+    let steps: Vec<_> = plan["hosts"][0]["report"]["plan"]["steps"]
+        .as_array()
+        .expect("typed steps")
+        .iter()
+        .map(|s| s["step"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "facts",
+            "check",
+            "stage",
+            "backup",
+            "rehearse",
+            "stop",
+            "swap",
+            "upgrade-db",
+            "start",
+            "health"
+        ]
+    );
+    with_redactions(false, || {
+        insta::assert_snapshot!(
+            "upgrade_dry_run_report_json",
+            serde_json::to_string_pretty(&plan["hosts"][0]["report"]["plan"]).unwrap()
+        )
     });
 
     let backup = piped(&lab, &["backup", "-i", &inventory, "--backup-dir", backups]);

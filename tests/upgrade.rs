@@ -1006,7 +1006,7 @@ fn dry_run_changes_nothing_and_names_the_target_and_its_migrations() {
             for host in lab.hosts() {
                 let env = host.hub_env.display();
                 assert!(
-                    stdout.contains(&format!("swap: exchange {env} with {env}.hubfleet-next; the env as it was is kept at {env}.hubfleet-previous")),
+                    stdout.contains(&format!("swap [HUB DOWN]: exchange {env} with {env}.hubfleet-next; the env as it was is kept at {env}.hubfleet-previous")),
                     "{stdout}"
                 );
             }

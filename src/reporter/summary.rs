@@ -5,8 +5,9 @@ use serde::Serialize;
 use super::recap::Counts;
 use crate::runner::HostResult;
 
-/// The version of the JSON report's shape; bumped on any incompatible change.
-pub const SCHEMA_VERSION: u32 = 1;
+/// The version of the JSON report's shape; bumped on any incompatible change. 2: an upgrade's
+/// `plan` is the typed plan (steps with their phase, action and way back), no longer lines.
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// One run's results, hosts in inventory order.
 #[derive(Debug, Clone, Serialize)]

@@ -319,18 +319,10 @@ struct Line {
     result: Option<String>,
 }
 
-/// The step names the cutover reports, as the runner's events name them.
+/// The step names the cutover reports, as the runner's events name them: a name the record
+/// does not know (a newer `cutover.py` than this controller) is reported as `cutover`.
 fn step_name(step: &str) -> &'static str {
-    match step {
-        "check" => "check",
-        "stop" => "stop",
-        "swap" => "swap",
-        "install" => "install",
-        "upgrade-db" => "upgrade-db",
-        "start" => "start",
-        "health" => "health",
-        _ => "cutover",
-    }
+    crate::step::Step::of_cutover(step).map_or("cutover", crate::step::Step::name)
 }
 
 /// Turns the record's lines into the host's events as they arrive.

@@ -1,0 +1,8 @@
+//! The per-host work of the commands that change hosts: what runs on one host, over its session,
+//! between the runner (which gives it a slot and a session) and the steps (which it calls).
+
+mod upgrade;
+mod upgrade_report;
+
+pub use upgrade::UpgradeJob;
+pub use upgrade_report::UpgradeReport;

@@ -1,0 +1,248 @@
+//! One host's upgrade: facts and the policy, the target staged beside a verified backup while
+//! the hub serves, then the plan ([`UpgradePlan`]) built from them and executed step by step. A
+//! dry run stops at the plan. A failure before the stop removes what was staged; the backup is
+//! never deleted.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use super::UpgradeReport;
+use crate::archive;
+use crate::facts::HostFacts;
+use crate::human_bytes::human_bytes;
+use crate::inventory::Host;
+use crate::plan::{CutoverWork, Request, UpgradePlan, Work, policy};
+use crate::runner::{HostEvents, HostJob, StepFailure};
+use crate::ssh::{RemoteCommand, Session};
+use crate::step::Phase;
+use crate::steps::{self, Cutover, SingleUser, Staged};
+
+/// `hubfleet upgrade` on one host.
+#[derive(Debug, Clone)]
+pub struct UpgradeJob {
+    /// `--to`: a version or `latest`.
+    pub to: String,
+    /// `--backup-dir`.
+    pub backup_dir: PathBuf,
+    /// `--dry-run`: stop at the plan.
+    pub dry_run: bool,
+    /// `--allow-active-servers`.
+    pub allow_active_servers: bool,
+    /// `--message`.
+    pub message: String,
+    /// `--grace`.
+    pub grace: Duration,
+}
+
+impl HostJob for UpgradeJob {
+    type Report = UpgradeReport;
+
+    async fn run(
+        &self,
+        host: &Host,
+        session: &Session,
+        events: &HostEvents,
+        report: &mut UpgradeReport,
+    ) -> Result<(), StepFailure> {
+        let facts = steps::gather_facts(host, session, events).await?;
+        report.version_before = facts.jupyterhub_version.clone();
+        report.revision_before = facts.db_revision.clone();
+        policy::may_touch(&facts)?;
+        if policy::serves(&facts, &self.to) {
+            let plan = UpgradePlan::unchanged(host, &facts, &self.to);
+            return self
+                .execute(host, session, events, &facts, plan, report)
+                .await;
+        }
+        // Refused before anything is readied, unless only staging tells whether `latest` is news.
+        let latest = self.to == "latest";
+        if !latest && !self.dry_run {
+            policy::active_servers(&facts, self.allow_active_servers)?;
+        }
+        let (target, backed_up) = if latest || self.dry_run {
+            let stage = steps::stage(host, &facts, session, events, &self.to, !self.dry_run, None);
+            (stage.await?, false)
+        } else {
+            // The snapshot needs the database's size beside it while the env is copied.
+            let reserve = facts.db_path.as_deref().zip(facts.db_size);
+            let stage = steps::stage(host, &facts, session, events, &self.to, true, reserve);
+            // Both only read the serving hub's files and both can take long (pip and the index;
+            // a large database): the database streams while pip works.
+            let backup = steps::backup(host, &facts, session, events, &self.backup_dir);
+            let (target, stored) = tokio::join!(stage, backup);
+            if let Ok(stored) = &stored {
+                record_backup(report, events, stored);
+            }
+            let target = target?;
+            if let Err(failure) = stored {
+                discard(host, session, &target.staged).await;
+                return Err(failure);
+            }
+            (target, true)
+        };
+        report.packages = target.install.clone();
+        report.version_target = Some(target.version.clone());
+        if policy::serves(&facts, &target.version) {
+            let plan = UpgradePlan::unchanged(host, &facts, &target.version);
+            return self
+                .execute(host, session, events, &facts, plan, report)
+                .await;
+        }
+        let request = Request {
+            backup_dir: &self.backup_dir,
+            allow_active_servers: self.allow_active_servers,
+            message: &self.message,
+            grace: self.grace,
+        };
+        // `latest`: whether servers may be interrupted is asked only now that the target is news
+        // (any other target was checked before staging; a dry run only shows it in the plan).
+        let checked_already = !latest || self.dry_run;
+        let checked = policy::active_servers(&facts, self.allow_active_servers || checked_already)
+            .and_then(|()| UpgradePlan::build(host, &facts, &target, &request, backed_up));
+        match checked {
+            Ok(plan) => {
+                self.execute(host, session, events, &facts, plan, report)
+                    .await
+            }
+            Err(refusal) => {
+                discard(host, session, &target.staged).await;
+                Err(refusal)
+            }
+        }
+    }
+}
+
+impl UpgradeJob {
+    /// Walks `plan` (a dry run only records it). Until the stop, a failure removes what was
+    /// staged; from the stop on, the cutover on the host owns it.
+    async fn execute(
+        &self,
+        host: &Host,
+        session: &Session,
+        events: &HostEvents,
+        facts: &HostFacts,
+        plan: UpgradePlan,
+        report: &mut UpgradeReport,
+    ) -> Result<(), StepFailure> {
+        report.migrations = plan.migrations.clone().unwrap_or_default();
+        report.unchanged = plan.steps.iter().all(|s| s.phase != Phase::Downtime);
+        if report.unchanged {
+            report.version_after = report.version_before.clone();
+            report.revision_after = report.revision_before.clone();
+            report.version_target = Some(plan.target.clone());
+        }
+        if self.dry_run {
+            report.plan = Some(plan);
+            return Ok(());
+        }
+        let mut staged = plan.steps.iter().find_map(|s| match &s.work {
+            Work::Cutover(cutover) => Some(cutover.staged.clone()),
+            _ => None,
+        });
+        for planned in &plan.steps {
+            if matches!(planned.work, Work::Cutover(_)) {
+                staged = None;
+            }
+            let done = match &planned.work {
+                Work::Done | Work::InCutover => Ok(()),
+                Work::Backup => steps::backup(host, facts, session, events, &self.backup_dir)
+                    .await
+                    .map(|stored| record_backup(report, events, &stored)),
+                Work::Rehearse {
+                    next_env,
+                    db_path,
+                    head,
+                } => steps::rehearse(host, session, events, next_env, db_path, head).await,
+                Work::SingleuserCheck { env } => {
+                    steps::singleuser(host, session, events, env, &plan.target, SingleUser::Check)
+                        .await
+                }
+                Work::Notify { message, grace } => {
+                    steps::notify(host, session, events, message, *grace).await
+                }
+                Work::Cutover(cutover) => {
+                    self.cutover(host, session, events, cutover, report).await
+                }
+                Work::Singleuser { env } => steps::singleuser(
+                    host,
+                    session,
+                    events,
+                    env,
+                    &plan.target,
+                    SingleUser::Upgrade,
+                )
+                .await
+                .map(|()| report.singleuser_version_after = Some(plan.target.clone())),
+            };
+            if let Err(failure) = done {
+                if let Some(staged) = &staged {
+                    discard(host, session, staged).await;
+                }
+                return Err(failure);
+            }
+        }
+        Ok(())
+    }
+
+    /// The downtime: the cutover on the host, followed to its end.
+    async fn cutover(
+        &self,
+        host: &Host,
+        session: &Session,
+        events: &HostEvents,
+        work: &CutoverWork,
+        report: &mut UpgradeReport,
+    ) -> Result<(), StepFailure> {
+        let cutover = Cutover {
+            staged: &work.staged,
+            db_path: &work.db_path,
+            version: &work.version,
+            head: work.head.as_deref(),
+            restart_version: work.restart_version.as_deref(),
+            allow_active_servers: work.allow_active_servers,
+        };
+        let down = Instant::now();
+        let done = steps::cutover(host, session, events, &cutover).await?;
+        report.downtime_seconds = Some(round(down.elapsed()));
+        report.previous_env = done.previous_env;
+        if let (Some(installed), Some(before)) = (&done.revisions, &report.revision_before) {
+            report.migrations =
+                policy::pending(installed, before, &work.version).unwrap_or_default();
+        }
+        report.revision_after = Some(done.revision);
+        report.version_after = Some(work.version.clone());
+        Ok(())
+    }
+}
+
+/// Puts a verified backup in the report, and says so.
+fn record_backup(report: &mut UpgradeReport, events: &HostEvents, stored: &archive::Stored) {
+    report.archive = Some(stored.path.clone());
+    report.archive_sha256 = Some(stored.received.sha256.to_string());
+    events.step(
+        "backup",
+        format!(
+            "verified {} ({})",
+            stored.path.display(),
+            human_bytes(stored.received.archive_bytes)
+        ),
+    );
+}
+
+/// Removes what `stage` readied on the host (the next env, or the downloaded packages), best
+/// effort: it is hubfleet's own, and the next run replaces it anyway.
+async fn discard(host: &Host, session: &Session, staged: &Staged) {
+    let path = match staged {
+        Staged::NextEnv { path, .. } => path.clone(),
+        Staged::InPlace => steps::stage_dir(host),
+        Staged::Nothing => return,
+    };
+    let clean = RemoteCommand::new("rm").args(["-rf", "--", &path]);
+    let _ = session
+        .exec_capture(&clean.become_(host.hub.become_.clone()))
+        .await;
+}
+
+fn round(d: Duration) -> f64 {
+    (d.as_secs_f64() * 10.0).round() / 10.0
+}

@@ -1,0 +1,624 @@
+//! A host's upgrade as data: built once from the host, its facts and the staged target, then
+//! executed by the upgrade job step by step, rendered by `--dry-run`, and carried whole by the
+//! JSON report. What is shown is what runs: no decision is taken while executing.
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::policy;
+use crate::facts::HostFacts;
+use crate::facts::alembic;
+use crate::inventory::Host;
+use crate::runner::StepFailure;
+use crate::ssh::RemoteCommand;
+use crate::step::{Phase, Step};
+use crate::steps::{self, Staged, Target};
+
+/// What the operator asked for, besides the target.
+#[derive(Debug, Clone)]
+pub struct Request<'a> {
+    /// Where the archive goes (`DIR/HOST/TIMESTAMP.tar.gz`).
+    pub backup_dir: &'a Path,
+    /// `--allow-active-servers`.
+    pub allow_active_servers: bool,
+    /// `--message`, `{version}` not yet replaced.
+    pub message: &'a str,
+    /// `--grace`.
+    pub grace: Duration,
+}
+
+/// A host's upgrade: where it starts, where it goes, and every step in order.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct UpgradePlan {
+    /// JupyterHub installed now.
+    pub version_before: Option<String>,
+    /// The release the hub reaches (`--to latest` resolved).
+    pub target: String,
+    /// The migrations `upgrade-db` applies, oldest first; `None` where they are known only once
+    /// the target is installed (conda).
+    pub migrations: Option<Vec<String>>,
+    /// Every package the installer installs or upgrades, `name==version`.
+    pub packages: Vec<String>,
+    /// The steps, in the order they run.
+    pub steps: Vec<PlannedStep>,
+}
+
+/// One step of a plan: what it runs, when, and how it is undone.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlannedStep {
+    /// Which step.
+    pub step: Step,
+    /// Whether the hub serves, is down, or serves the new release meanwhile.
+    pub phase: Phase,
+    /// What it runs, every value resolved.
+    pub action: String,
+    /// What undoes it, or why nothing needs to.
+    pub way_back: String,
+    /// What the upgrade job executes for it.
+    #[serde(skip)]
+    pub work: Work,
+}
+
+/// The typed input of a step, for the job that executes the plan.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Work {
+    /// Done already: its result is what the plan was made from (facts, check, stage, and a
+    /// backup taken beside the stage).
+    Done,
+    /// The verified backup, when it was not taken beside the stage (`--to latest`).
+    Backup,
+    /// `upgrade-db` of the staged env on a copy of the database.
+    Rehearse {
+        /// The staged env.
+        next_env: String,
+        /// The database a copy is taken of.
+        db_path: String,
+        /// The revision the copy must reach.
+        head: String,
+    },
+    /// The single-user env's install with `--dry-run`.
+    SingleuserCheck {
+        /// The single-user env.
+        env: String,
+    },
+    /// The `notify` command, then the grace period.
+    Notify {
+        /// `$HUBFLEET_MESSAGE`.
+        message: String,
+        /// How long users get.
+        grace: Duration,
+    },
+    /// The cutover, from the stop to the health check, run on the host by one process.
+    Cutover(CutoverWork),
+    /// Run by the cutover started at [`Step::Stop`].
+    InCutover,
+    /// The single-user env's install, once the hub is healthy.
+    Singleuser {
+        /// The single-user env.
+        env: String,
+    },
+}
+
+/// What the cutover needs, decided when the plan is made.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CutoverWork {
+    /// The swap or offline install.
+    pub staged: Staged,
+    /// The hub's SQLite database.
+    pub db_path: String,
+    /// The release `/hub/api` must report at the end.
+    pub version: String,
+    /// The revision upgrade-db must reach; `None` where known only once installed (conda).
+    pub head: Option<String>,
+    /// The release the hub serves now, started again if the cutover stops it but changes nothing.
+    pub restart_version: Option<String>,
+    /// `--allow-active-servers`, checked again right before the stop.
+    pub allow_active_servers: bool,
+}
+
+impl UpgradePlan {
+    /// The plan of `host` to reach `target`, from its facts. `backed_up`: the verified backup was
+    /// taken beside the stage. Refuses a database it cannot read or that the target does not
+    /// know.
+    pub fn build(
+        host: &Host,
+        facts: &HostFacts,
+        target: &Target,
+        request: &Request<'_>,
+        backed_up: bool,
+    ) -> Result<UpgradePlan, StepFailure> {
+        let version = target.version.as_str();
+        let (db_path, migrations) = policy::migrations(facts, &target.revisions, version)?;
+        let head = alembic::head(&target.revisions).map(str::to_owned);
+        let mut plan = UpgradePlan {
+            version_before: facts.jupyterhub_version.clone(),
+            target: version.to_owned(),
+            migrations: (!target.revisions.is_empty()).then_some(migrations),
+            packages: target.install.clone(),
+            steps: Vec::new(),
+        };
+        plan.push(
+            Step::Facts,
+            facts_action(facts),
+            NOTHING_CHANGED,
+            Work::Done,
+        );
+        plan.push(
+            Step::Check,
+            check_action(facts, request.allow_active_servers),
+            NOTHING_CHANGED,
+            Work::Done,
+        );
+        plan.push(
+            Step::Stage,
+            stage_action(host, target),
+            "what was readied is removed if the upgrade stops before the stop",
+            Work::Done,
+        );
+        plan.push(
+            Step::Backup,
+            format!(
+                "snapshot of {db_path}, config, secrets, package list -> {}/{}/TIMESTAMP.tar.gz, verified on both ends",
+                request.backup_dir.display(),
+                host.name
+            ),
+            "nothing to undo: archives are never deleted; this one holds the database as it was",
+            if backed_up { Work::Done } else { Work::Backup },
+        );
+        if let (Staged::NextEnv { path, .. }, Some(head)) = (&target.staged, &head) {
+            plan.push(
+                Step::Rehearse,
+                steps::rehearse_description(host, path, &db_path),
+                "nothing to undo: the copy is private and removed",
+                Work::Rehearse {
+                    next_env: path.clone(),
+                    db_path: db_path.clone(),
+                    head: head.clone(),
+                },
+            );
+        }
+        let singleuser = policy::singleuser_behind(host, facts, version);
+        if let Some(env) = singleuser {
+            plan.push(
+                Step::SingleuserCheck,
+                steps::singleuser_install_command(host, env, version)
+                    .arg("--dry-run")
+                    .to_string(),
+                "nothing to undo: a dry run",
+                Work::SingleuserCheck {
+                    env: env.to_owned(),
+                },
+            );
+        }
+        if let Some(notify) = &host.hub.notify {
+            let message = request.message.replace("{version}", version);
+            plan.push(
+                Step::Notify,
+                format!(
+                    "{notify} (HUBFLEET_MESSAGE={message:?}), then wait {}s",
+                    request.grace.as_secs()
+                ),
+                "none: users were told; the hub serves on if the upgrade stops before the stop",
+                Work::Notify {
+                    message,
+                    grace: request.grace,
+                },
+            );
+        }
+        plan.push(
+            Step::Stop,
+            format!(
+                "{}, confirmed when {} is quiet and no process holds {db_path}; from here to health one detached process on the host runs the steps, its record {}",
+                host.hub.stop,
+                host.hub.health_url,
+                steps::status_path(&db_path)
+            ),
+            "if it stops the hub but nothing changes after, the hub is started again on its env",
+            Work::Cutover(CutoverWork {
+                staged: target.staged.clone(),
+                db_path: db_path.clone(),
+                version: version.to_owned(),
+                head,
+                restart_version: facts.running_version.clone(),
+                allow_active_servers: request.allow_active_servers,
+            }),
+        );
+        match &target.staged {
+            Staged::NextEnv {
+                env,
+                path,
+                previous,
+                replaces_previous,
+                ..
+            } => plan.push(
+                Step::Swap,
+                steps::swap_description(env, path, previous, *replaces_previous),
+                &format!("by hand: the env as it was is kept at {previous}; swap it back"),
+                Work::InCutover,
+            ),
+            Staged::InPlace => plan.push(
+                Step::Install,
+                steps::install_command(
+                    host,
+                    host.hub.installer,
+                    &host.hub.env,
+                    version,
+                    steps::Source::Staged,
+                )
+                .to_string(),
+                "by hand: the archive's package list reinstalls the release it had",
+                Work::InCutover,
+            ),
+            Staged::Nothing => {}
+        }
+        plan.push(
+            Step::UpgradeDb,
+            format!(
+                "{} (with the hub's environment, from {}, in {})",
+                steps::upgrade_db_command(host),
+                facts
+                    .hub_environment
+                    .as_ref()
+                    .map_or("the login", |e| e.source.as_str()),
+                facts
+                    .hub_environment
+                    .as_ref()
+                    .map_or(host.hub.workdir.as_str(), |e| e.workdir.as_str()),
+            ),
+            "by hand: SQLite cannot be downgraded; restore the archive's database",
+            Work::InCutover,
+        );
+        plan.push(
+            Step::Start,
+            host.hub.start.clone(),
+            "stop the hub",
+            Work::InCutover,
+        );
+        plan.push(
+            Step::Health,
+            format!("{} reports {version}", host.hub.health_url),
+            NOTHING_CHANGED,
+            Work::InCutover,
+        );
+        if let Some(env) = singleuser {
+            plan.push_singleuser(host, env, version, facts);
+        }
+        Ok(plan)
+    }
+
+    /// The plan of a hub that already serves `version`: nothing to do but, maybe, its
+    /// single-user env.
+    pub fn unchanged(host: &Host, facts: &HostFacts, version: &str) -> UpgradePlan {
+        let mut plan = UpgradePlan {
+            version_before: facts.jupyterhub_version.clone(),
+            target: version.to_owned(),
+            migrations: Some(Vec::new()),
+            ..UpgradePlan::default()
+        };
+        plan.push(
+            Step::Facts,
+            facts_action(facts),
+            NOTHING_CHANGED,
+            Work::Done,
+        );
+        plan.push(
+            Step::Check,
+            format!("the hub already serves {version}: it is left untouched"),
+            NOTHING_CHANGED,
+            Work::Done,
+        );
+        if let Some(env) = policy::singleuser_behind(host, facts, version) {
+            plan.push_singleuser(host, env, version, facts);
+        }
+        plan
+    }
+
+    fn push(&mut self, step: Step, action: String, way_back: &str, work: Work) {
+        self.steps.push(PlannedStep {
+            step,
+            phase: step.phase(),
+            action,
+            way_back: way_back.to_owned(),
+            work,
+        });
+    }
+
+    fn push_singleuser(&mut self, host: &Host, env: &str, version: &str, facts: &HostFacts) {
+        self.push(
+            Step::Singleuser,
+            format!(
+                "{} (running user servers keep the code they loaded)",
+                steps::singleuser_install_command(host, env, version)
+            ),
+            &format!(
+                "by hand: reinstall jupyterhub {} in {env}",
+                facts.singleuser_version.as_deref().unwrap_or("as it was")
+            ),
+            Work::Singleuser {
+                env: env.to_owned(),
+            },
+        );
+    }
+
+    /// The plan as a dry run's recap prints it under the table: a header, then each step with
+    /// its phase and its way back.
+    pub fn lines(&self) -> Vec<String> {
+        let mut lines = vec![
+            format!(
+                "target: jupyterhub {} (now {}); dry run: nothing was changed",
+                self.target,
+                self.version_before.as_deref().unwrap_or("-")
+            ),
+            format!(
+                "pending migrations: {}",
+                match self.migrations.as_deref() {
+                    None => "read from the installed package (conda resolves it)".to_owned(),
+                    Some([]) => "none".to_owned(),
+                    Some(migrations) => migrations.join(" -> "),
+                }
+            ),
+        ];
+        if !self.packages.is_empty() {
+            lines.push(format!("packages to install: {}", self.packages.join(" ")));
+        }
+        for planned in &self.steps {
+            let phase = match planned.phase {
+                Phase::Serving => "hub serving",
+                Phase::Downtime => "HUB DOWN",
+                Phase::Upgraded => "hub serving the target",
+            };
+            lines.push(format!(
+                "{} [{phase}]: {}",
+                planned.step.name(),
+                planned.action
+            ));
+            lines.push(format!("  way back: {}", planned.way_back));
+        }
+        lines
+    }
+}
+
+/// The way back of a step that changes nothing.
+const NOTHING_CHANGED: &str = "nothing to undo: nothing is changed";
+
+fn facts_action(facts: &HostFacts) -> String {
+    format!(
+        "jupyterhub {}, database {} at {}, resolved with the environment of {}",
+        facts.jupyterhub_version.as_deref().unwrap_or("-"),
+        facts.db_path.as_deref().unwrap_or("-"),
+        facts.db_revision_label(),
+        facts
+            .hub_environment
+            .as_ref()
+            .map_or("the login", |e| e.source.as_str()),
+    )
+}
+
+fn check_action(facts: &HostFacts, allowed: bool) -> String {
+    match facts.active_servers {
+        Some(n) if n > 0 => format!(
+            "{n} user server(s) running: {}; counted again right before the stop",
+            if allowed {
+                "allowed (--allow-active-servers)"
+            } else {
+                "the upgrade will refuse"
+            }
+        ),
+        _ => "no user server running; counted again right before the stop".to_owned(),
+    }
+}
+
+fn stage_action(host: &Host, target: &Target) -> String {
+    match &target.staged {
+        Staged::NextEnv {
+            env, path, command, ..
+        } => format!(
+            "copy {env} to {path}, then {}",
+            RemoteCommand::new(&command[0]).args(&command[1..])
+        ),
+        Staged::InPlace => format!(
+            "download jupyterhub=={} and its dependencies into {}",
+            target.version,
+            steps::stage_dir(host)
+        ),
+        Staged::Nothing => "nothing to install".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::facts::HubEnvironment;
+    use crate::inventory::{Inventory, RawVars, ResolveContext, SshConfig};
+
+    fn host(extra: &str) -> Host {
+        let context = ResolveContext {
+            home: PathBuf::from("/home/op"),
+            ssh_config: SshConfig::default(),
+            local_user: "op".to_owned(),
+            extra_vars: RawVars::default(),
+        };
+        let source = format!(
+            "[hosts.h1]\nhub_env = \"/opt/hub\"\nconfig = \"/srv/hub/jupyterhub_config.py\"\n{extra}"
+        );
+        let inventory = Inventory::parse(Path::new("inv.toml"), &source, &context).unwrap();
+        inventory.hosts()[0].clone()
+    }
+
+    fn facts() -> HostFacts {
+        HostFacts {
+            jupyterhub_version: Some("4.1.6".into()),
+            running_version: Some("4.1.6".into()),
+            db_path: Some("/srv/hub/jupyterhub.sqlite".into()),
+            db_revision: Some("0eee8c825d24".into()),
+            active_servers: Some(1),
+            singleuser_version: Some("4.1.6".into()),
+            hub_environment: Some(HubEnvironment {
+                source: "the running hub (pid 42)".into(),
+                workdir: "/srv/hub".into(),
+                ..HubEnvironment::default()
+            }),
+            ..HostFacts::default()
+        }
+    }
+
+    fn target(staged: Staged) -> Target {
+        Target {
+            version: "6.1.1".into(),
+            revisions: [
+                ("0eee8c825d24", None),
+                ("f460b0348206", Some("0eee8c825d24")),
+            ]
+            .into_iter()
+            .map(|(r, d)| (r.to_owned(), d.map(str::to_owned)))
+            .collect(),
+            install: vec!["jupyterhub==6.1.1".into()],
+            staged,
+        }
+    }
+
+    fn next_env() -> Staged {
+        Staged::NextEnv {
+            env: "/opt/hub".into(),
+            path: "/opt/hub.hubfleet-next".into(),
+            previous: "/opt/hub.hubfleet-previous".into(),
+            command: vec![
+                "/opt/hub.hubfleet-next/bin/python".into(),
+                "-m".into(),
+                "pip".into(),
+            ],
+            replaces_previous: false,
+        }
+    }
+
+    fn request() -> Request<'static> {
+        Request {
+            backup_dir: Path::new("/backups"),
+            allow_active_servers: true,
+            message: "upgrading to {version}",
+            grace: Duration::from_secs(30),
+        }
+    }
+
+    fn names(plan: &UpgradePlan) -> Vec<&'static str> {
+        plan.steps.iter().map(|s| s.step.name()).collect()
+    }
+
+    #[test]
+    fn a_venv_hub_is_rehearsed_then_swapped_and_each_step_says_its_way_back() {
+        let host =
+            host("notify = \"wall \\\"$HUBFLEET_MESSAGE\\\"\"\nsingleuser_env = \"/opt/user\"\n");
+        let facts = HostFacts {
+            singleuser_version: Some("4.1.6".into()),
+            ..facts()
+        };
+        let plan =
+            UpgradePlan::build(&host, &facts, &target(next_env()), &request(), true).unwrap();
+        assert_eq!(
+            names(&plan),
+            [
+                "facts",
+                "check",
+                "stage",
+                "backup",
+                "rehearse",
+                "singleuser",
+                "notify",
+                "stop",
+                "swap",
+                "upgrade-db",
+                "start",
+                "health",
+                "singleuser"
+            ]
+        );
+        // The order is Step::ALL's, whatever applies.
+        let order: Vec<usize> = plan
+            .steps
+            .iter()
+            .map(|s| Step::ALL.iter().position(|a| *a == s.step).unwrap())
+            .collect();
+        assert!(order.is_sorted(), "{order:?}");
+        assert_eq!(
+            plan.migrations.as_deref(),
+            Some(&["f460b0348206".to_owned()][..])
+        );
+        let notify = plan.steps.iter().find(|s| s.step == Step::Notify).unwrap();
+        assert_eq!(
+            notify.work,
+            Work::Notify {
+                message: "upgrading to 6.1.1".into(),
+                grace: Duration::from_secs(30)
+            }
+        );
+        insta::assert_snapshot!(plan.lines().join("\n"));
+    }
+
+    #[test]
+    fn conda_installs_in_the_downtime_and_learns_its_migrations_there() {
+        let host = host("installer = \"conda\"\n");
+        let mut target = target(Staged::InPlace);
+        target.revisions.clear();
+        let plan = UpgradePlan::build(&host, &facts(), &target, &request(), false).unwrap();
+        assert_eq!(
+            names(&plan),
+            [
+                "facts",
+                "check",
+                "stage",
+                "backup",
+                "stop",
+                "install",
+                "upgrade-db",
+                "start",
+                "health"
+            ]
+        );
+        assert_eq!(plan.migrations, None);
+        // `--to latest`: the backup comes after the stage, as a step of the plan.
+        assert_eq!(plan.steps[3].work, Work::Backup);
+        let Work::Cutover(cutover) = &plan.steps[4].work else {
+            panic!("the stop starts the cutover");
+        };
+        assert_eq!(cutover.head, None);
+        assert_eq!(cutover.restart_version.as_deref(), Some("4.1.6"));
+        assert!(plan.lines()[1].contains("conda resolves it"));
+    }
+
+    #[test]
+    fn a_hub_already_at_the_target_only_brings_its_single_user_env_along() {
+        let host = host("singleuser_env = \"/opt/user\"\n");
+        let facts = HostFacts {
+            singleuser_version: Some("4.1.5".into()),
+            ..facts()
+        };
+        let plan = UpgradePlan::unchanged(&host, &facts, "4.1.6");
+        assert_eq!(names(&plan), ["facts", "check", "singleuser"]);
+        assert!(plan.steps.iter().all(|s| s.phase != Phase::Downtime));
+        assert!(
+            plan.steps[2]
+                .way_back
+                .contains("reinstall jupyterhub 4.1.5")
+        );
+    }
+
+    #[test]
+    fn a_database_the_target_does_not_know_is_refused_when_the_plan_is_made() {
+        let facts = HostFacts {
+            db_revision: Some("ffffffffffff".into()),
+            ..facts()
+        };
+        let refusal = UpgradePlan::build(&host(""), &facts, &target(next_env()), &request(), true)
+            .unwrap_err();
+        assert_eq!(refusal.step, "check");
+        assert!(
+            refusal
+                .reason
+                .contains("ffffffffffff, which jupyterhub 6.1.1 does not know")
+        );
+    }
+}
