@@ -172,22 +172,33 @@ fn main() -> Result<()> {
     )?;
     writeln!(
         out,
-        "hubfleet's lines from the stop on (arrival, seconds after the stop line):\n{}",
+        "hubfleet's steps, from the report (began after the host's start, took):\n{}",
         timeline.join("\n")
     )?;
     Ok(())
 }
 
-/// `hubfleet upgrade` on h1 only: its wall time, the downtime it reports, and its step lines
-/// from the stop on, each with the seconds since the stop line arrived.
+/// `hubfleet upgrade` on h1 only: its wall time, the downtime it reports, and its steps' timings
+/// as the report gives them (`hosts[].steps`), one line each.
 fn hubfleet_upgrade(lab: &Lab, hubfleet: &Path) -> Result<(Duration, f64, Vec<String>)> {
     let (run, json) = support::run_upgrade(lab, hubfleet, TO, Some(&lab.hosts()[0].name))?;
     let down = json["hosts"][0]["report"]["downtime_seconds"]
         .as_f64()
         .with_context(|| format!("no downtime in the report: {json}"))?;
-    let timeline = match run.first_line(" stop ") {
-        Some((stop, _)) => run.timeline(stop, usize::MAX),
-        None => Vec::new(),
-    };
+    let steps = json["hosts"][0]["steps"]
+        .as_array()
+        .with_context(|| format!("no step timings in the report: {json}"))?;
+    let timeline = steps
+        .iter()
+        .map(|s| {
+            format!(
+                "  {:<12} {:>6.1} s {:>6.1} s{}",
+                s["step"].as_str().unwrap_or("?"),
+                s["started"].as_f64().unwrap_or(f64::NAN),
+                s["took"].as_f64().unwrap_or(f64::NAN),
+                if s["ok"] == true { "" } else { "  FAILED" }
+            )
+        })
+        .collect();
     Ok((run.wall, down, timeline))
 }

@@ -369,7 +369,7 @@ const REDACTIONS: [(&str, &str); 10] = [
     (r"\b[0-9a-f]{64}\b", "[SHA256]"),
     (r"\b[0-9a-f]{16}\b", "[SHA256-PREFIX]"),
     (
-        r#""(elapsed|downtime_seconds)": \d+(\.\d+)?"#,
+        r#""(elapsed|downtime_seconds|started|took)": \d+(\.\d+)?"#,
         r#""$1": "[SECONDS]""#,
     ),
     (r#""archive_bytes": \d+"#, r#""archive_bytes": "[BYTES]""#),

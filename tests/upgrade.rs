@@ -107,6 +107,38 @@ fn three_hubs_upgrade_across_migrations_and_keep_their_users_and_tokens() {
         assert_eq!(entry["version_after"], NEWEST);
         assert_eq!(entry["revision_after"], NEWEST_HEAD);
         assert!(entry["downtime_seconds"].as_f64().unwrap() > 0.0);
+        // Each step's timing, in the order the steps began; the downtime's come from the
+        // cutover's record.
+        let steps: Vec<&str> = report["hosts"][i]["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["step"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            steps,
+            [
+                "facts",
+                "stage",
+                "backup",
+                "rehearse",
+                "check",
+                "stop",
+                "swap",
+                "upgrade-db",
+                "start",
+                "health"
+            ],
+            "{}",
+            host.name
+        );
+        let log = std::fs::read_dir(backups.join(&host.name))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.extension().is_some_and(|e| e == "log"))
+            .expect("a per-host log");
+        let log = std::fs::read_to_string(log).unwrap();
+        assert!(log.contains("[upgrade-db] done in "), "{log}");
 
         // The target was installed into a copy of the env, swapped in while the hub was down;
         // the env as it was is kept beside it, its scripts untouched, none left pointing at the

@@ -62,7 +62,9 @@ impl HostJob for BackupJob {
         events: &HostEvents,
         report: &mut BackupReport,
     ) -> Result<(), StepFailure> {
-        report.facts = steps::gather_facts(host, session, events).await?;
+        report.facts = events
+            .timed("facts", steps::gather_facts(host, session, events))
+            .await?;
         if self.dry_run {
             // The same checks as a real backup: a hub it could not back up is refused here too.
             steps::backup_command(host, &report.facts)?;
@@ -79,7 +81,8 @@ impl HostJob for BackupJob {
             ));
             return Ok(());
         }
-        let stored = steps::backup(host, &report.facts, session, events, &self.backup_dir).await?;
+        let backup = steps::backup(host, &report.facts, session, events, &self.backup_dir);
+        let stored = events.timed("backup", backup).await?;
         report.archive = Some(stored.path);
         report.sha256 = Some(stored.received.sha256.to_string());
         report.archive_bytes = Some(stored.received.archive_bytes);

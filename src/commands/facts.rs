@@ -59,7 +59,8 @@ impl HostJob for FactsJob {
         events: &HostEvents,
         report: &mut HostFacts,
     ) -> Result<(), StepFailure> {
-        *report = crate::steps::gather_facts(host, session, events).await?;
+        let facts = crate::steps::gather_facts(host, session, events);
+        *report = events.timed("facts", facts).await?;
         Ok(())
     }
 }

@@ -44,7 +44,9 @@ impl HostJob for UpgradeJob {
         events: &HostEvents,
         report: &mut UpgradeReport,
     ) -> Result<(), StepFailure> {
-        let facts = steps::gather_facts(host, session, events).await?;
+        let facts = events
+            .timed("facts", steps::gather_facts(host, session, events))
+            .await?;
         report.version_before = facts.jupyterhub_version.clone();
         report.revision_before = facts.db_revision.clone();
         policy::may_touch(&facts)?;
@@ -61,7 +63,7 @@ impl HostJob for UpgradeJob {
         }
         let (target, backed_up) = if latest || self.dry_run {
             let stage = steps::stage(host, &facts, session, events, &self.to, !self.dry_run, None);
-            (stage.await?, false)
+            (events.timed("stage", stage).await?, false)
         } else {
             // The snapshot needs the database's size beside it while the env is copied.
             let reserve = facts.db_path.as_deref().zip(facts.db_size);
@@ -69,6 +71,7 @@ impl HostJob for UpgradeJob {
             // Both only read the serving hub's files and both can take long (pip and the index;
             // a large database): the database streams while pip works.
             let backup = steps::backup(host, &facts, session, events, &self.backup_dir);
+            let (stage, backup) = (events.timed("stage", stage), events.timed("backup", backup));
             let (target, stored) = tokio::join!(stage, backup);
             if let Ok(stored) = &stored {
                 record_backup(report, events, stored);
@@ -143,6 +146,7 @@ impl UpgradeJob {
             if matches!(planned.work, Work::Cutover(_)) {
                 staged = None;
             }
+            let began = std::time::Instant::now();
             let done = match &planned.work {
                 Work::Done | Work::InCutover => Ok(()),
                 Work::Backup => steps::backup(host, facts, session, events, &self.backup_dir)
@@ -174,6 +178,13 @@ impl UpgradeJob {
                 .await
                 .map(|()| report.singleuser_version_after = Some(plan.target.clone())),
             };
+            // The cutover times its own steps, from its record.
+            if !matches!(
+                planned.work,
+                Work::Done | Work::InCutover | Work::Cutover(_)
+            ) {
+                events.timing(planned.step.name(), began, done.is_ok());
+            }
             if let Err(failure) = done {
                 if let Some(staged) = &staged {
                     discard(host, session, staged).await;

@@ -76,6 +76,8 @@ impl Bars {
                     Stream::Stderr => self.printer.err(&line),
                 });
             }
+            // In the host's log and the report, not on the screen.
+            Event::StepTimed { .. } => {}
             Event::HostFinished { host, .. } => {
                 if let Some(bar) = self.hosts.remove(host) {
                     bar.finish_and_clear();

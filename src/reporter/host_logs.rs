@@ -48,6 +48,17 @@ impl HostLogs {
                     .unwrap_or_default();
                 (host, format!("{} [end] {}{reason}", now(), outcome.label()))
             }
+            Event::StepTimed { host, timing } => (
+                host,
+                format!(
+                    "{} [{}] {} in {:.1}s (began {:.1}s after the host's start)",
+                    now(),
+                    timing.step,
+                    if timing.ok { "done" } else { "failed" },
+                    timing.took.as_secs_f64(),
+                    timing.started.as_secs_f64()
+                ),
+            ),
             Event::RunStarted { .. } | Event::HostStarted { .. } => return,
         };
         let path = self.path(host);

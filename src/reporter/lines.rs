@@ -38,7 +38,7 @@ fn timestamp() -> String {
 pub fn render(event: &Event, time: &str) -> Option<String> {
     match event {
         Event::RunStarted { hosts } => Some(format!("{time} run started on {hosts} hosts")),
-        Event::HostStarted { .. } => None,
+        Event::HostStarted { .. } | Event::StepTimed { .. } => None,
         Event::Step { host, step, detail } => Some(format!("{time} {host} {step} {detail}")),
         Event::Output { host, line, .. } => Some(format!("{host} | {line}")),
         Event::HostFinished {

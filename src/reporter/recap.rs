@@ -107,6 +107,7 @@ mod tests {
             outcome,
             elapsed: Duration::from_millis(ms),
             report: (),
+            steps: Vec::new(),
         };
         vec![
             result("h1", Outcome::Ok, 412),

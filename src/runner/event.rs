@@ -36,6 +36,13 @@ pub enum Event {
         /// What it does, for the display.
         detail: String,
     },
+    /// A step ended on a host (its log and the report keep the timings).
+    StepTimed {
+        /// The host.
+        host: String,
+        /// The step, when it began and how long it took.
+        timing: StepTiming,
+    },
     /// A complete line of a remote command's output.
     Output {
         /// The host.
@@ -64,7 +71,25 @@ impl Event {
         match self {
             Self::Step { detail, .. } => crate::secrets::mask_in_place(detail),
             Self::Output { line, .. } => crate::secrets::mask_in_place(line),
-            Self::HostFinished { .. } | Self::RunStarted { .. } | Self::HostStarted { .. } => {}
+            Self::HostFinished { .. }
+            | Self::RunStarted { .. }
+            | Self::HostStarted { .. }
+            | Self::StepTimed { .. } => {}
         }
     }
+}
+
+/// When a step of a host began, from the host's start, and how long it took.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct StepTiming {
+    /// The step's name.
+    pub step: &'static str,
+    /// From the host's start (its slot under `--forks`) to the step's.
+    #[serde(serialize_with = "crate::seconds::serialize")]
+    pub started: Duration,
+    /// How long it ran.
+    #[serde(serialize_with = "crate::seconds::serialize")]
+    pub took: Duration,
+    /// Whether it ended well.
+    pub ok: bool,
 }

@@ -74,6 +74,8 @@ pub struct HostResult<R> {
     pub elapsed: Duration,
     /// What the job learnt about the host.
     pub report: R,
+    /// The steps it ran, in the order they began, with their timings.
+    pub steps: Vec<super::StepTiming>,
 }
 
 /// Runs `job` on every host, `forks` at a time, and returns their results in `hosts` order.
@@ -90,10 +92,12 @@ pub async fn run_fleet<J: HostJob>(
     let mut task_hosts = std::collections::HashMap::new();
     for (index, host) in hosts.iter().cloned().enumerate() {
         let (slots, credentials, job) = (slots.clone(), credentials.clone(), job.clone());
-        let events = HostEvents::new(&host.name, events.clone());
+        let events = events.clone();
         let task = tasks.spawn(async move {
             // The semaphore is never closed, so acquiring only waits for a slot.
             let _slot = slots.acquire_owned().await;
+            // Created once the host has its slot: its step timings count from here.
+            let events = HostEvents::new(&host.name, events);
             (index, run_host(&host, &credentials, &*job, &events).await)
         });
         task_hosts.insert(task.id(), index);
@@ -134,6 +138,7 @@ fn crashed<R: Default>(host: &Host) -> HostResult<R> {
         },
         elapsed: Duration::ZERO,
         report: R::default(),
+        steps: Vec::new(),
     }
 }
 
@@ -180,6 +185,7 @@ async fn run_host<J: HostJob>(
         outcome,
         elapsed,
         report,
+        steps: events.timings(),
     }
 }
 

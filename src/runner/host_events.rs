@@ -1,8 +1,11 @@
 //! A host's handle on the event stream: what steps use to report progress and output.
 
+use std::future::Future;
 use std::sync::mpsc::SyncSender;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
-use super::{Event, Stream};
+use super::{Event, StepTiming, Stream};
 use crate::ssh::OutputSink;
 
 /// Sends events about one host. Sending blocks when the reporter is behind (the channel is
@@ -11,15 +14,57 @@ use crate::ssh::OutputSink;
 pub struct HostEvents {
     host: String,
     tx: SyncSender<Event>,
+    /// The host's start: step timings count from it.
+    started: Instant,
+    /// Every step timed so far, shared by the clones.
+    timings: Arc<Mutex<Vec<StepTiming>>>,
 }
 
 impl HostEvents {
-    /// Events about `host`, sent to `tx`.
+    /// Events about `host`, sent to `tx`; the host starts now.
     pub fn new(host: &str, tx: SyncSender<Event>) -> Self {
         Self {
             host: host.to_owned(),
             tx,
+            started: Instant::now(),
+            timings: Arc::default(),
         }
+    }
+
+    /// Runs `step`'s future and records when it began and how long it took.
+    pub async fn timed<T, E>(
+        &self,
+        step: &'static str,
+        work: impl Future<Output = Result<T, E>>,
+    ) -> Result<T, E> {
+        let began = Instant::now();
+        let done = work.await;
+        self.timing(step, began, done.is_ok());
+        done
+    }
+
+    /// Records that `step` ran from `began` until now, and tells the reporters (the log).
+    pub fn timing(&self, step: &'static str, began: Instant, ok: bool) {
+        let timing = StepTiming {
+            step,
+            started: began.saturating_duration_since(self.started),
+            took: began.elapsed(),
+            ok,
+        };
+        if let Ok(mut timings) = self.timings.lock() {
+            timings.push(timing.clone());
+        }
+        self.send(Event::StepTimed {
+            host: self.host.clone(),
+            timing,
+        });
+    }
+
+    /// The steps timed so far, in the order they began.
+    pub fn timings(&self) -> Vec<StepTiming> {
+        let mut timings = self.timings.lock().map(|t| t.clone()).unwrap_or_default();
+        timings.sort_by_key(|t| t.started);
+        timings
     }
 
     /// The host's name.
@@ -143,6 +188,36 @@ mod tests {
                 _ => None,
             })
             .collect()
+    }
+
+    #[test]
+    fn timed_steps_are_kept_in_the_order_they_began_and_logged() {
+        let (tx, rx) = std::sync::mpsc::sync_channel(16);
+        let events = HostEvents::new("h1", tx);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        let early = std::time::Instant::now();
+        runtime.block_on(async {
+            let slow = events.timed("stage", async {
+                tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+                Ok::<(), ()>(())
+            });
+            let fast = events.timed("backup", async { Err::<(), ()>(()) });
+            let _ = tokio::join!(slow, fast);
+        });
+        events.timing("facts", early, true);
+        let timings = events.timings();
+        let steps: Vec<_> = timings.iter().map(|t| (t.step, t.ok)).collect();
+        assert_eq!(steps, [("facts", true), ("stage", true), ("backup", false)]);
+        assert!(timings[1].took >= std::time::Duration::from_millis(30));
+        drop(events);
+        let timed = rx
+            .iter()
+            .filter(|e| matches!(e, Event::StepTimed { .. }))
+            .count();
+        assert_eq!(timed, 3);
     }
 
     #[test]

@@ -207,10 +207,12 @@ pub async fn cutover(
         events,
         partial: Vec::new(),
         step: "stop",
+        began: None,
         result: None,
         revisions: None,
     };
     let followed = session.exec(&follow, &mut record).await;
+    record.step_ended(matches!(record.result, Some(Outcome::Ok { .. })));
     let Record {
         step,
         result,
@@ -331,11 +333,20 @@ struct Record<'a> {
     partial: Vec<u8>,
     /// The step running now, named in a failure to follow.
     step: &'static str,
+    /// When the step running now began, as its first line arrived (the record streams live).
+    began: Option<std::time::Instant>,
     result: Option<Outcome>,
     revisions: Option<Revisions>,
 }
 
 impl Record<'_> {
+    /// Times the step running now, if any, as ended.
+    fn step_ended(&mut self, ok: bool) {
+        if let Some(began) = self.began.take() {
+            self.events.timing(self.step, began, ok);
+        }
+    }
+
     fn line(&mut self, raw: &[u8]) {
         let Ok(line) = serde_json::from_slice::<Line>(raw) else {
             // Not a record: the cutover's Python itself complaining.
@@ -347,7 +358,12 @@ impl Record<'_> {
         if line.result.is_some() {
             self.result = serde_json::from_slice(raw).ok();
         } else if let (Some(step), Some(text)) = (&line.step, line.text) {
-            self.step = step_name(step);
+            let step = step_name(step);
+            if self.began.is_none() || step != self.step {
+                self.step_ended(true);
+                self.began = Some(std::time::Instant::now());
+            }
+            self.step = step;
             self.events.step(self.step, text);
         } else if let Some(output) = line.output {
             let mut sink = self.events.output();
