@@ -59,7 +59,8 @@ pub struct TargetArgs {
     /// The inventory file (TOML).
     #[arg(short, long, env = "HUBFLEET_INVENTORY", value_name = "FILE")]
     pub inventory: PathBuf,
-    /// Hosts to act on: names, groups, globs, `!exclusions`, `@FILE`, comma-separated.
+    /// Hosts to act on: `all`, names, groups, globs, `!exclusions`, `&intersections`, `@FILE`,
+    /// separated by `,` or `:` as with Ansible (`eu:&canary`, `all:!bastion`).
     #[arg(short, long, value_name = "PATTERN")]
     pub limit: Option<String>,
     /// Set a variable for every host, above the inventory (repeatable).
