@@ -63,9 +63,16 @@ pub struct TargetArgs {
     /// separated by `,` or `:` as with Ansible (`eu:&canary`, `all:!bastion`).
     #[arg(short, long, value_name = "PATTERN")]
     pub limit: Option<String>,
-    /// Set a variable for every host, above the inventory (repeatable).
-    #[arg(short = 'e', long = "extra-var", value_name = "KEY=VALUE")]
+    /// Set a variable for every host, above the inventory and `-u`/`--private-key`; `@FILE` reads
+    /// a TOML file of them (repeatable, later ones win).
+    #[arg(short = 'e', long = "extra-var", value_name = "KEY=VALUE|@FILE")]
     pub extra_vars: Vec<String>,
+    /// The remote user for every host, above the inventory (`-e user=USER` wins over it).
+    #[arg(short = 'u', long = "user", value_name = "USER")]
+    pub user: Option<String>,
+    /// A private key for every host instead of the inventory's `identity_files` (repeatable).
+    #[arg(long = "private-key", value_name = "FILE")]
+    pub private_keys: Vec<String>,
 }
 
 /// What every command that runs on the fleet takes.
