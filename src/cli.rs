@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{ArgAction, Args, Parser, Subcommand};
 
 /// Default `--forks`, chosen by the 100-host benchmark (`scripts/bench-exec`, issue 3).
 ///
@@ -25,9 +25,10 @@ pub struct Cli {
     /// Show only results and errors.
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
-    /// Show the cause chain of every failure.
-    #[arg(short, long, global = true)]
-    pub verbose: bool,
+    /// More detail, counted as with Ansible: `-v` the cause chain of every failure, `-vvv` also
+    /// the SSH library's debug log.
+    #[arg(short, long, global = true, action = ArgAction::Count)]
+    pub verbose: u8,
     /// Plain lines instead of progress bars, even in a terminal.
     #[arg(long, global = true)]
     pub no_progress: bool,
@@ -123,7 +124,7 @@ pub struct BackupArgs {
     #[command(flatten)]
     pub backups: BackupDirArg,
     /// Gather facts and show what would be backed up, changing nothing.
-    #[arg(long)]
+    #[arg(long, short = 'C', visible_alias = "check")]
     pub dry_run: bool,
 }
 
@@ -140,7 +141,7 @@ pub struct UpgradeArgs {
     #[command(flatten)]
     pub backups: BackupDirArg,
     /// Gather facts, resolve the target and print each host's plan, changing nothing.
-    #[arg(long)]
+    #[arg(long, short = 'C', visible_alias = "check")]
     pub dry_run: bool,
     /// Stop hubs even while user servers run (their users are interrupted).
     #[arg(long)]
@@ -198,11 +199,82 @@ pub struct VerifyArgs {
 
 #[cfg(test)]
 mod tests {
-    use clap::CommandFactory;
+    use clap::{CommandFactory, Parser};
+
+    use super::{Cli, Command};
+    use crate::printer::Verbosity;
 
     /// clap's own consistency checks (unique names, valid defaults) for every subcommand.
     #[test]
     fn the_command_line_is_consistent() {
         super::Cli::command().debug_assert();
+    }
+
+    fn parse(args: &str) -> Cli {
+        let words = std::iter::once("hubfleet").chain(args.split_whitespace());
+        Cli::try_parse_from(words).unwrap_or_else(|e| panic!("{args}: {e}"))
+    }
+
+    #[test]
+    fn ansibles_check_flag_is_a_dry_run() {
+        let cases = [
+            ("upgrade -i inv --to 5.2.1 -C", true),
+            ("upgrade -i inv --to 5.2.1 --check", true),
+            ("upgrade -i inv --to 5.2.1 --dry-run", true),
+            ("upgrade -i inv --to 5.2.1", false),
+            ("backup -i inv -C", true),
+            ("backup -i inv --check", true),
+            ("backup -i inv", false),
+        ];
+        for (args, dry_run) in cases {
+            let parsed = match parse(args).command {
+                Command::Upgrade(a) => a.dry_run,
+                Command::Backup(a) => a.dry_run,
+                other => panic!("{other:?}"),
+            };
+            assert_eq!(parsed, dry_run, "{args}");
+        }
+    }
+
+    #[test]
+    fn verbosity_counts_v_as_ansible_does() {
+        let cases = [
+            ("", Verbosity::Normal),
+            ("-q", Verbosity::Quiet),
+            ("-v", Verbosity::Verbose),
+            ("-vv", Verbosity::Verbose),
+            ("-vvv", Verbosity::Debug),
+            ("-v -v -v -v", Verbosity::Debug),
+            ("--verbose --verbose --verbose", Verbosity::Debug),
+        ];
+        for (flags, verbosity) in cases {
+            let cli = parse(&format!("{flags} inventory -i inv"));
+            assert_eq!(
+                Verbosity::from_flags(cli.quiet, cli.verbose),
+                verbosity,
+                "{flags}"
+            );
+        }
+    }
+
+    #[test]
+    fn connection_flags_are_taken_by_every_command_that_selects_hosts() {
+        for command in ["inventory", "facts", "backup", "exec -b"] {
+            let args = format!("{command} -i inv -u bob --private-key k1 --private-key k2 -- true");
+            let args = if command == "exec -b" {
+                args
+            } else {
+                args.replace(" -- true", "")
+            };
+            let target = match parse(&args).command {
+                Command::Inventory(a) => a.target,
+                Command::Facts(a) => a.fleet.target,
+                Command::Backup(a) => a.fleet.target,
+                Command::Exec(a) => a.fleet.target,
+                other => panic!("{other:?}"),
+            };
+            assert_eq!(target.user.as_deref(), Some("bob"), "{command}");
+            assert_eq!(target.private_keys, ["k1", "k2"], "{command}");
+        }
     }
 }

@@ -8,6 +8,7 @@ pub mod archive;
 pub mod atomic_file;
 pub mod cli;
 pub mod commands;
+pub mod debug_log;
 pub mod error;
 pub mod exit_code;
 pub mod facts;

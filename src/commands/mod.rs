@@ -17,12 +17,13 @@ use crate::printer::{Printer, Verbosity};
 
 /// Runs the command line and returns the process exit code.
 pub fn run(cli: &Cli) -> u8 {
-    let verbosity = match (cli.quiet, cli.verbose) {
-        (true, _) => Verbosity::Quiet,
-        (_, true) => Verbosity::Verbose,
-        _ => Verbosity::Normal,
-    };
-    let printer = Printer::new(verbosity, cli.no_progress);
+    let printer = Printer::new(
+        Verbosity::from_flags(cli.quiet, cli.verbose),
+        cli.no_progress,
+    );
+    if printer.verbosity == Verbosity::Debug {
+        crate::debug_log::install(printer);
+    }
     let result = match &cli.command {
         Command::Inventory(args) => inventory::run(args, &printer),
         Command::Exec(args) => exec::run(args, &printer),
