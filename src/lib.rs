@@ -21,3 +21,5 @@ pub mod seconds;
 pub mod secrets;
 pub mod ssh;
 pub mod steps;
+pub mod target_version;
+pub mod writable;
