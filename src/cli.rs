@@ -134,7 +134,7 @@ pub struct UpgradeArgs {
     /// Which hosts, how many at once, where the results go.
     #[command(flatten)]
     pub fleet: FleetArgs,
-    /// The JupyterHub version to reach, or `latest`.
+    /// The JupyterHub version to reach, as PyPI spells it (`5.2.1`, `5.3.0b1`), or `latest`.
     #[arg(long, value_name = "VERSION")]
     pub to: String,
     /// Where archives and per-host logs go.
