@@ -20,7 +20,7 @@ pub const DEFAULT_FORKS: u16 = 10;
 
 /// Upgrade a fleet of JupyterHub servers safely, over SSH, with nothing installed on the hubs.
 #[derive(Debug, Parser)]
-#[command(name = "hubfleet", version, max_term_width = 100)]
+#[command(name = "hubfleet", version = env!("HUBFLEET_VERSION"), max_term_width = 100)]
 pub struct Cli {
     /// Show only results and errors.
     #[arg(short, long, global = true, conflicts_with = "verbose")]
@@ -52,6 +52,10 @@ pub enum Command {
     Facts(FactsArgs),
     /// Check backup archives against the manifest each carries.
     Verify(VerifyArgs),
+    /// Print a shell completion script, e.g. `source <(hubfleet completions bash)`.
+    Completions(CompletionsArgs),
+    /// Print hubfleet's man page (roff), or write every page: `hubfleet man --dir ~/.local/share/man/man1`.
+    Man(ManArgs),
 }
 
 /// Which inventory and which of its hosts.
@@ -195,6 +199,22 @@ pub struct VerifyArgs {
     /// The archives (`BACKUP_DIR/HOST/TIMESTAMP.tar.gz`), or directories of them.
     #[arg(required = true, value_name = "ARCHIVE|DIR")]
     pub archives: Vec<PathBuf>,
+}
+
+/// `hubfleet completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// `hubfleet man`.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write `hubfleet.1` and a page per subcommand into this directory instead of printing.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 #[cfg(test)]

@@ -41,6 +41,15 @@ pub enum FatalError {
         #[source]
         source: std::io::Error,
     },
+    /// `hubfleet man --dir` could not write the pages.
+    #[error("cannot write the man pages to `{}`", dir.display())]
+    ManPages {
+        /// The directory.
+        dir: std::path::PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
     /// The async runtime could not start.
     #[error("cannot start the async runtime")]
     Runtime(#[source] std::io::Error),
@@ -64,7 +73,7 @@ impl FatalError {
                 "nothing was run: give `--backup-dir` a directory hubfleet can create and write to"
                     .to_owned(),
             ],
-            Self::Runtime(_) => Vec::new(),
+            Self::ManPages { .. } | Self::Runtime(_) => Vec::new(),
         }
     }
 }

@@ -1,9 +1,11 @@
 //! Thin wiring from each subcommand's arguments to the inventory, the runner and the reporters.
 
 mod backup;
+mod completions;
 mod exec;
 mod facts;
 mod inventory;
+mod man;
 mod run_job;
 mod targets;
 mod upgrade;
@@ -31,6 +33,8 @@ pub fn run(cli: &Cli) -> u8 {
         Command::Upgrade(args) => upgrade::run(args, &printer),
         Command::Facts(args) => facts::run(args, &printer),
         Command::Verify(args) => Ok(verify::run(args, &printer)),
+        Command::Completions(args) => Ok(completions::run(args, &printer)),
+        Command::Man(args) => man::run(args, &printer),
     };
     result.unwrap_or_else(|error| {
         printer.err(&render(&error, &error.hints()));
