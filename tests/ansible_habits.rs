@@ -75,3 +75,24 @@ fn limit_takes_all_unions_and_intersections() {
     assert_eq!(names("hub-gpu:hub-paris"), ["hub-paris", "hub-gpu"]);
     assert_eq!(names("all:!eu"), names("all,!eu"));
 }
+
+#[test]
+fn a_vars_file_that_cannot_be_used_is_one_error_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("vars.toml"),
+        "user = \"ops\"\nport = \"ssh\"\n",
+    )
+    .unwrap();
+    let example = example();
+    let cases = [
+        ("vars_file_wrong_type", "@vars.toml"),
+        ("vars_file_missing", "@missing.toml"),
+        ("extra_var_without_value", "user"),
+    ];
+    for (name, arg) in cases {
+        let run = hubfleet(dir.path(), &["inventory", "-i", &example, "-e", arg]);
+        assert_eq!((run.code, run.stdout.as_str()), (1, ""), "{name}");
+        insta::assert_snapshot!(name, run.stderr);
+    }
+}
