@@ -9,8 +9,8 @@
 //! scripts/bench-exec --runs 3 --forks 25,50,100
 //! ```
 //!
-//! Absolute times swing by ±30 % between runs on a shared 2-core machine
-//! (../shared/research/baselines.md), so only ratios within one run mean much; rounds run every
+//! Absolute times swing by ±30 % between runs on a shared 2-core machine, so only ratios within
+//! one run mean much; rounds run every
 //! runner once each, in turn, each round from a different starting runner, so drift in the
 //! machine's load hits all of them alike.
 //!

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{ArgAction, Args, Parser, Subcommand};
 
 /// Default `--forks`, chosen by the 100-host benchmark (`scripts/bench-exec`, issue 3).
 ///
@@ -20,14 +20,15 @@ pub const DEFAULT_FORKS: u16 = 10;
 
 /// Upgrade a fleet of JupyterHub servers safely, over SSH, with nothing installed on the hubs.
 #[derive(Debug, Parser)]
-#[command(name = "hubfleet", version, max_term_width = 100)]
+#[command(name = "hubfleet", version = env!("HUBFLEET_VERSION"), max_term_width = 100)]
 pub struct Cli {
     /// Show only results and errors.
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
-    /// Show the cause chain of every failure.
-    #[arg(short, long, global = true)]
-    pub verbose: bool,
+    /// More detail, counted as with Ansible: `-v` the cause chain of every failure, `-vvv` also
+    /// the SSH library's debug log.
+    #[arg(short, long, global = true, action = ArgAction::Count)]
+    pub verbose: u8,
     /// Plain lines instead of progress bars, even in a terminal.
     #[arg(long, global = true)]
     pub no_progress: bool,
@@ -52,6 +53,10 @@ pub enum Command {
     Facts(FactsArgs),
     /// Check backup archives against the manifest each carries.
     Verify(VerifyArgs),
+    /// Print a shell completion script, e.g. `source <(hubfleet completions bash)`.
+    Completions(CompletionsArgs),
+    /// Print hubfleet's man page (roff), or write every page: `hubfleet man --dir ~/.local/share/man/man1`.
+    Man(ManArgs),
 }
 
 /// Which inventory and which of its hosts.
@@ -60,12 +65,20 @@ pub struct TargetArgs {
     /// The inventory file (TOML).
     #[arg(short, long, env = "HUBFLEET_INVENTORY", value_name = "FILE")]
     pub inventory: PathBuf,
-    /// Hosts to act on: names, groups, globs, `!exclusions`, `@FILE`, comma-separated.
+    /// Hosts to act on: `all`, names, groups, globs, `!exclusions`, `&intersections`, `@FILE`,
+    /// separated by `,` or `:` as with Ansible (`eu:&canary`, `all:!bastion`).
     #[arg(short, long, value_name = "PATTERN")]
     pub limit: Option<String>,
-    /// Set a variable for every host, above the inventory (repeatable).
-    #[arg(short = 'e', long = "extra-var", value_name = "KEY=VALUE")]
+    /// Set a variable for every host, above the inventory and `-u`/`--private-key`; `@FILE` reads
+    /// a TOML file of them (repeatable, later ones win).
+    #[arg(short = 'e', long = "extra-var", value_name = "KEY=VALUE|@FILE")]
     pub extra_vars: Vec<String>,
+    /// The remote user for every host, above the inventory (`-e user=USER` wins over it).
+    #[arg(short = 'u', long = "user", value_name = "USER")]
+    pub user: Option<String>,
+    /// A private key for every host instead of the inventory's `identity_files` (repeatable).
+    #[arg(long = "private-key", value_name = "FILE")]
+    pub private_keys: Vec<String>,
 }
 
 /// What every command that runs on the fleet takes.
@@ -116,7 +129,7 @@ pub struct BackupArgs {
     #[command(flatten)]
     pub backups: BackupDirArg,
     /// Gather facts and show what would be backed up, changing nothing.
-    #[arg(long)]
+    #[arg(long, short = 'C', visible_alias = "check")]
     pub dry_run: bool,
 }
 
@@ -126,14 +139,14 @@ pub struct UpgradeArgs {
     /// Which hosts, how many at once, where the results go.
     #[command(flatten)]
     pub fleet: FleetArgs,
-    /// The JupyterHub version to reach, or `latest`.
+    /// The JupyterHub version to reach, as PyPI spells it (`5.2.1`, `5.3.0b1`), or `latest`.
     #[arg(long, value_name = "VERSION")]
     pub to: String,
     /// Where archives and per-host logs go.
     #[command(flatten)]
     pub backups: BackupDirArg,
     /// Gather facts, resolve the target and print each host's plan, changing nothing.
-    #[arg(long)]
+    #[arg(long, short = 'C', visible_alias = "check")]
     pub dry_run: bool,
     /// Stop hubs even while user servers run (their users are interrupted).
     #[arg(long)]
@@ -189,13 +202,100 @@ pub struct VerifyArgs {
     pub archives: Vec<PathBuf>,
 }
 
+/// `hubfleet completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// `hubfleet man`.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write `hubfleet.1` and a page per subcommand into this directory instead of printing.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
 #[cfg(test)]
 mod tests {
-    use clap::CommandFactory;
+    use clap::{CommandFactory, Parser};
+
+    use super::{Cli, Command};
+    use crate::printer::Verbosity;
 
     /// clap's own consistency checks (unique names, valid defaults) for every subcommand.
     #[test]
     fn the_command_line_is_consistent() {
         super::Cli::command().debug_assert();
+    }
+
+    fn parse(args: &str) -> Cli {
+        let words = std::iter::once("hubfleet").chain(args.split_whitespace());
+        Cli::try_parse_from(words).unwrap_or_else(|e| panic!("{args}: {e}"))
+    }
+
+    #[test]
+    fn ansibles_check_flag_is_a_dry_run() {
+        let cases = [
+            ("upgrade -i inv --to 5.2.1 -C", true),
+            ("upgrade -i inv --to 5.2.1 --check", true),
+            ("upgrade -i inv --to 5.2.1 --dry-run", true),
+            ("upgrade -i inv --to 5.2.1", false),
+            ("backup -i inv -C", true),
+            ("backup -i inv --check", true),
+            ("backup -i inv", false),
+        ];
+        for (args, dry_run) in cases {
+            let parsed = match parse(args).command {
+                Command::Upgrade(a) => a.dry_run,
+                Command::Backup(a) => a.dry_run,
+                other => panic!("{other:?}"),
+            };
+            assert_eq!(parsed, dry_run, "{args}");
+        }
+    }
+
+    #[test]
+    fn verbosity_counts_v_as_ansible_does() {
+        let cases = [
+            ("", Verbosity::Normal),
+            ("-q", Verbosity::Quiet),
+            ("-v", Verbosity::Verbose),
+            ("-vv", Verbosity::Verbose),
+            ("-vvv", Verbosity::Debug),
+            ("-v -v -v -v", Verbosity::Debug),
+            ("--verbose --verbose --verbose", Verbosity::Debug),
+        ];
+        for (flags, verbosity) in cases {
+            let cli = parse(&format!("{flags} inventory -i inv"));
+            assert_eq!(
+                Verbosity::from_flags(cli.quiet, cli.verbose),
+                verbosity,
+                "{flags}"
+            );
+        }
+    }
+
+    #[test]
+    fn connection_flags_are_taken_by_every_command_that_selects_hosts() {
+        for command in ["inventory", "facts", "backup", "exec -b"] {
+            let args = format!("{command} -i inv -u bob --private-key k1 --private-key k2 -- true");
+            let args = if command == "exec -b" {
+                args
+            } else {
+                args.replace(" -- true", "")
+            };
+            let target = match parse(&args).command {
+                Command::Inventory(a) => a.target,
+                Command::Facts(a) => a.fleet.target,
+                Command::Backup(a) => a.fleet.target,
+                Command::Exec(a) => a.fleet.target,
+                other => panic!("{other:?}"),
+            };
+            assert_eq!(target.user.as_deref(), Some("bob"), "{command}");
+            assert_eq!(target.private_keys, ["k1", "k2"], "{command}");
+        }
     }
 }

@@ -11,11 +11,41 @@ pub enum FatalError {
     /// The inventory, `--limit` or `-e` is not usable.
     #[error(transparent)]
     Inventory(#[from] InventoryError),
-    /// The report file could not be written.
+    /// `--to` is not a version hubfleet can aim at.
+    #[error(transparent)]
+    TargetVersion(#[from] crate::target_version::VersionError),
+    /// The `--report` file could not be written, found before the run.
     #[error("cannot write the report `{}`", path.display())]
+    ReportUnwritable {
+        /// The report path.
+        path: std::path::PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The `--report` file could not be written after the run; the run's own exit code stands.
+    #[error("the report `{}` was not written", path.display())]
     Report {
         /// The report path.
         path: std::path::PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The backup directory cannot be created or written to, found before the run.
+    #[error("cannot write to the backup directory `{}`", path.display())]
+    BackupDir {
+        /// The backup directory.
+        path: std::path::PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// `hubfleet man --dir` could not write the pages.
+    #[error("cannot write the man pages to `{}`", dir.display())]
+    ManPages {
+        /// The directory.
+        dir: std::path::PathBuf,
         /// Why.
         #[source]
         source: std::io::Error,
@@ -30,7 +60,20 @@ impl FatalError {
     pub fn hints(&self) -> Vec<String> {
         match self {
             Self::Inventory(e) => e.hints(),
-            _ => Vec::new(),
+            Self::TargetVersion(e) => e.hints(),
+            Self::ReportUnwritable { .. } => vec![
+                "nothing was run: give `--report` a file in an existing directory you can write to"
+                    .to_owned(),
+            ],
+            Self::Report { .. } => vec![
+                "the run itself finished: its results are above, and the exit code is the run's"
+                    .to_owned(),
+            ],
+            Self::BackupDir { .. } => vec![
+                "nothing was run: give `--backup-dir` a directory hubfleet can create and write to"
+                    .to_owned(),
+            ],
+            Self::ManPages { .. } | Self::Runtime(_) => Vec::new(),
         }
     }
 }

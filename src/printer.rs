@@ -3,15 +3,29 @@
 
 use std::io::{IsTerminal, Write};
 
-/// How much to show, from `-q`/`-v`.
+/// How much to show, from `-q` and how many `-v`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Verbosity {
     /// Only results and errors.
     Quiet,
     /// Progress and results.
     Normal,
-    /// Also the cause chain of every failure.
+    /// Also the cause chain of every failure (`-v`, `-vv`).
     Verbose,
+    /// Also the SSH library's debug log (`-vvv`), as plain lines: no bars for it to tear.
+    Debug,
+}
+
+impl Verbosity {
+    /// The verbosity of `-q` (`quiet`) and `verbose` times `-v`.
+    pub fn from_flags(quiet: bool, verbose: u8) -> Self {
+        match (quiet, verbose) {
+            (true, _) => Self::Quiet,
+            (false, 0) => Self::Normal,
+            (false, 1 | 2) => Self::Verbose,
+            (false, _) => Self::Debug,
+        }
+    }
 }
 
 /// Where and how output is shown, decided once from the flags and the terminal.
@@ -24,9 +38,12 @@ pub struct Printer {
 }
 
 impl Printer {
-    /// A printer for the given flags; bars only when stderr is a terminal.
+    /// A printer for the given flags; bars only when stderr is a terminal and no debug log
+    /// interleaves with them.
     pub fn new(verbosity: Verbosity, no_progress: bool) -> Self {
-        let bars = !no_progress && verbosity != Verbosity::Quiet && std::io::stderr().is_terminal();
+        let bars = !no_progress
+            && matches!(verbosity, Verbosity::Normal | Verbosity::Verbose)
+            && std::io::stderr().is_terminal();
         Self { verbosity, bars }
     }
 

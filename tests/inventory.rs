@@ -1,34 +1,9 @@
 //! `hubfleet inventory` as the operator runs it: the real binary, exit codes, stdout and stderr.
 
-use std::path::Path;
-use std::process::Command;
+#[path = "cli/mod.rs"]
+mod cli;
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn hubfleet(dir: &Path, args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_hubfleet"))
-        .args(args)
-        .current_dir(dir)
-        .env("HOME", dir)
-        .env("USER", "op")
-        .env("COLUMNS", "120")
-        .env_remove("HUBFLEET_INVENTORY")
-        .output()
-        .expect("run hubfleet");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-fn example() -> String {
-    format!("{}/inventories/example.toml", env!("CARGO_MANIFEST_DIR"))
-}
+use cli::{example, hubfleet};
 
 #[test]
 fn the_example_inventory_resolves_every_key() {

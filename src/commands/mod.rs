@@ -1,9 +1,11 @@
 //! Thin wiring from each subcommand's arguments to the inventory, the runner and the reporters.
 
 mod backup;
+mod completions;
 mod exec;
 mod facts;
 mod inventory;
+mod man;
 mod run_job;
 mod targets;
 mod upgrade;
@@ -17,12 +19,13 @@ use crate::printer::{Printer, Verbosity};
 
 /// Runs the command line and returns the process exit code.
 pub fn run(cli: &Cli) -> u8 {
-    let verbosity = match (cli.quiet, cli.verbose) {
-        (true, _) => Verbosity::Quiet,
-        (_, true) => Verbosity::Verbose,
-        _ => Verbosity::Normal,
-    };
-    let printer = Printer::new(verbosity, cli.no_progress);
+    let printer = Printer::new(
+        Verbosity::from_flags(cli.quiet, cli.verbose),
+        cli.no_progress,
+    );
+    if printer.verbosity == Verbosity::Debug {
+        crate::debug_log::install(printer);
+    }
     let result = match &cli.command {
         Command::Inventory(args) => inventory::run(args, &printer),
         Command::Exec(args) => exec::run(args, &printer),
@@ -30,6 +33,8 @@ pub fn run(cli: &Cli) -> u8 {
         Command::Upgrade(args) => upgrade::run(args, &printer),
         Command::Facts(args) => facts::run(args, &printer),
         Command::Verify(args) => Ok(verify::run(args, &printer)),
+        Command::Completions(args) => Ok(completions::run(args, &printer)),
+        Command::Man(args) => man::run(args, &printer),
     };
     result.unwrap_or_else(|error| {
         printer.err(&render(&error, &error.hints()));

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::cli::FleetArgs;
-use crate::error::FatalError;
+use crate::error::{FatalError, render};
 use crate::printer::{Printer, Verbosity};
 use crate::reporter::{HostLogs, Reporter, Summary, render_recap};
 use crate::runner::{HostJob, run_fleet};
@@ -51,6 +51,19 @@ pub(super) fn run_job<J: HostJob>(
     } = *options;
     let (forks, report) = (usize::from(fleet.forks), fleet.report.as_deref());
     let hosts = targets::select(&fleet.target)?;
+    // Where results go is checked before the first connection, not after the fleet has run.
+    if let Some(path) = report {
+        crate::writable::probe_file(path).map_err(|source| FatalError::ReportUnwritable {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    }
+    if let Some(dir) = logs {
+        crate::writable::probe_dir(dir).map_err(|source| FatalError::BackupDir {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+    }
     let runtime = tokio::runtime::Runtime::new().map_err(FatalError::Runtime)?;
     let credentials = Credentials::new(passphrase_prompt());
     let logs = logs.map(|dir| HostLogs::new(dir, command));
@@ -73,13 +86,16 @@ pub(super) fn run_job<J: HostJob>(
             path.display()
         ));
     }
-    if let Some(path) = report {
-        crate::atomic_file::write(path, summary.to_json().as_bytes()).map_err(|source| {
-            FatalError::Report {
-                path: path.to_path_buf(),
-                source,
-            }
-        })?;
+    // The fleet has run: a report that cannot be written now (a full disk) is said, and the run's
+    // exit code stands — "nothing ran" would send the operator to run it all again.
+    if let Some(path) = report
+        && let Err(source) = crate::atomic_file::write(path, summary.to_json().as_bytes())
+    {
+        let error = FatalError::Report {
+            path: path.to_path_buf(),
+            source,
+        };
+        printer.err(&render(&error, &error.hints()));
     }
     Ok(summary.exit_code)
 }

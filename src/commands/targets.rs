@@ -4,17 +4,21 @@ use std::path::PathBuf;
 
 use crate::cli::TargetArgs;
 use crate::inventory::{
-    Host, Inventory, InventoryError, Limit, ResolveContext, SshConfig, parse_extra_vars,
+    Host, Inventory, InventoryError, Limit, ResolveContext, SshConfig, connection_vars,
+    parse_extra_vars,
 };
 
 /// The selected hosts, resolved, in inventory order.
 pub fn select(args: &TargetArgs) -> Result<Vec<Host>, InventoryError> {
     let home = std::env::var_os("HOME").map_or_else(|| PathBuf::from("/"), PathBuf::from);
+    // `-u`/`--private-key`, then `-e` above them, as Ansible ranks them.
+    let mut extra_vars = connection_vars(args.user.as_deref(), &args.private_keys);
+    extra_vars.overlay(&parse_extra_vars(&args.extra_vars)?);
     let context = ResolveContext {
         ssh_config: SshConfig::load(&home)?,
         home,
         local_user: std::env::var("USER").unwrap_or_else(|_| "root".to_owned()),
-        extra_vars: parse_extra_vars(&args.extra_vars)?,
+        extra_vars,
     };
     let inventory = Inventory::load(&args.inventory, &context)?;
     let limit = match &args.limit {

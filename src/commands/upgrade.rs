@@ -14,6 +14,7 @@ use crate::printer::Printer;
 
 /// Upgrades every selected host (or, with `--dry-run`, prints each host's plan).
 pub fn run(args: &UpgradeArgs, printer: &Printer) -> Result<u8, FatalError> {
+    let to = crate::target_version::TargetVersion::parse(&args.to)?;
     let options = RunOptions {
         command: "upgrade",
         fleet: &args.fleet,
@@ -21,7 +22,7 @@ pub fn run(args: &UpgradeArgs, printer: &Printer) -> Result<u8, FatalError> {
         logs: Some(&args.backups.dir),
     };
     let job = UpgradeJob {
-        to: args.to.clone(),
+        to: to.to_string(),
         backup_dir: args.backups.dir.clone(),
         dry_run: args.dry_run,
         allow_active_servers: args.allow_active_servers,

@@ -1,9 +1,11 @@
 //! `--limit`: which hosts of the inventory a command touches.
 //!
-//! A comma list of patterns, as with Ansible: a host name, a group name, a glob over both
-//! (`hub-*`), `!PATTERN` to exclude, and `@FILE` for the names in a file (one per line, `#`
-//! comments) — how an operator retries the hosts a previous run wrote to its failed-hosts file.
-//! Included patterns are a union (none means every host); exclusions are removed from it.
+//! A list of patterns separated by `,` or `:`, as with Ansible: `all`, a host name, a group name,
+//! a glob over both (`hub-*`), `&PATTERN` to intersect, `!PATTERN` to exclude, and `@FILE` for the
+//! names in a file (one per line, `#` comments) — how an operator retries the hosts a previous run
+//! wrote to its failed-hosts file. As in Ansible, included patterns are a union (none means every
+//! host), which each intersection then narrows, and exclusions are removed last, wherever each
+//! stands in the list (`eu:&canary:!hub-paris`).
 
 use std::path::{Path, PathBuf};
 
@@ -16,13 +18,24 @@ use super::{Host, Inventory, InventoryError};
 pub struct Limit {
     text: String,
     include: Vec<Pattern>,
+    intersect: Vec<Pattern>,
     exclude: Vec<Pattern>,
 }
 
 #[derive(Debug, Clone)]
 enum Pattern {
+    /// `all`: every host (Ansible's name for it).
+    All,
     Name(String),
     Glob(GlobMatcher),
+}
+
+/// What an item of the list does with the hosts its pattern selects.
+#[derive(Debug, Clone, Copy)]
+enum Role {
+    Include,
+    Intersect,
+    Exclude,
 }
 
 impl Limit {
@@ -31,6 +44,7 @@ impl Limit {
         Self {
             text: "all".to_owned(),
             include: Vec::new(),
+            intersect: Vec::new(),
             exclude: Vec::new(),
         }
     }
@@ -39,25 +53,25 @@ impl Limit {
     pub fn parse(text: &str) -> Result<Self, InventoryError> {
         let mut limit = Self {
             text: text.to_owned(),
-            include: Vec::new(),
-            exclude: Vec::new(),
+            ..Self::all()
         };
-        for item in text.split(',').map(str::trim).filter(|i| !i.is_empty()) {
-            let (negated, item) = match item.strip_prefix('!') {
-                Some(rest) => (true, rest),
-                None => (false, item),
+        for item in items(text) {
+            let (role, item) = match (item.strip_prefix('!'), item.strip_prefix('&')) {
+                (Some(rest), _) => (Role::Exclude, rest),
+                (_, Some(rest)) => (Role::Intersect, rest),
+                _ => (Role::Include, item),
             };
             let patterns = match item.strip_prefix('@') {
                 Some(file) => read_names(Path::new(file), text)?,
                 None => vec![item.to_owned()],
             };
+            let list = match role {
+                Role::Include => &mut limit.include,
+                Role::Intersect => &mut limit.intersect,
+                Role::Exclude => &mut limit.exclude,
+            };
             for pattern in patterns {
-                let pattern = Pattern::new(&pattern, text)?;
-                if negated {
-                    limit.exclude.push(pattern);
-                } else {
-                    limit.include.push(pattern);
-                }
+                list.push(Pattern::new(&pattern, text)?);
             }
         }
         Ok(limit)
@@ -66,7 +80,12 @@ impl Limit {
     /// The selected hosts, in inventory order. Fails if a plain name is neither a host nor a
     /// group (a typo would otherwise silently shrink the run), or if nothing is selected.
     pub fn select<'i>(&self, inventory: &'i Inventory) -> Result<Vec<&'i Host>, InventoryError> {
-        for pattern in self.include.iter().chain(&self.exclude) {
+        for pattern in self
+            .include
+            .iter()
+            .chain(&self.intersect)
+            .chain(&self.exclude)
+        {
             if let Pattern::Name(name) = pattern
                 && !inventory.hosts().iter().any(|h| &h.name == name)
                 && !inventory.groups().contains_key(name)
@@ -81,8 +100,10 @@ impl Limit {
             .hosts()
             .iter()
             .filter(|host| {
-                (self.include.is_empty() || self.include.iter().any(|p| p.selects(host, inventory)))
-                    && !self.exclude.iter().any(|p| p.selects(host, inventory))
+                let selects = |p: &Pattern| p.selects(host, inventory);
+                (self.include.is_empty() || self.include.iter().any(selects))
+                    && self.intersect.iter().all(selects)
+                    && !self.exclude.iter().any(selects)
             })
             .collect();
         if selected.is_empty() {
@@ -96,7 +117,9 @@ impl Limit {
 
 impl Pattern {
     fn new(pattern: &str, limit: &str) -> Result<Self, InventoryError> {
-        if pattern.contains(['*', '?', '[']) {
+        if pattern == "all" {
+            Ok(Self::All)
+        } else if pattern.contains(['*', '?', '[']) {
             let glob = Glob::new(pattern).map_err(|e| InventoryError::BadLimit {
                 pattern: limit.to_owned(),
                 message: format!("`{pattern}` is not a valid glob: {}", e.kind()),
@@ -110,6 +133,7 @@ impl Pattern {
     /// True if the pattern names the host, or a group the host is in.
     fn selects(&self, host: &Host, inventory: &Inventory) -> bool {
         let matches = |name: &str| match self {
+            Self::All => true,
             Self::Name(n) => n == name,
             Self::Glob(g) => g.is_match(name),
         };
@@ -119,6 +143,26 @@ impl Pattern {
                 .iter()
                 .any(|(group, hosts)| matches(group) && hosts.contains(&host.name))
     }
+}
+
+/// The items of a limit: split at `,`, then at `:` as Ansible does, except in an `@FILE` item,
+/// whose path is taken whole up to the next `,`.
+fn items(text: &str) -> impl Iterator<Item = &str> {
+    text.split(',')
+        .flat_map(|item| {
+            let file = item
+                .trim_start()
+                .trim_start_matches(['!', '&'])
+                .starts_with('@');
+            let parts: Vec<&str> = if file {
+                vec![item]
+            } else {
+                item.split(':').collect()
+            };
+            parts
+        })
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
 }
 
 fn read_names(file: &Path, limit: &str) -> Result<Vec<String>, InventoryError> {
@@ -132,4 +176,97 @@ fn read_names(file: &Path, limit: &str) -> Result<Vec<String>, InventoryError> {
         .filter(|l| !l.is_empty())
         .map(str::to_owned)
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    use super::*;
+    use crate::inventory::{RawVars, ResolveContext, SshConfig};
+
+    /// eu = {paris, berlin} (berlin through its child group gpu), canary = {paris, lone}.
+    const FLEET: &str = r#"
+[groups.eu]
+hosts = ["paris"]
+children = ["gpu"]
+[groups.gpu]
+hosts = ["berlin"]
+[groups.canary]
+hosts = ["paris", "lone"]
+[hosts.paris]
+[hosts.berlin]
+[hosts.lone]
+"#;
+
+    fn inventory() -> Inventory {
+        let context = ResolveContext {
+            home: PathBuf::from("/home/op"),
+            ssh_config: SshConfig::default(),
+            local_user: "op".to_owned(),
+            extra_vars: RawVars::default(),
+        };
+        Inventory::parse(Path::new("inv.toml"), FLEET, &context).unwrap()
+    }
+
+    #[test]
+    fn ansible_patterns_select_as_in_ansible() {
+        let inv = inventory();
+        let cases: &[(&str, &[&str])] = &[
+            ("all", &["paris", "berlin", "lone"]),
+            ("all:!eu", &["lone"]),
+            ("all,!eu", &["lone"]),
+            ("gpu:lone", &["berlin", "lone"]),
+            ("eu:&canary", &["paris"]),
+            ("eu,&canary", &["paris"]),
+            // Intersections narrow the whole union, wherever they stand.
+            ("&canary:eu:lone", &["paris", "lone"]),
+            ("eu:lone:&canary:!paris", &["lone"]),
+            // An intersection alone narrows every host.
+            ("&canary", &["paris", "lone"]),
+            ("&eu:&canary", &["paris"]),
+            ("p*:b*", &["paris", "berlin"]),
+            (" eu : &canary ", &["paris"]),
+        ];
+        for (limit, expected) in cases {
+            let selected = Limit::parse(limit).unwrap().select(&inv).unwrap();
+            let names: Vec<&str> = selected.iter().map(|h| h.name.as_str()).collect();
+            assert_eq!(names, *expected, "--limit {limit}");
+        }
+    }
+
+    #[test]
+    fn a_file_item_keeps_its_colons() {
+        let inv = inventory();
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("failed:2026.hosts");
+        std::fs::write(&file, "lone\nberlin\n").unwrap();
+        let limit = format!("@{},&canary", file.display());
+        let selected = Limit::parse(&limit).unwrap().select(&inv).unwrap();
+        let names: Vec<&str> = selected.iter().map(|h| h.name.as_str()).collect();
+        assert_eq!(names, ["lone"]);
+    }
+
+    #[test]
+    fn ansible_patterns_that_select_nothing_or_name_nothing_are_refused() {
+        let inv = inventory();
+        let cases = [
+            (
+                "eu:&lone",
+                "`--limit eu:&lone` selects no host of the inventory",
+            ),
+            (
+                "all:!all",
+                "`--limit all:!all` selects no host of the inventory",
+            ),
+            (
+                "eu:&canry",
+                "`--limit eu:&canry`: `canry` is neither a host nor a group of the inventory",
+            ),
+        ];
+        for (limit, message) in cases {
+            let error = Limit::parse(limit).unwrap().select(&inv).unwrap_err();
+            assert_eq!(error.to_string(), message, "--limit {limit}");
+        }
+    }
 }

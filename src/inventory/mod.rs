@@ -10,7 +10,7 @@ mod resolve;
 mod ssh_config;
 
 pub use error::{InventoryError, Location};
-pub use extra_vars::parse_extra_vars;
+pub use extra_vars::{connection_vars, parse_extra_vars};
 pub use host::{Host, Hub, Installer, ServiceEnvironment};
 pub use limit::Limit;
 pub use raw::RawVars;

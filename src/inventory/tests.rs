@@ -108,7 +108,7 @@ fn command_line_variables_win() {
 #[test]
 fn extra_var_errors_name_the_argument() {
     let cases = [
-        ("port", "`-e port`: expected `KEY=VALUE`"),
+        ("port", "`-e port`: expected `KEY=VALUE` or `@FILE`"),
         (
             "port=abc",
             "`-e port=abc`: invalid type: string \"abc\", expected u16",
