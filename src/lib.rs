@@ -11,6 +11,7 @@ pub mod commands;
 pub mod error;
 pub mod exit_code;
 pub mod facts;
+pub mod host_scripts;
 pub mod human_bytes;
 pub mod inventory;
 pub mod printer;

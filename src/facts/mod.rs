@@ -5,20 +5,6 @@ mod host_facts;
 
 pub use host_facts::{HostFacts, HubEnvironment};
 
-/// How the hub really runs (its environment and working directory, `hub_environment.py`), sent
-/// ahead of every script that loads the hub's config: the facts, the rehearsal, the cutover.
-pub const HUB_ENVIRONMENT_PY: &str = include_str!("hub_environment.py");
-
-/// The fact-gathering script, run by the hub's Python with one JSON argument, after the
-/// revision reader it shares with the stage step.
-pub const GATHER_SCRIPT: &str = concat!(
-    include_str!("revisions.py"),
-    include_str!("../steps/sqlite_ro.py"),
-    include_str!("../steps/cutover_record.py"),
-    include_str!("hub_environment.py"),
-    include_str!("gather.py")
-);
-
 #[cfg(test)]
 mod tests {
     use std::process::Command;
@@ -58,7 +44,10 @@ print("ok")
 "#;
         let out = Command::new("python3")
             .arg("-c")
-            .arg(format!("{}\n{checks}", super::HUB_ENVIRONMENT_PY))
+            .arg(format!(
+                "{}\n{checks}",
+                include_str!("../host_scripts/hub_environment.py")
+            ))
             .output()
             .expect("python3 runs the lab, and this check");
         assert!(

@@ -23,13 +23,6 @@ use crate::inventory::Host;
 use crate::runner::{HostEvents, StepFailure};
 use crate::ssh::{ExitStatus, RemoteCommand, RemoteStdout, Session};
 
-/// The backup script, run by the hub's Python with one JSON argument.
-pub const BACKUP_SCRIPT: &str = concat!(
-    include_str!("sqlite_ro.py"),
-    include_str!("snapshot.py"),
-    include_str!("backup.py")
-);
-
 /// The remote command that streams `host`'s backup, from its facts. Refuses a hub whose backup
 /// hubfleet cannot take yet: it will not stop a hub it cannot back up.
 pub fn backup_command(host: &Host, facts: &HostFacts) -> Result<RemoteCommand, StepFailure> {
@@ -69,7 +62,7 @@ pub fn backup_command(host: &Host, facts: &HostFacts) -> Result<RemoteCommand, S
     });
     Ok(RemoteCommand::new(super::hub_python(host))
         .arg("-c")
-        .arg(BACKUP_SCRIPT)
+        .arg(crate::host_scripts::BACKUP)
         .arg(args.to_string())
         .env("PYTHONDONTWRITEBYTECODE", "1")
         .become_(host.hub.become_.clone()))

@@ -9,89 +9,12 @@
 use serde::Deserialize;
 
 use crate::facts::alembic::Revisions;
+use crate::host_scripts;
 use crate::inventory::Host;
 use crate::runner::{HostEvents, StepFailure};
 use crate::ssh::{ExitStatus, OutputSink, RemoteCommand, Session};
 
 use super::Staged;
-
-pub(super) const CUTOVER_SCRIPT: &str = concat!(
-    include_str!("../facts/revisions.py"),
-    include_str!("../facts/hub_environment.py"),
-    include_str!("sqlite_ro.py"),
-    include_str!("cutover.py")
-);
-
-/// Starts the cutover in a session of its own (closing the channel or losing the connection
-/// does not reach it), every stream away from the channel, and prints its pid. The record is
-/// created exclusively and without following links (the database's directory belongs to the
-/// hub's user, and this may run as root), and handed to the cutover as an open fd; a record of
-/// a cutover that still runs is refused, a finished or dead one replaced.
-pub(super) const LAUNCH_SCRIPT: &str = concat!(
-    include_str!("cutover_record.py"),
-    r#"
-import json, os, subprocess, sys
-args = json.loads(sys.argv[1])
-path = args["record"]
-for _ in range(3):
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND | os.O_NOFOLLOW, 0o600)
-        break
-    except FileExistsError:
-        pid = running_cutover(path)
-        if pid:
-            sys.stderr.write(still_running(pid, path) + "; nothing was changed\n")
-            sys.exit(3)
-        os.unlink(path)
-else:
-    sys.stderr.write(f"cannot create {path}: it keeps coming back\n")
-    sys.exit(3)
-child = subprocess.Popen(
-    [sys.executable, "-c", args["script"], json.dumps(args["args"]), str(fd)],
-    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    pass_fds=(fd,), start_new_session=True,
-)
-print(child.pid)
-"#
-);
-
-/// Runs on the host beside the cutover: prints the record's lines as they are appended and
-/// exits after the result; exits 3 if the cutover died without one.
-pub(super) const FOLLOW_SCRIPT: &str = r#"
-import json, os, sys, time
-args = json.loads(sys.argv[1])
-path, pid = args["status"], args["pid"]
-def alive():
-    try:
-        os.kill(pid, 0)
-        return True
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-position, partial, last_look = 0, b"", False
-while True:
-    try:
-        with open(path, "rb") as f:
-            f.seek(position)
-            chunk = f.read()
-    except FileNotFoundError:
-        chunk = b""
-    position += len(chunk)
-    *lines, partial = (partial + chunk).split(b"\n")
-    for line in lines:
-        sys.stdout.buffer.write(line + b"\n")
-        sys.stdout.flush()
-        if line.startswith(b'{"result"'):
-            sys.exit(0)
-    if not chunk:
-        if last_look:
-            sys.stderr.write(f"the cutover (pid {pid}) ended without a result: see {path}\n")
-            sys.exit(3)
-        # One more read after the process is gone: its last lines may have landed meanwhile.
-        last_look = not alive()
-        time.sleep(0.05)
-"#;
 
 /// The cutover of one host: what changes, and what must hold afterwards.
 #[derive(Debug, Clone)]
@@ -200,7 +123,7 @@ pub async fn cutover(
     let pid = launch(host, session, &status, args).await?;
 
     let follow = RemoteCommand::new(super::hub_python(host))
-        .args(["-c", FOLLOW_SCRIPT])
+        .args(["-c", host_scripts::FOLLOW])
         .arg(serde_json::json!({ "status": status, "pid": pid }).to_string())
         .become_(host.hub.become_.clone());
     let mut record = Record {
@@ -264,9 +187,10 @@ async fn launch(
     status: &str,
     args: serde_json::Value,
 ) -> Result<u32, StepFailure> {
-    let launch = serde_json::json!({ "record": status, "script": CUTOVER_SCRIPT, "args": args });
+    let launch =
+        serde_json::json!({ "record": status, "script": host_scripts::CUTOVER, "args": args });
     let launch = RemoteCommand::new(super::hub_python(host))
-        .args(["-c", LAUNCH_SCRIPT])
+        .args(["-c", host_scripts::LAUNCH])
         .arg(launch.to_string())
         .become_(host.hub.become_.clone());
     // From here on the host may be stopping the hub: a failure says where to look.

@@ -1,6 +1,6 @@
 //! Step `facts`: one round trip that runs `gather.py` with the hub's own Python.
 
-use crate::facts::{GATHER_SCRIPT, HostFacts};
+use crate::facts::HostFacts;
 use crate::inventory::Host;
 use crate::runner::{HostEvents, StepFailure};
 use crate::ssh::Session;
@@ -24,8 +24,15 @@ pub async fn gather_facts(
         "singleuser_env": host.hub.singleuser_env,
         "cutover_record": super::RECORD_SUFFIX,
     });
-    let mut facts: HostFacts =
-        super::run_script("facts", host, session, None, GATHER_SCRIPT, &args).await?;
+    let mut facts: HostFacts = super::run_script(
+        "facts",
+        host,
+        session,
+        None,
+        crate::host_scripts::GATHER,
+        &args,
+    )
+    .await?;
     facts.mask_secrets();
     Ok(facts)
 }

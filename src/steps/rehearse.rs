@@ -9,13 +9,6 @@ use crate::inventory::Host;
 use crate::runner::{HostEvents, StepFailure};
 use crate::ssh::Session;
 
-pub(super) const REHEARSE_SCRIPT: &str = concat!(
-    include_str!("../facts/hub_environment.py"),
-    include_str!("sqlite_ro.py"),
-    include_str!("snapshot.py"),
-    include_str!("rehearse.py")
-);
-
 #[derive(Deserialize)]
 struct Rehearsed {
     revision: String,
@@ -52,7 +45,7 @@ pub async fn rehearse(
         session,
         Some(events),
         &super::env_python(next_env),
-        REHEARSE_SCRIPT,
+        crate::host_scripts::REHEARSE,
         &args,
     )
     .await?;

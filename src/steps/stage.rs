@@ -10,11 +10,6 @@ use crate::inventory::{Host, Installer};
 use crate::runner::{HostEvents, StepFailure};
 use crate::ssh::Session;
 
-pub(super) const STAGE_SCRIPT: &str = concat!(
-    include_str!("../facts/revisions.py"),
-    include_str!("stage.py")
-);
-
 /// What the target release is and what installing it means.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
 pub struct Target {
@@ -101,5 +96,13 @@ pub async fn stage(
         "conda": host.hub.conda,
         "uv": host.hub.uv,
     });
-    super::run_script("stage", host, session, Some(events), STAGE_SCRIPT, &args).await
+    super::run_script(
+        "stage",
+        host,
+        session,
+        Some(events),
+        crate::host_scripts::STAGE,
+        &args,
+    )
+    .await
 }
