@@ -2,12 +2,8 @@
 # are appended and exits after the result; exits 3 if the cutover died without one. Run by the
 # hub's Python:
 #   HUB_ENV/bin/python -c SCRIPT ARGS_JSON
-import json
-import os
-import sys
 import time
 
-args = json.loads(sys.argv[1])
 path, pid = args["status"], args["pid"]
 
 
@@ -38,8 +34,7 @@ while True:
             sys.exit(0)
     if not chunk:
         if last_look:
-            sys.stderr.write(f"the cutover (pid {pid}) ended without a result: see {path}\n")
-            sys.exit(3)
+            fail(f"the cutover (pid {pid}) ended without a result: see {path}")
         # One more read after the process is gone: its last lines may have landed meanwhile.
         last_look = not alive()
         time.sleep(0.05)

@@ -5,26 +5,20 @@
 # following links (the database's directory belongs to the hub's user, and this may run as root),
 # and handed to the cutover as an open fd; a record of a cutover that still runs is refused, a
 # finished or dead one replaced.
-import json
-import os
 import subprocess
-import sys
 
-args = json.loads(sys.argv[1])
 path = args["record"]
 for _ in range(3):
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND | os.O_NOFOLLOW, 0o600)
         break
     except FileExistsError:
-        pid = running_cutover(path)  # noqa: F821 - from cutover_record.py, sent ahead
+        pid = running_cutover(path)
         if pid:
-            sys.stderr.write(still_running(pid, path) + "; nothing was changed\n")  # noqa: F821
-            sys.exit(3)
+            fail(still_running(pid, path) + "; nothing was changed")
         os.unlink(path)
 else:
-    sys.stderr.write(f"cannot create {path}: it keeps coming back\n")
-    sys.exit(3)
+    fail(f"cannot create {path}: it keeps coming back")
 child = subprocess.Popen(
     [sys.executable, "-c", args["script"], json.dumps(args["args"]), str(fd)],
     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
