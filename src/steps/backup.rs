@@ -19,6 +19,7 @@ use tokio::io::AsyncReadExt;
 
 use crate::archive::{self, Progress, Stored};
 use crate::facts::HostFacts;
+use crate::host_scripts::{BackupArgs, ScriptArgs};
 use crate::inventory::Host;
 use crate::runner::{HostEvents, StepFailure};
 use crate::ssh::{ExitStatus, RemoteCommand, RemoteStdout, Session};
@@ -49,21 +50,19 @@ pub fn backup_command(host: &Host, facts: &HostFacts) -> Result<RemoteCommand, S
             facts.problems.join("; ")
         )));
     };
-    let args = serde_json::json!({
-        "host": host.name,
-        "db_path": db_path,
-        "db_url": facts.db_url,
-        "config": host.hub.config,
-        "cookie_secret_file": facts.cookie_secret_file,
-        "extra": host.hub.backup_extra,
-        "installer": host.hub.installer.as_str(),
-        "conda": host.hub.conda,
-        "uv": host.hub.uv,
-    });
-    Ok(RemoteCommand::new(super::hub_python(host))
-        .arg("-c")
-        .arg(crate::host_scripts::BACKUP)
-        .arg(args.to_string())
+    let args = BackupArgs {
+        host: &host.name,
+        db_path,
+        db_url: facts.db_url.as_deref(),
+        config: &host.hub.config,
+        cookie_secret_file: facts.cookie_secret_file.as_deref(),
+        extra: &host.hub.backup_extra,
+        installer: host.hub.installer,
+        conda: &host.hub.conda,
+        uv: &host.hub.uv,
+    };
+    Ok(args
+        .command(super::hub_python(host))
         .env("PYTHONDONTWRITEBYTECODE", "1")
         .become_(host.hub.become_.clone()))
 }

@@ -9,7 +9,9 @@
 use serde::Deserialize;
 
 use crate::facts::alembic::Revisions;
-use crate::host_scripts;
+use crate::host_scripts::{
+    CUTOVER, Change, CutoverArgs, FollowArgs, HubEnvironmentArgs, LaunchArgs, ScriptArgs,
+};
 use crate::inventory::Host;
 use crate::runner::{HostEvents, StepFailure};
 use crate::ssh::{ExitStatus, OutputSink, RemoteCommand, Session};
@@ -91,41 +93,52 @@ pub async fn cutover(
             previous,
             replaces_previous,
             ..
-        } => serde_json::json!({
-            "kind": "swap", "env": env, "next": path, "previous": previous,
-            "replaces_previous": replaces_previous,
-            "text": swap_description(env, path, previous, *replaces_previous),
-        }),
-        Staged::InPlace => serde_json::json!({
-            "kind": "install",
-            "command": line("install", super::install_command(host, host.hub.installer, &host.hub.env, cutover.version, super::Source::Staged))?,
-            "downloads": super::stage_dir(host),
-        }),
-        Staged::Nothing => serde_json::json!({ "kind": "nothing" }),
+        } => Change::Swap {
+            env,
+            next: path,
+            previous,
+            replaces_previous: *replaces_previous,
+            text: swap_description(env, path, previous, *replaces_previous),
+        },
+        Staged::InPlace => Change::Install {
+            command: line(
+                "install",
+                super::install_command(
+                    host,
+                    host.hub.installer,
+                    &host.hub.env,
+                    cutover.version,
+                    super::Source::Staged,
+                ),
+            )?,
+            downloads: super::stage_dir(host),
+        },
+        Staged::Nothing => Change::Nothing,
     };
-    let args = serde_json::json!({
-        "status": status,
-        "stop": host.hub.stop,
-        "stop_timeout": host.hub.stop_timeout.as_secs(),
-        "start": host.hub.start,
-        "start_timeout": host.hub.start_timeout.as_secs(),
-        "url": host.hub.health_url,
-        "db": cutover.db_path,
-        "version": cutover.version,
-        "head": cutover.head,
-        "restart_version": cutover.restart_version,
-        "allow_active_servers": cutover.allow_active_servers,
-        "env_python": super::hub_python(host),
-        "hub": super::hub_environment_args(host),
-        "upgrade_db": line("upgrade-db", super::upgrade_db_command(host))?,
-        "change": change,
-    });
+    let args = CutoverArgs {
+        stop: &host.hub.stop,
+        stop_timeout: host.hub.stop_timeout.as_secs(),
+        start: &host.hub.start,
+        start_timeout: host.hub.start_timeout.as_secs(),
+        url: &host.hub.health_url,
+        db: cutover.db_path,
+        version: cutover.version,
+        head: cutover.head,
+        restart_version: cutover.restart_version,
+        allow_active_servers: cutover.allow_active_servers,
+        env_python: super::hub_python(host),
+        hub: HubEnvironmentArgs::of(host),
+        upgrade_db: line("upgrade-db", super::upgrade_db_command(host))?,
+        change,
+    };
     let pid = launch(host, session, &status, args).await?;
 
-    let follow = RemoteCommand::new(super::hub_python(host))
-        .args(["-c", host_scripts::FOLLOW])
-        .arg(serde_json::json!({ "status": status, "pid": pid }).to_string())
-        .become_(host.hub.become_.clone());
+    let follow = FollowArgs {
+        status: &status,
+        pid,
+    }
+    .command(super::hub_python(host))
+    .become_(host.hub.become_.clone());
     let mut record = Record {
         events,
         partial: Vec::new(),
@@ -185,13 +198,15 @@ async fn launch(
     host: &Host,
     session: &Session,
     status: &str,
-    args: serde_json::Value,
+    args: CutoverArgs<'_>,
 ) -> Result<u32, StepFailure> {
-    let launch =
-        serde_json::json!({ "record": status, "script": host_scripts::CUTOVER, "args": args });
-    let launch = RemoteCommand::new(super::hub_python(host))
-        .args(["-c", host_scripts::LAUNCH])
-        .arg(launch.to_string())
+    let launch = LaunchArgs {
+        record: status,
+        script: CUTOVER.source,
+        args,
+    };
+    let launch = launch
+        .command(super::hub_python(host))
         .become_(host.hub.become_.clone());
     // From here on the host may be stopping the hub: a failure says where to look.
     let unsure = |why: String| StepFailure {

@@ -18,10 +18,7 @@ pub use gather_facts::gather_facts;
 pub use install::{Source, install_command};
 pub use notify::notify;
 pub use rehearse::{rehearse, rehearse_description};
-pub use script::{
-    describe, env_python, hub_environment_args, hub_python, run_command, run_script,
-    run_script_with,
-};
+pub use script::{describe, env_python, hub_python, run_command, run_script, run_script_with};
 pub use singleuser::{SingleUser, singleuser, singleuser_install_command};
 pub use stage::{Staged, Target, stage, stage_dir};
 pub use upgrade_db::upgrade_db_command;

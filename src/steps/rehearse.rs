@@ -5,6 +5,7 @@
 
 use serde::Deserialize;
 
+use crate::host_scripts::{HubEnvironmentArgs, RehearseArgs};
 use crate::inventory::Host;
 use crate::runner::{HostEvents, StepFailure};
 use crate::ssh::Session;
@@ -35,17 +36,16 @@ pub async fn rehearse(
     head: &str,
 ) -> Result<(), StepFailure> {
     events.step("rehearse", rehearse_description(host, next_env, db_path));
-    let args = serde_json::json!({
-        "db_path": db_path,
-        "hub": super::hub_environment_args(host),
-    });
+    let args = RehearseArgs {
+        db_path,
+        hub: HubEnvironmentArgs::of(host),
+    };
     let rehearsed: Rehearsed = super::run_script_with(
         "rehearse",
         host,
         session,
         Some(events),
         &super::env_python(next_env),
-        crate::host_scripts::REHEARSE,
         &args,
     )
     .await?;
