@@ -67,8 +67,6 @@ pub struct GatherArgs<'a> {
     pub health_url: &'a str,
     /// The single-user env, whose jupyterhub must match the hub's.
     pub singleuser_env: Option<&'a str>,
-    /// The end of a cutover record's name, to look for one still running.
-    pub cutover_record: &'a str,
 }
 
 impl ScriptArgs for GatherArgs<'_> {
@@ -451,7 +449,6 @@ mod tests {
                     hub: hub(),
                     health_url: "",
                     singleuser_env: None,
-                    cutover_record: "",
                 }),
             ),
             (

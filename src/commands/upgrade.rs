@@ -171,7 +171,7 @@ impl HostJob for UpgradeJob {
             return Err(refusal);
         }
         if self.dry_run {
-            report.migrations = self.checked_migrations(&facts, &target)?.1;
+            report.migrations = self.checked_migrations(&facts, &target)?.migrations;
             report.plan = self.plan(host, &facts, &target, report);
             return Ok(());
         }
@@ -180,7 +180,11 @@ impl HostJob for UpgradeJob {
         // Until the hub env changes, a failure leaves the host as it was: what `stage` readied
         // is removed again.
         let ready = async {
-            let (db_path, migrations) = self.checked_migrations(&facts, &target)?;
+            let CheckedDatabase {
+                path: db_path,
+                record,
+                migrations,
+            } = self.checked_migrations(&facts, &target)?;
             report.migrations = migrations;
             if stored.is_none() {
                 let stored = steps::backup(host, &facts, session, events, &self.backup_dir).await?;
@@ -203,10 +207,10 @@ impl HostJob for UpgradeJob {
             }
             let message = self.message.replace("{version}", &target.version);
             steps::notify(host, session, events, &message, self.grace).await?;
-            Ok(db_path)
+            Ok((db_path, record))
         };
-        let db_path = match ready.await {
-            Ok(db_path) => db_path,
+        let (db_path, record) = match ready.await {
+            Ok(ready) => ready,
             Err(failure) => {
                 discard(host, session, &target.staged).await;
                 return Err(failure);
@@ -215,6 +219,7 @@ impl HostJob for UpgradeJob {
         let cutover = Cutover {
             staged: &target.staged,
             db_path: &db_path,
+            record: &record,
             version: &target.version,
             head,
             restart_version: facts.running_version.as_deref(),
@@ -350,10 +355,9 @@ impl UpgradeJob {
                 self.grace.as_secs()
             ));
         }
-        if let Some(db_path) = &facts.db_path {
+        if let Some(record) = &facts.cutover_record {
             plan.push(format!(
-                "cutover: the steps from stop to health run on the host in one detached process, which finishes even if the connection drops; its record: {}",
-                steps::status_path(db_path)
+                "cutover: the steps from stop to health run on the host in one detached process, which finishes even if the connection drops; its record: {record}"
             ));
         }
         plan.push(format!("stop: {}", host.hub.stop));
@@ -443,14 +447,16 @@ impl UpgradeJob {
         }
     }
 
-    /// The database's path and the migrations to the target's head; refuses a database the
-    /// target does not know. With conda the migrations are known only once installed (empty).
+    /// The database, and the migrations to the target's head; refuses a database the target does
+    /// not know. With conda the migrations are known only once installed (empty).
     fn checked_migrations(
         &self,
         facts: &HostFacts,
         target: &Target,
-    ) -> Result<(String, Vec<String>), StepFailure> {
-        let (Some(db_path), Some(revision)) = (&facts.db_path, &facts.db_revision) else {
+    ) -> Result<CheckedDatabase, StepFailure> {
+        let (Some(db_path), Some(record), Some(revision)) =
+            (&facts.db_path, &facts.cutover_record, &facts.db_revision)
+        else {
             return Err(refused(format!(
                 "the hub's SQLite database or its revision could not be read ({}): nothing was changed",
                 facts.problems.join("; ")
@@ -461,8 +467,22 @@ impl UpgradeJob {
         } else {
             pending_migrations(&target.revisions, revision, &target.version)?
         };
-        Ok((db_path.clone(), migrations))
+        Ok(CheckedDatabase {
+            path: db_path.clone(),
+            record: record.clone(),
+            migrations,
+        })
     }
+}
+
+/// The hub's database, found and known to the target.
+struct CheckedDatabase {
+    /// Its path.
+    path: String,
+    /// Its cutover record's path, as the facts give it.
+    record: String,
+    /// The migrations to the target's head.
+    migrations: Vec<String>,
 }
 
 /// The migrations from `revision` to the head of `revisions`; refuses a database the target does

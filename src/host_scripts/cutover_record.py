@@ -1,10 +1,15 @@
 # The record of a cutover (cutover.py), shared by the facts and the launcher.
 
 
-def cutover_record(db, suffix):
-    # Beside the database (a directory the hub's user can always write), one per database.
-    # cutover.rs's `status_path` says the same.
-    return os.path.join(os.path.dirname(db), "." + os.path.basename(db) + suffix)
+# The end of a record's name: `.DATABASE` + this.
+RECORD_SUFFIX = ".hubfleet-cutover.jsonl"
+
+
+def cutover_record(db):
+    # Beside the database (a directory the hub's user can always write), one per database. The
+    # only place the path is made: the facts report it (`cutover_record`), and the controller
+    # hands it to the launcher, the follower and the plan from there.
+    return os.path.join(os.path.dirname(db), "." + os.path.basename(db) + RECORD_SUFFIX)
 
 
 def running_cutover(record):

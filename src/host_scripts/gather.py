@@ -124,9 +124,10 @@ if path:
 
 # A cutover (the downtime of an upgrade, run on the host by a process of its own) that an earlier
 # run started and that is still running: nothing may stop this hub now.
+facts["cutover_record"] = None
 facts["cutover_running"] = None
 if path:
-    record = cutover_record(path, args["cutover_record"])
+    record = facts["cutover_record"] = cutover_record(path)
     facts["cutover_running"] = running_cutover(record)
     if facts["cutover_running"]:
         facts["problems"].append(still_running(facts["cutover_running"], record))

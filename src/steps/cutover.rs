@@ -2,7 +2,7 @@
 //! the host by one detached process (`cutover.py`) that finishes even if the controller's
 //! connection drops, while the controller follows its record and reports each step as usual.
 //!
-//! The record is a file of JSON lines beside the database ([`status_path`]); the controller
+//! The record is a file of JSON lines beside the database ([`Cutover::record`]); the controller
 //! removes it once it has the result, so a record left on a host is the trace of a cutover whose
 //! controller went away.
 
@@ -26,6 +26,9 @@ pub struct Cutover<'a> {
     pub staged: &'a Staged,
     /// The hub's SQLite database: no process may have it open once the hub is stopped.
     pub db_path: &'a str,
+    /// The cutover's record, beside the database: where `gather.py` said (`cutover_record.py`
+    /// makes the path, and nothing else does).
+    pub record: &'a str,
     /// The release `/hub/api` must report at the end.
     pub version: &'a str,
     /// The revision upgrade-db must reach; `None` where it is known only once installed (conda).
@@ -49,18 +52,6 @@ pub struct CutoverDone {
     pub revisions: Option<Revisions>,
 }
 
-/// The end of the cutover's record's name, `.DATABASE` + this, beside the database (facts look
-/// for it there too).
-pub const RECORD_SUFFIX: &str = ".hubfleet-cutover.jsonl";
-
-/// Where the cutover's record is kept on the host: beside the database, a directory the hub's
-/// user can always write, one per database (`cutover_record` in `cutover_record.py` says the
-/// same).
-pub fn status_path(db_path: &str) -> String {
-    let (dir, name) = db_path.rsplit_once('/').unwrap_or((".", db_path));
-    format!("{dir}/.{name}{RECORD_SUFFIX}")
-}
-
 /// The swap, as the plan and the progress line say it.
 pub fn swap_description(env: &str, next: &str, previous: &str, replaces_previous: bool) -> String {
     // Plain ASCII: an arrow like ⇄ has an ambiguous width, and the progress bars would miscount it.
@@ -79,7 +70,7 @@ pub async fn cutover(
     events: &HostEvents,
     cutover: &Cutover<'_>,
 ) -> Result<CutoverDone, StepFailure> {
-    let status = status_path(cutover.db_path);
+    let status = cutover.record;
     let line = |step: &'static str, command: RemoteCommand| {
         command.to_command_line().map_err(|e| StepFailure {
             step,
@@ -131,14 +122,11 @@ pub async fn cutover(
         upgrade_db: line("upgrade-db", super::upgrade_db_command(host))?,
         change,
     };
-    let pid = launch(host, session, &status, args).await?;
+    let pid = launch(host, session, status, args).await?;
 
-    let follow = FollowArgs {
-        status: &status,
-        pid,
-    }
-    .command(super::hub_python(host))
-    .become_(host.hub.become_.clone());
+    let follow = FollowArgs { status, pid }
+        .command(super::hub_python(host))
+        .become_(host.hub.become_.clone());
     let mut record = Record {
         events,
         partial: Vec::new(),
@@ -162,7 +150,7 @@ pub async fn cutover(
     if result.is_some() {
         // Read to its end: the record has served (best effort; the next cutover replaces it).
         let remove = RemoteCommand::new("rm")
-            .args(["-f", "--", &status])
+            .args(["-f", "--", status])
             .become_(host.hub.become_.clone());
         let _ = session.exec_capture(&remove).await;
     }

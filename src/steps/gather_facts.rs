@@ -21,7 +21,6 @@ pub async fn gather_facts(
         hub: HubEnvironmentArgs::of(host),
         health_url: &host.hub.health_url,
         singleuser_env: host.hub.singleuser_env.as_deref(),
-        cutover_record: super::RECORD_SUFFIX,
     };
     let mut facts: HostFacts = super::run_script("facts", host, session, None, &args).await?;
     facts.mask_secrets();

@@ -14,7 +14,7 @@ cutover_record = load("cutover_record")
 class Record(unittest.TestCase):
     def test_the_record_lives_beside_the_database(self):
         self.assertEqual(
-            cutover_record.cutover_record("/srv/hub/jupyterhub.sqlite", ".hubfleet-cutover.jsonl"),
+            cutover_record.cutover_record("/srv/hub/jupyterhub.sqlite"),
             "/srv/hub/.jupyterhub.sqlite.hubfleet-cutover.jsonl",
         )
 
