@@ -204,6 +204,11 @@ pub const CUTOVER: HostScript = script!("revisions", "hub_environment", "databas
 /// What `cutover.py` reads.
 #[derive(Debug, Serialize)]
 pub struct CutoverArgs<'a> {
+    /// The cutover's record. cutover.py writes it through the fd the launcher hands it and never
+    /// reads this: it is here so that the record's path is on the cutover's command line, which
+    /// is how `running_cutover()` (cutover_record.py) tells the cutover from a process that
+    /// reused its pid.
+    pub record: &'a str,
     /// The operator's stop command.
     pub stop: &'a str,
     /// Seconds the hub may take to stop.
@@ -425,6 +430,7 @@ mod tests {
             environment_file: None,
         };
         let cutover = || CutoverArgs {
+            record: "",
             stop: "stop",
             stop_timeout: 1,
             start: "start",
@@ -497,7 +503,11 @@ mod tests {
             ),
             (FOLLOW.name, keys(&FollowArgs { status: "", pid: 1 })),
         ];
-        for (name, keys) in checks {
+        for (name, mut keys) in checks {
+            if name == CUTOVER.name {
+                // Only for the cutover's command line (see `CutoverArgs::record`).
+                keys.remove("record");
+            }
             assert_eq!(keys, reads(name), "{name}");
         }
     }

@@ -107,6 +107,7 @@ pub async fn cutover(
         Staged::Nothing => Change::Nothing,
     };
     let args = CutoverArgs {
+        record: status,
         stop: &host.hub.stop,
         stop_timeout: host.hub.stop_timeout.as_secs(),
         start: &host.hub.start,
