@@ -14,6 +14,7 @@ pub mod debug_log;
 pub mod error;
 pub mod exit_code;
 pub mod facts;
+pub mod host_scripts;
 pub mod human_bytes;
 pub mod inventory;
 pub mod jobs;

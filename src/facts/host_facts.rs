@@ -50,6 +50,10 @@ pub struct HostFacts {
     pub running_version: Option<String>,
     /// JupyterHub in the single-user env, when the inventory names one.
     pub singleuser_version: Option<String>,
+    /// Where a cutover of this hub keeps its record: beside the database, the path made by
+    /// `cutover_record.py` alone.
+    #[serde(default)]
+    pub cutover_record: Option<String>,
     /// The pid of a cutover an earlier upgrade started on this host and that still runs.
     #[serde(default)]
     pub cutover_running: Option<u32>,

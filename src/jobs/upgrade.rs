@@ -207,6 +207,7 @@ impl UpgradeJob {
         let cutover = Cutover {
             staged: &work.staged,
             db_path: &work.db_path,
+            record: &work.record,
             version: &work.version,
             head: work.head.as_deref(),
             restart_version: work.restart_version.as_deref(),

@@ -68,6 +68,17 @@ pub fn migrations(
     Ok((db_path.clone(), migrations))
 }
 
+/// Where the cutover keeps its record on the host (beside the database, as the facts found it);
+/// refuses a host whose facts could not say.
+pub fn cutover_record(facts: &HostFacts) -> Result<String, StepFailure> {
+    facts.cutover_record.clone().ok_or_else(|| {
+        refused(format!(
+            "the cutover's record beside the database could not be placed ({}): nothing was changed",
+            facts.problems.join("; ")
+        ))
+    })
+}
+
 /// The migrations from `revision` to the head of `revisions`; refuses a revision they do not
 /// know.
 pub fn pending(

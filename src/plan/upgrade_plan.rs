@@ -108,6 +108,8 @@ pub struct CutoverWork {
     pub staged: Staged,
     /// The hub's SQLite database.
     pub db_path: String,
+    /// The cutover's record on the host, as the facts found its path.
+    pub record: String,
     /// The release `/hub/api` must report at the end.
     pub version: String,
     /// The revision upgrade-db must reach; `None` where known only once installed (conda).
@@ -131,6 +133,7 @@ impl UpgradePlan {
     ) -> Result<UpgradePlan, StepFailure> {
         let version = target.version.as_str();
         let (db_path, migrations) = policy::migrations(facts, &target.revisions, version)?;
+        let record = policy::cutover_record(facts)?;
         let head = alembic::head(&target.revisions).map(str::to_owned);
         let mut plan = UpgradePlan {
             version_before: facts.jupyterhub_version.clone(),
@@ -213,12 +216,13 @@ impl UpgradePlan {
                 "{}, confirmed when {} is quiet and no process holds {db_path}; from here to health one detached process on the host runs the steps, its record {}",
                 host.hub.stop,
                 host.hub.health_url,
-                steps::status_path(&db_path)
+                record
             ),
             "if it stops the hub but nothing changes after, the hub is started again on its env",
             Work::Cutover(CutoverWork {
                 staged: target.staged.clone(),
                 db_path: db_path.clone(),
+                record,
                 version: version.to_owned(),
                 head,
                 restart_version: facts.running_version.clone(),
@@ -457,6 +461,7 @@ mod tests {
             db_revision: Some("0eee8c825d24".into()),
             active_servers: Some(1),
             singleuser_version: Some("4.1.6".into()),
+            cutover_record: Some("/srv/hub/.jupyterhub.sqlite.hubfleet-cutover.jsonl".into()),
             hub_environment: Some(HubEnvironment {
                 source: "the running hub (pid 42)".into(),
                 workdir: "/srv/hub".into(),

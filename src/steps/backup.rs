@@ -19,16 +19,10 @@ use tokio::io::AsyncReadExt;
 
 use crate::archive::{self, Progress, Stored};
 use crate::facts::HostFacts;
+use crate::host_scripts::{BackupArgs, ScriptArgs};
 use crate::inventory::Host;
 use crate::runner::{HostEvents, StepFailure};
 use crate::ssh::{ExitStatus, RemoteCommand, RemoteStdout, Session};
-
-/// The backup script, run by the hub's Python with one JSON argument.
-pub const BACKUP_SCRIPT: &str = concat!(
-    include_str!("sqlite_ro.py"),
-    include_str!("snapshot.py"),
-    include_str!("backup.py")
-);
 
 /// The remote command that streams `host`'s backup, from its facts. Refuses a hub whose backup
 /// hubfleet cannot take yet: it will not stop a hub it cannot back up.
@@ -56,21 +50,19 @@ pub fn backup_command(host: &Host, facts: &HostFacts) -> Result<RemoteCommand, S
             facts.problems.join("; ")
         )));
     };
-    let args = serde_json::json!({
-        "host": host.name,
-        "db_path": db_path,
-        "db_url": facts.db_url,
-        "config": host.hub.config,
-        "cookie_secret_file": facts.cookie_secret_file,
-        "extra": host.hub.backup_extra,
-        "installer": host.hub.installer.as_str(),
-        "conda": host.hub.conda,
-        "uv": host.hub.uv,
-    });
-    Ok(RemoteCommand::new(super::hub_python(host))
-        .arg("-c")
-        .arg(BACKUP_SCRIPT)
-        .arg(args.to_string())
+    let args = BackupArgs {
+        host: &host.name,
+        db_path,
+        db_url: facts.db_url.as_deref(),
+        config: &host.hub.config,
+        cookie_secret_file: facts.cookie_secret_file.as_deref(),
+        extra: &host.hub.backup_extra,
+        installer: host.hub.installer,
+        conda: &host.hub.conda,
+        uv: &host.hub.uv,
+    };
+    Ok(args
+        .command(super::hub_python(host))
         .env("PYTHONDONTWRITEBYTECODE", "1")
         .become_(host.hub.become_.clone()))
 }

@@ -2,96 +2,21 @@
 //! the host by one detached process (`cutover.py`) that finishes even if the controller's
 //! connection drops, while the controller follows its record and reports each step as usual.
 //!
-//! The record is a file of JSON lines beside the database ([`status_path`]); the controller
+//! The record is a file of JSON lines beside the database ([`Cutover::record`]); the controller
 //! removes it once it has the result, so a record left on a host is the trace of a cutover whose
 //! controller went away.
 
 use serde::Deserialize;
 
 use crate::facts::alembic::Revisions;
+use crate::host_scripts::{
+    CUTOVER, Change, CutoverArgs, FollowArgs, HubEnvironmentArgs, LaunchArgs, ScriptArgs,
+};
 use crate::inventory::Host;
 use crate::runner::{HostEvents, StepFailure};
 use crate::ssh::{ExitStatus, OutputSink, RemoteCommand, Session};
 
 use super::Staged;
-
-pub(super) const CUTOVER_SCRIPT: &str = concat!(
-    include_str!("../facts/revisions.py"),
-    include_str!("../facts/hub_environment.py"),
-    include_str!("sqlite_ro.py"),
-    include_str!("cutover.py")
-);
-
-/// Starts the cutover in a session of its own (closing the channel or losing the connection
-/// does not reach it), every stream away from the channel, and prints its pid. The record is
-/// created exclusively and without following links (the database's directory belongs to the
-/// hub's user, and this may run as root), and handed to the cutover as an open fd; a record of
-/// a cutover that still runs is refused, a finished or dead one replaced.
-pub(super) const LAUNCH_SCRIPT: &str = concat!(
-    include_str!("cutover_record.py"),
-    r#"
-import json, os, subprocess, sys
-args = json.loads(sys.argv[1])
-path = args["record"]
-for _ in range(3):
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND | os.O_NOFOLLOW, 0o600)
-        break
-    except FileExistsError:
-        pid = running_cutover(path)
-        if pid:
-            sys.stderr.write(still_running(pid, path) + "; nothing was changed\n")
-            sys.exit(3)
-        os.unlink(path)
-else:
-    sys.stderr.write(f"cannot create {path}: it keeps coming back\n")
-    sys.exit(3)
-child = subprocess.Popen(
-    [sys.executable, "-c", args["script"], json.dumps(args["args"]), str(fd)],
-    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    pass_fds=(fd,), start_new_session=True,
-)
-print(child.pid)
-"#
-);
-
-/// Runs on the host beside the cutover: prints the record's lines as they are appended and
-/// exits after the result; exits 3 if the cutover died without one.
-pub(super) const FOLLOW_SCRIPT: &str = r#"
-import json, os, sys, time
-args = json.loads(sys.argv[1])
-path, pid = args["status"], args["pid"]
-def alive():
-    try:
-        os.kill(pid, 0)
-        return True
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-position, partial, last_look = 0, b"", False
-while True:
-    try:
-        with open(path, "rb") as f:
-            f.seek(position)
-            chunk = f.read()
-    except FileNotFoundError:
-        chunk = b""
-    position += len(chunk)
-    *lines, partial = (partial + chunk).split(b"\n")
-    for line in lines:
-        sys.stdout.buffer.write(line + b"\n")
-        sys.stdout.flush()
-        if line.startswith(b'{"result"'):
-            sys.exit(0)
-    if not chunk:
-        if last_look:
-            sys.stderr.write(f"the cutover (pid {pid}) ended without a result: see {path}\n")
-            sys.exit(3)
-        # One more read after the process is gone: its last lines may have landed meanwhile.
-        last_look = not alive()
-        time.sleep(0.05)
-"#;
 
 /// The cutover of one host: what changes, and what must hold afterwards.
 #[derive(Debug, Clone)]
@@ -101,6 +26,9 @@ pub struct Cutover<'a> {
     pub staged: &'a Staged,
     /// The hub's SQLite database: no process may have it open once the hub is stopped.
     pub db_path: &'a str,
+    /// The cutover's record, beside the database: where `gather.py` said (`cutover_record.py`
+    /// makes the path, and nothing else does).
+    pub record: &'a str,
     /// The release `/hub/api` must report at the end.
     pub version: &'a str,
     /// The revision upgrade-db must reach; `None` where it is known only once installed (conda).
@@ -124,18 +52,6 @@ pub struct CutoverDone {
     pub revisions: Option<Revisions>,
 }
 
-/// The end of the cutover's record's name, `.DATABASE` + this, beside the database (facts look
-/// for it there too).
-pub const RECORD_SUFFIX: &str = ".hubfleet-cutover.jsonl";
-
-/// Where the cutover's record is kept on the host: beside the database, a directory the hub's
-/// user can always write, one per database (`cutover_record` in `cutover_record.py` says the
-/// same).
-pub fn status_path(db_path: &str) -> String {
-    let (dir, name) = db_path.rsplit_once('/').unwrap_or((".", db_path));
-    format!("{dir}/.{name}{RECORD_SUFFIX}")
-}
-
 /// The swap, as the plan and the progress line say it.
 pub fn swap_description(env: &str, next: &str, previous: &str, replaces_previous: bool) -> String {
     // Plain ASCII: an arrow like ⇄ has an ambiguous width, and the progress bars would miscount it.
@@ -154,7 +70,7 @@ pub async fn cutover(
     events: &HostEvents,
     cutover: &Cutover<'_>,
 ) -> Result<CutoverDone, StepFailure> {
-    let status = status_path(cutover.db_path);
+    let status = cutover.record;
     let line = |step: &'static str, command: RemoteCommand| {
         command.to_command_line().map_err(|e| StepFailure {
             step,
@@ -168,40 +84,49 @@ pub async fn cutover(
             previous,
             replaces_previous,
             ..
-        } => serde_json::json!({
-            "kind": "swap", "env": env, "next": path, "previous": previous,
-            "replaces_previous": replaces_previous,
-            "text": swap_description(env, path, previous, *replaces_previous),
-        }),
-        Staged::InPlace => serde_json::json!({
-            "kind": "install",
-            "command": line("install", super::install_command(host, host.hub.installer, &host.hub.env, cutover.version, super::Source::Staged))?,
-            "downloads": super::stage_dir(host),
-        }),
-        Staged::Nothing => serde_json::json!({ "kind": "nothing" }),
+        } => Change::Swap {
+            env,
+            next: path,
+            previous,
+            replaces_previous: *replaces_previous,
+            text: swap_description(env, path, previous, *replaces_previous),
+        },
+        Staged::InPlace => Change::Install {
+            command: line(
+                "install",
+                super::install_command(
+                    host,
+                    host.hub.installer,
+                    &host.hub.env,
+                    cutover.version,
+                    super::Source::Staged,
+                ),
+            )?,
+            downloads: super::stage_dir(host),
+        },
+        Staged::Nothing => Change::Nothing,
     };
-    let args = serde_json::json!({
-        "status": status,
-        "stop": host.hub.stop,
-        "stop_timeout": host.hub.stop_timeout.as_secs(),
-        "start": host.hub.start,
-        "start_timeout": host.hub.start_timeout.as_secs(),
-        "url": host.hub.health_url,
-        "db": cutover.db_path,
-        "version": cutover.version,
-        "head": cutover.head,
-        "restart_version": cutover.restart_version,
-        "allow_active_servers": cutover.allow_active_servers,
-        "env_python": super::hub_python(host),
-        "hub": super::hub_environment_args(host),
-        "upgrade_db": line("upgrade-db", super::upgrade_db_command(host))?,
-        "change": change,
-    });
-    let pid = launch(host, session, &status, args).await?;
+    let args = CutoverArgs {
+        record: status,
+        stop: &host.hub.stop,
+        stop_timeout: host.hub.stop_timeout.as_secs(),
+        start: &host.hub.start,
+        start_timeout: host.hub.start_timeout.as_secs(),
+        url: &host.hub.health_url,
+        db: cutover.db_path,
+        version: cutover.version,
+        head: cutover.head,
+        restart_version: cutover.restart_version,
+        allow_active_servers: cutover.allow_active_servers,
+        env_python: super::hub_python(host),
+        hub: HubEnvironmentArgs::of(host),
+        upgrade_db: line("upgrade-db", super::upgrade_db_command(host))?,
+        change,
+    };
+    let pid = launch(host, session, status, args).await?;
 
-    let follow = RemoteCommand::new(super::hub_python(host))
-        .args(["-c", FOLLOW_SCRIPT])
-        .arg(serde_json::json!({ "status": status, "pid": pid }).to_string())
+    let follow = FollowArgs { status, pid }
+        .command(super::hub_python(host))
         .become_(host.hub.become_.clone());
     let mut record = Record {
         events,
@@ -228,7 +153,7 @@ pub async fn cutover(
     if result.is_some() {
         // Read to its end: the record has served (best effort; the next cutover replaces it).
         let remove = RemoteCommand::new("rm")
-            .args(["-f", "--", &status])
+            .args(["-f", "--", status])
             .become_(host.hub.become_.clone());
         let _ = session.exec_capture(&remove).await;
     }
@@ -264,12 +189,15 @@ async fn launch(
     host: &Host,
     session: &Session,
     status: &str,
-    args: serde_json::Value,
+    args: CutoverArgs<'_>,
 ) -> Result<u32, StepFailure> {
-    let launch = serde_json::json!({ "record": status, "script": CUTOVER_SCRIPT, "args": args });
-    let launch = RemoteCommand::new(super::hub_python(host))
-        .args(["-c", LAUNCH_SCRIPT])
-        .arg(launch.to_string())
+    let launch = LaunchArgs {
+        record: status,
+        script: CUTOVER.source,
+        args,
+    };
+    let launch = launch
+        .command(super::hub_python(host))
         .become_(host.hub.become_.clone());
     // From here on the host may be stopping the hub: a failure says where to look.
     let unsure = |why: String| StepFailure {

@@ -1,6 +1,7 @@
 //! Step `facts`: one round trip that runs `gather.py` with the hub's own Python.
 
-use crate::facts::{GATHER_SCRIPT, HostFacts};
+use crate::facts::HostFacts;
+use crate::host_scripts::{GatherArgs, HubEnvironmentArgs};
 use crate::inventory::Host;
 use crate::runner::{HostEvents, StepFailure};
 use crate::ssh::Session;
@@ -16,16 +17,12 @@ pub async fn gather_facts(
         "facts",
         format!("{} (config {})", super::hub_python(host), host.hub.config),
     );
-    // Every inventory value travels inside one JSON argument, quoted by the command builder:
-    // nothing of it is ever seen by a shell.
-    let args = serde_json::json!({
-        "hub": super::hub_environment_args(host),
-        "health_url": host.hub.health_url,
-        "singleuser_env": host.hub.singleuser_env,
-        "cutover_record": super::RECORD_SUFFIX,
-    });
-    let mut facts: HostFacts =
-        super::run_script("facts", host, session, None, GATHER_SCRIPT, &args).await?;
+    let args = GatherArgs {
+        hub: HubEnvironmentArgs::of(host),
+        health_url: &host.hub.health_url,
+        singleuser_env: host.hub.singleuser_env.as_deref(),
+    };
+    let mut facts: HostFacts = super::run_script("facts", host, session, None, &args).await?;
     facts.mask_secrets();
     Ok(facts)
 }

@@ -5,16 +5,10 @@
 
 use serde::Deserialize;
 
+use crate::host_scripts::{HubEnvironmentArgs, RehearseArgs};
 use crate::inventory::Host;
 use crate::runner::{HostEvents, StepFailure};
 use crate::ssh::Session;
-
-pub(super) const REHEARSE_SCRIPT: &str = concat!(
-    include_str!("../facts/hub_environment.py"),
-    include_str!("sqlite_ro.py"),
-    include_str!("snapshot.py"),
-    include_str!("rehearse.py")
-);
 
 #[derive(Deserialize)]
 struct Rehearsed {
@@ -42,17 +36,16 @@ pub async fn rehearse(
     head: &str,
 ) -> Result<(), StepFailure> {
     events.step("rehearse", rehearse_description(host, next_env, db_path));
-    let args = serde_json::json!({
-        "db_path": db_path,
-        "hub": super::hub_environment_args(host),
-    });
+    let args = RehearseArgs {
+        db_path,
+        hub: HubEnvironmentArgs::of(host),
+    };
     let rehearsed: Rehearsed = super::run_script_with(
         "rehearse",
         host,
         session,
         Some(events),
         &super::env_python(next_env),
-        REHEARSE_SCRIPT,
         &args,
     )
     .await?;

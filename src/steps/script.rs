@@ -3,6 +3,7 @@
 
 use serde::de::DeserializeOwned;
 
+use crate::host_scripts::ScriptArgs;
 use crate::inventory::Host;
 use crate::runner::{HostEvents, StepFailure};
 use crate::ssh::{ExitStatus, RemoteCommand, Session};
@@ -17,50 +18,33 @@ pub fn env_python(env: &str) -> String {
     format!("{}/bin/python", env.trim_end_matches('/'))
 }
 
-/// What `hub_environment.py` needs to find how the hub runs (its process, or the environment the
-/// inventory declares), for every script that loads the hub's config.
-pub fn hub_environment_args(host: &Host) -> serde_json::Value {
-    let declared = host.hub.environment.as_ref();
-    serde_json::json!({
-        "hub_env": host.hub.env,
-        "workdir": host.hub.workdir,
-        "config": host.hub.config,
-        "environment": declared.map(|e| &e.variables),
-        "environment_file": declared.and_then(|e| e.file.as_deref()),
-    })
-}
-
 /// Runs `script` with the hub's Python and one JSON argument; parses its stdout as JSON. When it
 /// fails, its whole stderr goes to `log` (the host's log, in a command that keeps one); the
 /// failure carries the last line.
-pub async fn run_script<T: DeserializeOwned>(
+pub async fn run_script<A: ScriptArgs, T: DeserializeOwned>(
     step: &'static str,
     host: &Host,
     session: &Session,
     log: Option<&HostEvents>,
-    script: &str,
-    args: &serde_json::Value,
+    args: &A,
 ) -> Result<T, StepFailure> {
-    run_script_with(step, host, session, log, &hub_python(host), script, args).await
+    run_script_with(step, host, session, log, &hub_python(host), args).await
 }
 
 /// [`run_script`] with the Python at `python` (another env's).
-pub async fn run_script_with<T: DeserializeOwned>(
+pub async fn run_script_with<A: ScriptArgs, T: DeserializeOwned>(
     step: &'static str,
     host: &Host,
     session: &Session,
     log: Option<&HostEvents>,
     python: &str,
-    script: &str,
-    args: &serde_json::Value,
+    args: &A,
 ) -> Result<T, StepFailure> {
     let python = python.to_owned();
     // No .pyc files: hubfleet leaves nothing behind on a host it only inspects (a dry run must
     // leave the hub env byte-identical, and pip's own modules would otherwise be compiled).
-    let command = RemoteCommand::new(&python)
-        .arg("-c")
-        .arg(script)
-        .arg(args.to_string())
+    let command = args
+        .command(&python)
         .env("PYTHONDONTWRITEBYTECODE", "1")
         .become_(host.hub.become_.clone());
     let (status, stdout, stderr) = session

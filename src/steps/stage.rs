@@ -6,14 +6,10 @@ use serde::Deserialize;
 
 use crate::facts::HostFacts;
 use crate::facts::alembic::Revisions;
+use crate::host_scripts::{Reserve, StageArgs, StageMode};
 use crate::inventory::{Host, Installer};
 use crate::runner::{HostEvents, StepFailure};
 use crate::ssh::Session;
-
-pub(super) const STAGE_SCRIPT: &str = concat!(
-    include_str!("../facts/revisions.py"),
-    include_str!("stage.py")
-);
 
 /// What the target release is and what installing it means.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
@@ -73,7 +69,11 @@ pub async fn stage(
     download: bool,
     reserve: Option<(&str, u64)>,
 ) -> Result<Target, StepFailure> {
-    let mode = if download { "stage" } else { "dry-run" };
+    let (mode, said) = if download {
+        (StageMode::Stage, "stage")
+    } else {
+        (StageMode::DryRun, "dry-run")
+    };
     let resolver = match host.hub.installer {
         Installer::Conda => "conda",
         Installer::Uv => "uv",
@@ -81,25 +81,26 @@ pub async fn stage(
     };
     events.step(
         "stage",
-        format!("resolving jupyterhub {to} with {resolver} ({mode})"),
+        format!("resolving jupyterhub {to} with {resolver} ({said})"),
     );
     // The hub's state: none of it may live inside an env that is swapped.
-    let hub_paths: Vec<&String> = [&facts.db_path, &facts.cookie_secret_file]
+    let hub_paths: Vec<&str> = [&facts.db_path, &facts.cookie_secret_file]
         .into_iter()
         .flatten()
         .chain([&host.hub.config, &host.hub.workdir])
         .chain(&host.hub.backup_extra)
+        .map(String::as_str)
         .collect();
-    let args = serde_json::json!({
-        "to": to,
-        "mode": mode,
-        "stage": stage_dir(host),
-        "env": host.hub.env,
-        "hub_paths": hub_paths,
-        "reserve": reserve.map(|(beside, bytes)| serde_json::json!({ "beside": beside, "bytes": bytes })),
-        "installer": host.hub.installer.as_str(),
-        "conda": host.hub.conda,
-        "uv": host.hub.uv,
-    });
-    super::run_script("stage", host, session, Some(events), STAGE_SCRIPT, &args).await
+    let args = StageArgs {
+        to,
+        mode,
+        stage: stage_dir(host),
+        env: &host.hub.env,
+        hub_paths,
+        reserve: reserve.map(|(beside, bytes)| Reserve { beside, bytes }),
+        installer: host.hub.installer,
+        conda: &host.hub.conda,
+        uv: &host.hub.uv,
+    };
+    super::run_script("stage", host, session, Some(events), &args).await
 }

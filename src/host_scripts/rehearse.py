@@ -8,25 +8,11 @@
 #   NEXT_ENV/bin/python -c SCRIPT ARGS_JSON
 # Prints {"revision": the copy's revision afterwards, "seconds": time upgrade-db took}.
 import inspect
-import json
-import os
 import shlex
 import shutil
 import signal
-import sys
 import tempfile
 import time
-
-args = json.loads(sys.argv[1])
-
-
-def fail(message):
-    sys.stderr.write(message + "\n")
-    sys.exit(3)
-
-
-def leave(signum, frame):
-    raise SystemExit(4)
 
 
 for sig in (signal.SIGHUP, signal.SIGTERM):
@@ -35,7 +21,7 @@ for sig in (signal.SIGHUP, signal.SIGTERM):
 db = args["db_path"]
 # How the hub runs (hub_environment.py): its config may read its environment and name files
 # relative to its working directory.
-hub = hub_environment(args["hub"])  # noqa: F821 - from hub_environment.py, sent ahead
+hub = hub_environment(args["hub"])
 if hub["blockers"]:
     fail("; ".join(hub["blockers"]))
 # The copy, and the timestamped copy of it that upgrade-db keeps before migrating SQLite.
@@ -53,7 +39,7 @@ try:
     os.symlink(work, os.path.join(plain, "work"))
     work_link = os.path.join(plain, "work")
     copy = os.path.join(work, "jupyterhub.sqlite")
-    sqlite_snapshot(db, copy)  # noqa: F821 - from snapshot.py, sent ahead
+    sqlite_snapshot(db, copy)
 
     # upgrade-db runs `alembic` from PATH; the staged env's own alembic script may name the live
     # env's Python in its shebang (scripts are pointed at ENV for after the swap).
@@ -68,7 +54,7 @@ try:
         from jupyterhub import dbutil
         from jupyterhub.app import JupyterHub
 
-        with applied(hub):  # noqa: F821 - from hub_environment.py
+        with applied(hub):
             os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
             app = JupyterHub()
             app.load_config_file(args["hub"]["config"])
@@ -84,7 +70,7 @@ try:
     except BaseException as e:  # noqa: BLE001 - whatever breaks it is the finding
         message = " ".join(str(e).split())[:300]
         fail(f"upgrade-db with the new release failed on a copy of the database: {type(e).__name__}: {message}")
-    revision = sqlite_value(copy, "SELECT version_num FROM alembic_version")  # noqa: F821 - from sqlite_ro.py, sent ahead
+    revision = sqlite_value(copy, REVISION_SQL)
     json.dump({"revision": revision, "seconds": round(seconds, 2)}, sys.stdout)
 finally:
     shutil.rmtree(plain, ignore_errors=True)

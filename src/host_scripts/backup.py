@@ -15,33 +15,19 @@
 # Temporaries live in a private directory beside the database and are removed on every exit.
 import datetime
 import hashlib
-import json
-import os
 import shutil
 import signal
 import sqlite3
 import subprocess
-import sys
 import tarfile
 import tempfile
 import threading
 
-args = json.loads(sys.argv[1])
 
 # Bytes read, hashed and written at a time.
 BLOCK = 1 << 20
 
-
-def fail(message):
-    sys.stderr.write(message + "\n")
-    sys.exit(3)
-
-
-def leave(signum, frame):
-    # sshd closing the channel sends SIGHUP (or SIGPIPE on write): exit through `finally`.
-    raise SystemExit(4)
-
-
+# sshd closing the channel sends SIGHUP (or SIGPIPE on a write): exit through `finally`.
 for sig in (signal.SIGHUP, signal.SIGTERM, signal.SIGPIPE):
     signal.signal(sig, leave)
 
@@ -82,13 +68,13 @@ try:
         extras.append(("extra/" + os.path.abspath(extra).lstrip("/"), extra, "extra"))
 
     snapshot = os.path.join(work, "jupyterhub.sqlite")
-    revision = sqlite_snapshot(db, snapshot)  # noqa: F821 - from snapshot.py, sent ahead
+    revision = sqlite_snapshot(db, snapshot)
     created_at = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
     check = {}
 
     def integrity_check():
-        connection = sqlite_read_only(snapshot)  # noqa: F821 - from sqlite_ro.py, sent ahead
+        connection = sqlite_read_only(snapshot)
         try:
             check["rows"] = connection.execute("PRAGMA integrity_check").fetchall()
         except sqlite3.Error as e:

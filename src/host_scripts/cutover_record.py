@@ -1,13 +1,15 @@
-# The record of a cutover (cutover.py), shared by the facts, the launcher and the cutover itself:
-# hubfleet sends it to the host ahead of each (`concat!` in Rust).
-import json as _json
-import os as _os
+# The record of a cutover (cutover.py), shared by the facts and the launcher.
 
 
-def cutover_record(db, suffix):
-    # Beside the database (a directory the hub's user can always write), one per database.
-    # cutover.rs's `status_path` says the same.
-    return _os.path.join(_os.path.dirname(db), "." + _os.path.basename(db) + suffix)
+# The end of a record's name: `.DATABASE` + this.
+RECORD_SUFFIX = ".hubfleet-cutover.jsonl"
+
+
+def cutover_record(db):
+    # Beside the database (a directory the hub's user can always write), one per database. The
+    # only place the path is made: the facts report it (`cutover_record`), and the controller
+    # hands it to the launcher, the follower and the plan from there.
+    return os.path.join(os.path.dirname(db), "." + os.path.basename(db) + RECORD_SUFFIX)
 
 
 def running_cutover(record):
@@ -15,10 +17,10 @@ def running_cutover(record):
     # pid, no result has been written, and that pid's command line names the record (so a pid
     # reused after a reboot does not count).
     try:
-        fd = _os.open(record, _os.O_RDONLY | _os.O_NOFOLLOW)
-        with _os.fdopen(fd, "rb") as f:
+        fd = os.open(record, os.O_RDONLY | os.O_NOFOLLOW)
+        with os.fdopen(fd, "rb") as f:
             lines = f.read().splitlines()
-        pid = _json.loads(lines[0]).get("pid") if lines else None
+        pid = json.loads(lines[0]).get("pid") if lines else None
     except (OSError, ValueError, AttributeError):
         return None
     if not pid or any(line.startswith(b'{"result"') for line in lines):
@@ -28,7 +30,7 @@ def running_cutover(record):
             cmdline = f.read()
     except OSError:
         return None
-    names = {record.encode(), _json.dumps(record)[1:-1].encode()}
+    names = {record.encode(), json.dumps(record)[1:-1].encode()}
     return pid if any(name in cmdline for name in names) else None
 
 

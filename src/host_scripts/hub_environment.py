@@ -1,5 +1,5 @@
 # The environment and working directory the hub really runs with, shared by the facts, the
-# rehearsal and the cutover (hubfleet sends it to the host ahead of them, `concat!` in Rust).
+# rehearsal and the cutover (sent ahead of them).
 #
 # Many hubs take their database URL, and nearly always their database password, from the
 # environment their service manager gives them (systemd `Environment=`/`EnvironmentFile=`):
@@ -12,8 +12,6 @@
 #      service reads), over the login's environment;
 #   3. otherwise the login's environment: the config may then read only what every process has.
 # Values never leave the host: the controller is told the variables' names only.
-import os as _os
-import sys as _sys
 import sysconfig as _sysconfig
 
 # What every process gets from a service manager or a login: a config that reads only these needs
@@ -37,23 +35,23 @@ def _hub_config_arg(pid, argv, hub_env):
     # ...`, `PYTHON ENV/bin/jupyterhub ...` (a shebang) or `ENV/bin/python -m jupyterhub ...`.
     # Returns (True, the `-f`/`--config` it was given or None), or (False, None).
     def absolute(path):
-        if _os.path.isabs(path):
-            return _os.path.normpath(path)
+        if os.path.isabs(path):
+            return os.path.normpath(path)
         try:
-            return _os.path.normpath(_os.path.join(_os.readlink(f"/proc/{pid}/cwd"), path))
+            return os.path.normpath(os.path.join(os.readlink(f"/proc/{pid}/cwd"), path))
         except OSError:
             return None
 
-    bins = {_os.path.join(_os.path.normpath(hub_env), "bin"), _os.path.join(_os.path.realpath(hub_env), "bin")}
+    bins = {os.path.join(os.path.normpath(hub_env), "bin"), os.path.join(os.path.realpath(hub_env), "bin")}
     if not argv:
         return False, None
     first = absolute(argv[0])
-    if first is not None and _os.path.basename(first) == "jupyterhub" and _os.path.dirname(first) in bins:
+    if first is not None and os.path.basename(first) == "jupyterhub" and os.path.dirname(first) in bins:
         rest = argv[1:]
-    elif _os.path.basename(argv[0]).startswith("python"):
-        if argv[1:3] == ["-m", "jupyterhub"] and first is not None and _os.path.dirname(first) in bins:
+    elif os.path.basename(argv[0]).startswith("python"):
+        if argv[1:3] == ["-m", "jupyterhub"] and first is not None and os.path.dirname(first) in bins:
             rest = argv[3:]
-        elif len(argv) > 1 and absolute(argv[1]) in {_os.path.join(b, "jupyterhub") for b in bins}:
+        elif len(argv) > 1 and absolute(argv[1]) in {os.path.join(b, "jupyterhub") for b in bins}:
             rest = argv[2:]
         else:
             return False, None
@@ -76,8 +74,8 @@ def find_hub(hub_env):
     # The running hub of `hub_env`: (pid, its `-f` config or None), or None. Several (a hub and a
     # child of its own that kept its command line): the one whose parent is not one of them.
     found = {}
-    for pid in _os.listdir("/proc"):
-        if not pid.isdigit() or int(pid) == _os.getpid():
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit() or int(pid) == os.getpid():
             continue
         try:
             is_hub, config = _hub_config_arg(pid, _proc_argv(pid), hub_env)
@@ -104,7 +102,7 @@ def _owner(pid):
     try:
         import pwd
 
-        return pwd.getpwuid(_os.stat(f"/proc/{pid}").st_uid).pw_name
+        return pwd.getpwuid(os.stat(f"/proc/{pid}").st_uid).pw_name
     except (OSError, KeyError, ImportError):
         return "another user"
 
@@ -113,9 +111,9 @@ def _login():
     try:
         import pwd
 
-        return pwd.getpwuid(_os.geteuid()).pw_name
+        return pwd.getpwuid(os.geteuid()).pw_name
     except (KeyError, ImportError):
-        return str(_os.geteuid())
+        return str(os.geteuid())
 
 
 def read_environment_file(path):
@@ -158,7 +156,7 @@ def _in_reach(pid):
     try:
         with open(f"/proc/{pid}/environ", "rb") as f:
             raw = f.read()
-        cwd = _os.readlink(f"/proc/{pid}/cwd")
+        cwd = os.readlink(f"/proc/{pid}/cwd")
     except PermissionError:
         return None
     env = {}
@@ -176,18 +174,18 @@ def hub_environment(args):
     # the environment is the hub's own), "blockers" (why nothing may be changed on this host)}.
     table, env_file = args.get("environment"), args.get("environment_file")
     declared = table is not None or env_file is not None
-    result = {"env": dict(_os.environ), "cwd": args["workdir"], "source": "login", "pid": None, "provided": set(), "blockers": []}
+    result = {"env": dict(os.environ), "cwd": args["workdir"], "source": "login", "pid": None, "provided": set(), "blockers": []}
     hub = find_hub(args["hub_env"])
     if hub is not None:
         pid, started_with = hub
         result["pid"] = pid
         if started_with is not None:
             try:
-                cwd = _os.readlink(f"/proc/{pid}/cwd")
+                cwd = os.readlink(f"/proc/{pid}/cwd")
             except OSError:
                 cwd = args["workdir"]
-            given = _os.path.realpath(_os.path.join(cwd, started_with))
-            if given != _os.path.realpath(args["config"]):
+            given = os.path.realpath(os.path.join(cwd, started_with))
+            if given != os.path.realpath(args["config"]):
                 result["blockers"].append(
                     f"the running hub (pid {pid}) was started with the config {given}, but the inventory's `config` is {args['config']}: set `config` to the file the hub runs with"
                 )
@@ -230,11 +228,11 @@ class applied:
         self.hub, self.reads = hub, set()
 
     def __enter__(self):
-        self.saved_env, self.saved_cwd = dict(_os.environ), _os.getcwd()
-        _os.environ.clear()
-        _os.environ.update(self.hub["env"])
-        _os.chdir(self.hub["cwd"])
-        environ, reads = _os.environ, self.reads
+        self.saved_env, self.saved_cwd = dict(os.environ), os.getcwd()
+        os.environ.clear()
+        os.environ.update(self.hub["env"])
+        os.chdir(self.hub["cwd"])
+        environ, reads = os.environ, self.reads
         self.cls = cls = type(environ)
         libraries = {_sysconfig.get_path("stdlib"), _sysconfig.get_path("platstdlib")}
 
@@ -243,13 +241,13 @@ class applied:
                 filename.startswith("<")
                 or "/site-packages/" in filename
                 or "/dist-packages/" in filename
-                or any(lib and filename.startswith(lib + _os.sep) for lib in libraries)
+                or any(lib and filename.startswith(lib + os.sep) for lib in libraries)
             )
 
         class Recording(cls):
             # os.getenv and os.environ.get both end here (Mapping.get calls __getitem__).
             def __getitem__(self, key):
-                frame = _sys._getframe(1)
+                frame = sys._getframe(1)
                 while frame is not None:
                     if operators(frame.f_code.co_filename):
                         reads.add(key)
@@ -261,10 +259,10 @@ class applied:
         return self
 
     def __exit__(self, *exc):
-        _os.environ.__class__ = self.cls
-        _os.environ.clear()
-        _os.environ.update(self.saved_env)
-        _os.chdir(self.saved_cwd)
+        os.environ.__class__ = self.cls
+        os.environ.clear()
+        os.environ.update(self.saved_env)
+        os.chdir(self.saved_cwd)
         return False
 
     def unprovided(self):
@@ -287,13 +285,13 @@ def unprovided_problem(names):
 def open_databases(pid):
     # The SQLite databases process `pid` has open (real paths), or None if its fds are out of reach.
     try:
-        fds = _os.listdir(f"/proc/{pid}/fd")
+        fds = os.listdir(f"/proc/{pid}/fd")
     except OSError:
         return None
     found = set()
     for fd in fds:
         try:
-            path = _os.readlink(f"/proc/{pid}/fd/{fd}")
+            path = os.readlink(f"/proc/{pid}/fd/{fd}")
         except OSError:
             continue
         if not path.startswith("/") or path in found:
@@ -311,7 +309,7 @@ def cross_check(pid, db):
     # Why the running hub `pid` is not using the database `db` that its config resolves, or None.
     # A hub that holds no SQLite database open right now proves nothing either way.
     held = open_databases(pid)
-    real = _os.path.realpath(db)
+    real = os.path.realpath(db)
     if not held or real in held:
         return None
     return (

@@ -2,15 +2,11 @@
 #   HUB_ENV/bin/python -c SCRIPT ARGS_JSON
 # Prints one JSON object on stdout. Problems are reported in "problems", never as a traceback,
 # so the controller always gets facts it can show. Reads the database read-only; writes nothing.
-import json
-import os
 import platform
 import shutil
 import subprocess
-import sys
 import urllib.request
 
-args = json.loads(sys.argv[1])
 facts = {"problems": []}
 
 
@@ -50,7 +46,7 @@ except Exception as e:  # noqa: BLE001
 # environment and in its own working directory (hub_environment.py: a config may take its URL from
 # the environment, and a relative sqlite:///jupyterhub.sqlite resolves against the hub's cwd).
 config = args["hub"]["config"]
-hub = hub_environment(args["hub"])  # noqa: F821 - from hub_environment.py, sent ahead
+hub = hub_environment(args["hub"])
 workdir = hub["cwd"]
 facts["hub_environment"] = {
     "source": hub["source"],
@@ -80,7 +76,7 @@ try:
     from jupyterhub.app import JupyterHub
     from sqlalchemy.engine import make_url
 
-    with applied(hub) as running:  # noqa: F821 - from hub_environment.py
+    with applied(hub) as running:
         app = JupyterHub()
         app.load_config_file(os.path.abspath(config))
         url = app.db_url
@@ -95,7 +91,7 @@ try:
     unprovided = running.unprovided()
     # An environment out of reach says so already, with the same fixes.
     if unprovided and not hub["blockers"]:
-        facts["blockers"].append(unprovided_problem(unprovided))  # noqa: F821
+        facts["blockers"].append(unprovided_problem(unprovided))
 except LookupError:
     pass
 except Exception as e:  # noqa: BLE001
@@ -103,7 +99,7 @@ except Exception as e:  # noqa: BLE001
 
 # The database the running hub has open must be the one its config resolves here.
 if hub["pid"] is not None and facts["db_path"] and hub["provided"] is None:
-    mismatch = cross_check(hub["pid"], facts["db_path"])  # noqa: F821
+    mismatch = cross_check(hub["pid"], facts["db_path"])
     if mismatch:
         facts["blockers"].append(mismatch)
 
@@ -116,13 +112,11 @@ if path:
     try:
         facts["db_size"] = os.path.getsize(path)
         # Read-only: a plain connect on a wrong path would create an empty database.
-        db = sqlite_read_only(path)  # noqa: F821 - from sqlite_ro.py, sent ahead
+        db = sqlite_read_only(path)
         try:
-            facts["db_revision"] = db.execute("SELECT version_num FROM alembic_version").fetchone()[0]
+            facts["db_revision"] = db.execute(REVISION_SQL).fetchone()[0]
             facts["users"] = db.execute("SELECT COUNT(*) FROM users").fetchone()[0]
-            facts["active_servers"] = db.execute(
-                "SELECT COUNT(*) FROM spawners WHERE server_id IS NOT NULL"
-            ).fetchone()[0]
+            facts["active_servers"] = db.execute(ACTIVE_SERVERS_SQL).fetchone()[0]
         finally:
             db.close()
     except Exception as e:  # noqa: BLE001
@@ -130,12 +124,13 @@ if path:
 
 # A cutover (the downtime of an upgrade, run on the host by a process of its own) that an earlier
 # run started and that is still running: nothing may stop this hub now.
+facts["cutover_record"] = None
 facts["cutover_running"] = None
 if path:
-    record = cutover_record(path, args["cutover_record"])  # noqa: F821 - from cutover_record.py
-    facts["cutover_running"] = running_cutover(record)  # noqa: F821
+    record = facts["cutover_record"] = cutover_record(path)
+    facts["cutover_running"] = running_cutover(record)
     if facts["cutover_running"]:
-        facts["problems"].append(still_running(facts["cutover_running"], record))  # noqa: F821
+        facts["problems"].append(still_running(facts["cutover_running"], record))
 
 try:
     facts["free_disk"] = shutil.disk_usage(workdir if can_resolve else "/").free

@@ -4,22 +4,18 @@
 # host that reboots or a link that drops in the middle no longer leaves the hub down: this process
 # finishes the job, and its record says how it went.
 #   HUB_ENV/bin/python -c SCRIPT ARGS_JSON RECORD_FD   (started in a session of its own by the
-#   launcher in cutover.rs, which created the record exclusively and hands over its fd)
+#   launcher, launch.py, which created the record exclusively and hands over its fd)
 # Every step, output line and the result are JSON lines appended to the record, which the
 # controller follows: {"pid"} first, then {"step", "text"} | {"output"} | {"revisions"} (after a
 # conda install), and last {"result": "ok", "previous", "revision"} |
 # {"result": "failed", "step", "reason"}.
-import json
-import os
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 import urllib.request
 
-args = json.loads(sys.argv[1])
 record_fd = int(sys.argv[2])
 signal.signal(signal.SIGHUP, signal.SIG_IGN)
 
@@ -103,29 +99,6 @@ def answering_version():
             return json.load(answer).get("version")
     except Exception:  # noqa: BLE001 - not answering is what a stop waits for
         return None
-
-
-def holders(db):
-    # Processes that have the database open, read from /proc (a process whose fds this user may
-    # not read is not seen).
-    found = []
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit() or int(pid) == os.getpid():
-            continue
-        try:
-            fds = os.listdir(f"/proc/{pid}/fd")
-        except OSError:
-            continue
-        for fd in fds:
-            try:
-                if os.readlink(f"/proc/{pid}/fd/{fd}") == db:
-                    with open(f"/proc/{pid}/cmdline", "rb") as f:
-                        command = f.read().replace(b"\0", b" ").decode(errors="replace").strip()[:160]
-                    found.append((int(pid), command))
-                    break
-            except OSError:
-                pass
-    return found
 
 
 class NotStopped(Failed):
@@ -249,15 +222,14 @@ def installed_head():
     where = subprocess.run([args["env_python"], "-c", "import jupyterhub, os; print(os.path.dirname(jupyterhub.__file__))"], capture_output=True, text=True)
     if where.returncode != 0:
         raise Failed("install", f"the installed jupyterhub cannot be imported: {where.stderr.strip().splitlines()[-1:]}")
-    revisions = installed_revisions(where.stdout.strip())  # noqa: F821 - from revisions.py, sent ahead
+    revisions = installed_revisions(where.stdout.strip())
     record(revisions=revisions)
-    downs = set(revisions.values())
-    return next(rev for rev in revisions if rev not in downs)
+    return alembic_head(revisions)
 
 
 def upgrade_db(head, hub):
     sh("upgrade-db", args["upgrade_db"], hub=hub)
-    revision = sqlite_value(args["db"], "SELECT version_num FROM alembic_version", timeout=30)  # noqa: F821 - from sqlite_ro.py, sent ahead
+    revision = sqlite_value(args["db"], REVISION_SQL, timeout=30)
     if revision != head:
         raise Failed("upgrade-db", f"`jupyterhub upgrade-db` exited 0 but {args['db']} is at revision {revision}, not {head}: check the hub's `workdir` and `config`")
     return revision
@@ -308,10 +280,10 @@ def cutover():
     # How the hub runs, read while it still runs (its /proc entry is gone after the stop): the
     # environment and working directory upgrade-db needs to resolve the same database as the hub.
     record(step="check", text="the hub's environment, and the database it has open")
-    hub = hub_environment(args["hub"])  # noqa: F821 - from hub_environment.py, sent ahead
+    hub = hub_environment(args["hub"])
     wrong = list(hub["blockers"])
     if hub["pid"] is not None and hub["provided"] is None:
-        wrong.append(cross_check(hub["pid"], args["db"]))  # noqa: F821
+        wrong.append(cross_check(hub["pid"], args["db"]))
     wrong = [w for w in wrong if w]
     if wrong:
         discard(change)
@@ -320,7 +292,7 @@ def cutover():
     # grace): a user who started a server meanwhile is not interrupted unless allowed.
     if not args["allow_active_servers"]:
         record(step="check", text="no user server may be running")
-        servers = sqlite_value(args["db"], "SELECT COUNT(*) FROM spawners WHERE server_id IS NOT NULL", timeout=30)  # noqa: F821 - from sqlite_ro.py, sent ahead
+        servers = sqlite_value(args["db"], ACTIVE_SERVERS_SQL, timeout=30)
         if servers:
             discard(change)
             raise Failed("check", f"{servers} user server(s) started while the upgrade got ready: the hub was not stopped; rerun with `--allow-active-servers` after notifying users")

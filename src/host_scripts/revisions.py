@@ -1,8 +1,7 @@
 # The alembic revisions a JupyterHub release ships, {revision: down_revision}, read from its
-# `jupyterhub/alembic/versions/*.py`. Shared by gather.py and stage.py: hubfleet sends it to the
-# host ahead of either script (`concat!` in Rust), so both read revisions the same way.
+# `jupyterhub/alembic/versions/*.py`. Sent ahead of the facts, the stage and the cutover, so all
+# three read revisions the same way.
 import ast as _ast
-import os as _os
 
 
 def parse_revisions(sources):
@@ -22,12 +21,18 @@ def parse_revisions(sources):
 
 def installed_revisions(package_dir):
     # The revisions of the jupyterhub package installed at `package_dir`.
-    versions = _os.path.join(package_dir, "alembic", "versions")
+    versions = os.path.join(package_dir, "alembic", "versions")
     sources = []
-    for name in sorted(_os.listdir(versions)):
+    for name in sorted(os.listdir(versions)):
         if name.endswith(".py"):
-            with open(_os.path.join(versions, name)) as f:
+            with open(os.path.join(versions, name)) as f:
                 sources.append((name, f.read()))
     return parse_revisions(sources)
 
 
+
+
+def alembic_head(revisions):
+    # The revision no other revision comes down from: the code's head.
+    downs = set(revisions.values())
+    return next(rev for rev in revisions if rev not in downs)

@@ -21,37 +21,23 @@
 # Prints one JSON object: version, revisions {rev: down_rev}, install [name==version], staged.
 import glob
 import importlib.util
-import json
-import os
 import re
 import shutil
 import signal
 import subprocess
-import sys
 import sysconfig
 import tempfile
 import zipfile
 from importlib import metadata
 
-args = json.loads(sys.argv[1])
 
-
-def leave(signum, frame):
-    # sshd closing the channel sends SIGHUP: exit through the cleanup of a half-made copy.
-    raise SystemExit(4)
-
-
+# sshd closing the channel sends SIGHUP: exit through the cleanup of a half-made copy.
 for sig in (signal.SIGHUP, signal.SIGTERM):
     signal.signal(sig, leave)
 requirement = "jupyterhub" if args["to"] == "latest" else f"jupyterhub=={args['to']}"
 env = os.path.realpath(args["env"])
 next_env = env + ".hubfleet-next"
 previous_env = env + ".hubfleet-previous"
-
-
-def fail(message):
-    sys.stderr.write(message + "\n")
-    sys.exit(3)
 
 
 def run(cmd, **kwargs):
@@ -64,37 +50,6 @@ def run(cmd, **kwargs):
         cause = resolver_cause(lines)
         fail(f"{' '.join(cmd)} failed:\n" + "\n".join(lines[-20:-1] + [f"{last}{'; ' + cause if cause else ''}"]))
     return done.stdout
-
-
-def resolver_cause(lines):
-    # pip's "Ignored the following versions that require a different python version: …" (a
-    # target this env's Python is too old for) and the lines under "The conflict is caused by:"
-    # (a requirement of another package, or a constraint, holding the target back).
-    cause = [l.strip()[:300] for l in lines if "require a different python version" in l]
-    start = next((i + 1 for i, l in enumerate(lines) if "The conflict is caused by" in l), None)
-    if start is not None:
-        conflict = []
-        for l in lines[start:]:
-            if not l.startswith((" ", "\t")):
-                break
-            conflict.append(l.strip())
-        cause.append("the conflict is caused by: " + ", ".join(conflict))
-    return "; ".join(cause)
-
-
-def release(v):
-    # (numbers, final?) of a version: "5.0.0" -> ((5, 0, 0), True), "5.0.0b1" -> ((5, 0, 0), False).
-    m = re.match(r"(\d+(?:\.\d+)*)(.*)", v)
-    if not m:
-        return ((), False)
-    return (tuple(int(n) for n in m.group(1).split(".")), m.group(2) == "")
-
-
-def newest(versions):
-    # The newest final release, as pip's `latest` (a prerelease only if there is nothing else).
-    versions = list(versions)
-    finals = [v for v in versions if release(v)[1]]
-    return max(finals or versions, key=release)
 
 
 def wheel_revisions(wheel):
