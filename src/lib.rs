@@ -8,6 +8,7 @@
 
 pub mod archive;
 pub mod atomic_file;
+pub mod backup_dir;
 pub mod cli;
 pub mod commands;
 pub mod debug_log;
@@ -16,6 +17,7 @@ pub mod exit_code;
 pub mod facts;
 pub mod host_scripts;
 pub mod human_bytes;
+pub mod installer;
 pub mod inventory;
 pub mod jobs;
 pub mod plan;

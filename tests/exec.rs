@@ -83,7 +83,7 @@ fn five_hosts_answer_and_a_stopped_sshd_and_a_changed_key_are_reported() {
 
     let report: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
-    assert_eq!(report["schema_version"], 1);
+    assert_eq!(report["schema_version"], 2);
     assert_eq!(report["exit_code"], 4);
     let statuses: Vec<(&str, &str)> = report["hosts"]
         .as_array()

@@ -36,7 +36,7 @@ fn json_shows_merged_variables_and_jump_chains() {
     assert_eq!(gpu["name"], "hub-gpu");
     assert_eq!(gpu["ssh"]["user"], "alice");
     assert_eq!(gpu["hub"]["installer"], "conda");
-    assert_eq!(gpu["hub"]["conda_env"], "hub");
+    assert_eq!(gpu["hub"]["env"], "/opt/conda/envs/hub");
     assert_eq!(gpu["ssh"]["jump"]["address"], "bastion.eu.example.org");
     // `-e` is above every layer of every host, the jump host of the inventory included.
     assert_eq!(gpu["ssh"]["jump"]["user"], "alice");

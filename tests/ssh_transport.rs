@@ -329,7 +329,7 @@ async fn lost_connection_mid_command_is_unreachable() -> Result<()> {
         .await
         .unwrap_err();
     assert!(matches!(error, SshError::Disconnected { .. }), "{error:?}");
-    assert_eq!(error.failure(), SshFailure::Unreachable);
+    assert_eq!(error.failure(), Some(SshFailure::Unreachable));
     Ok(())
 }
 
@@ -342,7 +342,7 @@ async fn strict_refuses_unknown_host_with_its_fingerprint() -> Result<()> {
         .await
         .err()
         .context("an unknown host must be refused")?;
-    assert_eq!(error.failure(), SshFailure::HostKeyUnknown);
+    assert_eq!(error.failure(), Some(SshFailure::HostKeyUnknown));
     assert_eq!(
         error.to_string(),
         format!(
@@ -417,7 +417,7 @@ async fn changed_key_is_refused_with_both_fingerprints() -> Result<()> {
         .await
         .err()
         .context("a changed key must be refused")?;
-    assert_eq!(error.failure(), SshFailure::HostKeyChanged);
+    assert_eq!(error.failure(), Some(SshFailure::HostKeyChanged));
     assert_eq!(
         error.to_string(),
         format!(
@@ -452,7 +452,7 @@ async fn a_revoked_key_is_refused_though_also_recorded_and_never_learned() -> Re
             .await
             .err()
             .context("a revoked key must be refused")?;
-        assert_eq!(error.failure(), SshFailure::HostKeyRevoked);
+        assert_eq!(error.failure(), Some(SshFailure::HostKeyRevoked));
         assert_eq!(
             error.to_string(),
             format!(
@@ -491,7 +491,7 @@ async fn connection_refused_is_unreachable() -> Result<()> {
         .await
         .err()
         .context("nothing listens there")?;
-    assert_eq!(error.failure(), SshFailure::Unreachable);
+    assert_eq!(error.failure(), Some(SshFailure::Unreachable));
     assert_eq!(
         error.to_string(),
         format!("cannot connect to `nobody` (`{address}:{PORT}`)")
@@ -509,7 +509,7 @@ async fn silent_server_times_out() -> Result<()> {
         .await
         .err()
         .context("a mute server must time out")?;
-    assert_eq!(error.failure(), SshFailure::Unreachable);
+    assert_eq!(error.failure(), Some(SshFailure::Unreachable));
     assert_eq!(
         error.to_string(),
         format!("connecting to `mute` (`{address}:{PORT}`) timed out after 0.5s")
@@ -570,7 +570,7 @@ async fn refused_keys_are_listed() -> Result<()> {
         .await
         .err()
         .context("no key is authorized")?;
-    assert_eq!(error.failure(), SshFailure::Auth);
+    assert_eq!(error.failure(), Some(SshFailure::Auth));
     assert_eq!(
         error.to_string(),
         format!(
@@ -668,7 +668,7 @@ async fn max_auth_tries_stops_the_list() -> Result<()> {
         .await
         .err()
         .context("sshd hangs up before the good key")?;
-    assert_eq!(error.failure(), SshFailure::Auth);
+    assert_eq!(error.failure(), Some(SshFailure::Auth));
     assert!(
         error
             .to_string()

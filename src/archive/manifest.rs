@@ -8,7 +8,7 @@ use std::path::{Component, Path};
 use serde::Deserialize;
 
 use super::hashing::Sha256Sum;
-use crate::inventory::Installer;
+use crate::installer::Installer;
 
 /// The manifest's path, in the host's stream and in the archive.
 pub const MANIFEST_PATH: &str = "manifest.json";

@@ -1,6 +1,7 @@
-//! How a long transfer reports its bytes without knowing who shows them: the reporter implements
-//! [`Progress`] (bars or throttled lines); the archive code only calls it (the shape of
-//! rustic_core's `progress.rs`).
+//! How a long transfer reports its bytes without knowing who shows them: the archive code only
+//! calls [`Progress`]; the backup step implements it (`StreamProgress` in `steps/backup.rs`, which
+//! counts the bytes and sends a throttled progress event), so the archive never learns of events
+//! or reporters (the shape of rustic_core's `progress.rs`).
 
 /// Receives the count of bytes as they stream. `Send + Sync` because a receive runs on a
 /// blocking thread while the reporter lives on another; `bytes` is called for every read, so

@@ -9,6 +9,7 @@ use super::codec::Codec;
 use super::progress::Progress;
 use super::receive::{ReceiveError, Received, receive};
 use crate::atomic_file::AtomicFile;
+use crate::backup_dir;
 
 /// How many `-N` suffixes to try when archives of the same second exist already.
 const MAX_SUFFIX: u32 = 99;
@@ -83,23 +84,21 @@ pub(crate) fn store_at(
     stream: impl Read,
     progress: &dyn Progress,
 ) -> Result<Stored, StoreError> {
-    if crate::inventory::host_name_problem(host).is_some() {
+    if backup_dir::host_name_problem(host).is_some() {
         return Err(StoreError::HostName(host.to_owned()));
     }
-    let dir = backup_dir.join(host);
+    let dir = backup_dir::host_dir(backup_dir, host);
     let create = |source| StoreError::Create {
         dir: dir.clone(),
         source,
     };
     std::fs::create_dir_all(&dir).map_err(create)?;
-    let stem = now.strftime("%Y%m%dT%H%M%SZ").to_string();
+    let stem = backup_dir::stamp(now);
     let extension = Codec::default().extension();
     let mut file = AtomicFile::create(&dir.join(format!("{stem}.{extension}"))).map_err(create)?;
     // On error `file` is dropped here, which removes the temporary.
     let received = receive(stream, &mut file, progress)?;
-    let names = std::iter::once(format!("{stem}.{extension}"))
-        .chain((1..=MAX_SUFFIX).map(|n| format!("{stem}-{n}.{extension}")))
-        .map(|name| dir.join(name));
+    let names = backup_dir::candidates(&dir, &stem, extension, MAX_SUFFIX);
     let path = file
         .commit_new(names)
         .map_err(|source| StoreError::Commit {

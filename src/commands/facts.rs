@@ -29,15 +29,11 @@ pub fn run(args: &FactsArgs, printer: &Printer) -> Result<u8, FatalError> {
 
 /// The controller's side of the disk question: free space where the archives would go.
 fn controller_space(dir: &std::path::Path) -> String {
-    // The directory may not exist yet: measure the nearest existing ancestor.
-    let existing = dir
-        .ancestors()
-        .find(|d| d.exists())
-        .unwrap_or(std::path::Path::new("."));
-    match rustix::fs::statvfs(existing) {
-        Ok(stats) => format!(
+    // The directory may not exist yet: measured where it would be.
+    match crate::backup_dir::free_space(dir) {
+        Ok(free) => format!(
             "controller: {} free for backups in `{}`",
-            human_bytes(stats.f_bavail.saturating_mul(stats.f_frsize)),
+            human_bytes(free),
             dir.display()
         ),
         Err(e) => format!(

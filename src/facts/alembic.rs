@@ -1,8 +1,9 @@
 //! JupyterHub's database schema revisions: which release a revision belongs to, the head of a
 //! set of revisions, and the migrations between two revisions.
 //!
-//! The schema changes only at major releases (../shared/research/jupyterhub.md), so a minor
-//! upgrade has no pending migration and `upgrade-db` is a no-op.
+//! The schema changes only at major releases (new files in JupyterHub's own `alembic/versions/`
+//! come only with a new major version), so a minor upgrade has no pending migration and
+//! `upgrade-db` is a no-op.
 
 use std::collections::BTreeMap;
 

@@ -79,11 +79,6 @@ impl HostFacts {
         (!self.blockers.is_empty()).then(|| self.blockers.join("; "))
     }
 
-    /// The alembic head of the installed JupyterHub.
-    pub fn code_head(&self) -> Option<&str> {
-        alembic::head(&self.code_revisions)
-    }
-
     /// `REVISION (RELEASE)` for display.
     pub fn db_revision_label(&self) -> String {
         match self.db_revision.as_deref() {

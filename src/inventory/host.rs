@@ -3,33 +3,10 @@
 use std::time::Duration;
 
 use indexmap::IndexMap;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
+use crate::installer::Installer;
 use crate::ssh::{Become, SshTarget};
-
-/// The installer that manages the hub's Python environment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "kebab-case")]
-pub enum Installer {
-    /// `python -m pip` of the hub env.
-    #[default]
-    Pip,
-    /// `uv pip --python HUB_PYTHON`.
-    Uv,
-    /// `conda install` in the hub's conda env.
-    Conda,
-}
-
-impl Installer {
-    /// The name as written in the inventory.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pip => "pip",
-            Self::Uv => "uv",
-            Self::Conda => "conda",
-        }
-    }
-}
 
 /// Where and how the hub runs on a host.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -38,8 +15,6 @@ pub struct Hub {
     pub env: String,
     /// Who manages that environment's packages.
     pub installer: Installer,
-    /// The conda env name (with the conda installer), if not the prefix itself.
-    pub conda_env: Option<String>,
     /// The `conda` executable on the host (with the conda installer).
     pub conda: String,
     /// The `uv` executable on the host (with the uv installer).

@@ -2,8 +2,8 @@
 //!
 //! A list of patterns separated by `,` or `:`, as with Ansible: `all`, a host name, a group name,
 //! a glob over both (`hub-*`), `&PATTERN` to intersect, `!PATTERN` to exclude, and `@FILE` for the
-//! names in a file (one per line, `#` comments) — how an operator retries the hosts a previous run
-//! wrote to its failed-hosts file. As in Ansible, included patterns are a union (none means every
+//! names in a file (one per line, `#` comments), such as a list of hosts an operator keeps to
+//! retry. As in Ansible, included patterns are a union (none means every
 //! host), which each intersection then narrows, and exclusions are removed last, wherever each
 //! stands in the list (`eu:&canary:!hub-paris`).
 

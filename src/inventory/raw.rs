@@ -71,8 +71,6 @@ raw_vars! {
     hub_env: String,
     /// The package installer of the hub environment.
     installer: Installer,
-    /// The conda environment name, with `installer = "conda"`.
-    conda_env: String,
     /// The `conda` executable on the host, with `installer = "conda"`.
     conda: String,
     /// The `uv` executable on the host, with `installer = "uv"`.

@@ -531,7 +531,6 @@ impl Resolver<'_> {
         Ok(Hub {
             env: text(&vars.hub_env, "/opt/jupyterhub"),
             installer,
-            conda_env: vars.conda_env.as_ref().map(|s| s.get_ref().clone()),
             conda: text(&vars.conda, "conda"),
             uv: text(&vars.uv, "uv"),
             singleuser_env: vars.singleuser_env.as_ref().map(|s| s.get_ref().clone()),

@@ -19,17 +19,17 @@ pub struct HostLogs {
 impl HostLogs {
     /// Logs named `COMMAND-TIMESTAMP.log` under `dir/HOST/`.
     pub fn new(dir: &Path, command: &str) -> Self {
-        let stamp = jiff::Timestamp::now().strftime("%Y%m%dT%H%M%SZ");
+        let stamp = crate::backup_dir::stamp(jiff::Timestamp::now());
         Self {
             dir: dir.to_path_buf(),
-            name: format!("{command}-{stamp}.log"),
+            name: format!("{command}-{stamp}"),
             files: HashMap::new(),
         }
     }
 
-    /// The log file of `host`.
+    /// The log file of `host` (unless another run took that name: see [`create_new`]).
     pub fn path(&self, host: &str) -> PathBuf {
-        self.dir.join(host).join(&self.name)
+        crate::backup_dir::host_dir(&self.dir, host).join(format!("{}.log", self.name))
     }
 
     /// Records one event. A log that cannot be written is dropped for that host: losing a log
@@ -61,11 +61,11 @@ impl HostLogs {
             ),
             Event::RunStarted { .. } | Event::HostStarted { .. } => return,
         };
-        let path = self.path(host);
+        let dir = crate::backup_dir::host_dir(&self.dir, host);
         let file = self
             .files
             .entry(host.clone())
-            .or_insert_with(|| create_new(&path).map(BufWriter::new));
+            .or_insert_with(|| create_new(&dir, &self.name).map(BufWriter::new));
         if let Some(writer) = file
             && writeln!(writer, "{line}").is_err()
         {
@@ -87,12 +87,9 @@ impl HostLogs {
 /// started in the same second) has that name: a log never overwrites another. A log is written
 /// as the run goes, not renamed into place at its end, so a run that crashes leaves the log of
 /// what it did.
-fn create_new(path: &Path) -> Option<File> {
-    std::fs::create_dir_all(path.parent()?).ok()?;
-    let stem = path.file_stem()?.to_string_lossy().into_owned();
-    let names = std::iter::once(path.to_path_buf())
-        .chain((1..100).map(|n| path.with_file_name(format!("{stem}-{n}.log"))));
-    for name in names {
+fn create_new(dir: &Path, stem: &str) -> Option<File> {
+    std::fs::create_dir_all(dir).ok()?;
+    for name in crate::backup_dir::candidates(dir, stem, "log", 99) {
         match File::options().write(true).create_new(true).open(&name) {
             Ok(file) => return Some(file),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,

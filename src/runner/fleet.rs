@@ -191,8 +191,13 @@ async fn run_host<J: HostJob>(
 
 /// The outcome of a host whose connection failed: the error and its hints on one line.
 fn unreachable(error: &SshError) -> Outcome {
-    Outcome::Unreachable {
-        failure: error.failure(),
-        reason: crate::error::one_line(error, &error.hints()),
+    let reason = crate::error::one_line(error, &error.hints());
+    match error.failure() {
+        Some(failure) => Outcome::Unreachable { failure, reason },
+        // Not the host's fault: the connection step itself failed.
+        None => Outcome::Failed {
+            step: "connect".to_owned(),
+            reason,
+        },
     }
 }

@@ -38,7 +38,6 @@ impl Outcome {
                 SshFailure::HostKeyChanged => "host key changed",
                 SshFailure::HostKeyRevoked => "host key revoked",
                 SshFailure::Auth => "auth failed",
-                SshFailure::BadCommand => "bad command",
             },
         }
     }

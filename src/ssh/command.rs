@@ -33,10 +33,16 @@ pub struct RemoteCommand {
     become_: Become,
 }
 
-/// A command argument that cannot be passed safely (it holds a NUL byte, which no shell can carry).
+/// A command argument that cannot be passed safely.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("remote argument `{0}` contains a NUL byte and cannot be passed to a shell")]
-pub struct UnquotableArgument(pub String);
+pub enum UnquotableArgument {
+    /// It holds a NUL byte, which no shell, path or environment can carry.
+    #[error("remote argument `{}` contains a NUL byte and cannot be passed to a shell", .0.escape_debug())]
+    Nul(String),
+    /// An environment variable's name that is not one (letters, digits and `_` only).
+    #[error("`{}` is not an environment variable name (letters, digits and `_` only)", .0.escape_debug())]
+    VariableName(String),
+}
 
 impl RemoteCommand {
     /// A program to run with arguments added by [`RemoteCommand::arg`].
@@ -103,7 +109,7 @@ impl RemoteCommand {
             words.push("env".to_owned());
             for (key, value) in &self.env {
                 if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                    return Err(UnquotableArgument(key.clone()));
+                    return Err(UnquotableArgument::VariableName(key.clone()));
                 }
                 words.push(quote(&format!("{key}={value}"))?);
             }
@@ -128,7 +134,7 @@ impl fmt::Display for RemoteCommand {
 fn quote(word: &str) -> Result<String, UnquotableArgument> {
     shlex::try_quote(word)
         .map(|q| q.into_owned())
-        .map_err(|_| UnquotableArgument(word.to_owned()))
+        .map_err(|_| UnquotableArgument::Nul(word.to_owned()))
 }
 
 #[cfg(test)]
@@ -173,18 +179,16 @@ mod tests {
     }
 
     #[test]
-    fn nul_bytes_and_bad_env_names_are_refused() {
-        assert!(
-            RemoteCommand::new("echo")
-                .arg("a\0b")
-                .to_command_line()
-                .is_err()
+    fn nul_bytes_and_bad_env_names_are_refused_each_for_its_own_reason() {
+        let nul = RemoteCommand::new("echo").arg("a\0b").to_command_line();
+        assert_eq!(
+            nul.unwrap_err().to_string(),
+            "remote argument `a\\0b` contains a NUL byte and cannot be passed to a shell"
         );
-        assert!(
-            RemoteCommand::new("true")
-                .env("A;B", "x")
-                .to_command_line()
-                .is_err()
+        let name = RemoteCommand::new("true").env("A;B", "x").to_command_line();
+        assert_eq!(
+            name.unwrap_err().to_string(),
+            "`A;B` is not an environment variable name (letters, digits and `_` only)"
         );
     }
 }

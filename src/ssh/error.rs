@@ -23,8 +23,6 @@ pub enum SshFailure {
     HostKeyRevoked,
     /// No key was accepted.
     Auth,
-    /// The command could not be sent at all (an argument cannot be quoted); the host is fine.
-    BadCommand,
 }
 
 /// An SSH error, naming the host and the cause.
@@ -255,9 +253,10 @@ fn tried_list(tried: &[String]) -> String {
 }
 
 impl SshError {
-    /// What this error means for the host's outcome.
-    pub fn failure(&self) -> SshFailure {
-        match self {
+    /// Which failure to reach the host this is; `None` for a command that could not be sent
+    /// (an argument that cannot be quoted), which says nothing of the host.
+    pub fn failure(&self) -> Option<SshFailure> {
+        Some(match self {
             SshError::Resolve { .. }
             | SshError::Connect { .. }
             | SshError::Timeout { .. }
@@ -270,9 +269,9 @@ impl SshError {
             SshError::HostKeyChanged(_) => SshFailure::HostKeyChanged,
             SshError::HostKeyRevoked { .. } => SshFailure::HostKeyRevoked,
             SshError::Auth { .. } => SshFailure::Auth,
-            SshError::Jump { source, .. } => source.failure(),
-            SshError::Unquotable { .. } => SshFailure::BadCommand,
-        }
+            SshError::Jump { source, .. } => return source.failure(),
+            SshError::Unquotable { .. } => return None,
+        })
     }
 
     /// Lines telling the operator what to do, if there is something to do.
@@ -481,7 +480,7 @@ mod tests {
         ];
         for (error, failure, message, hints) in cases {
             assert_eq!(error.to_string(), message);
-            assert_eq!(error.failure(), failure, "{message}");
+            assert_eq!(error.failure(), Some(failure), "{message}");
             assert_eq!(error.hints(), hints, "{message}");
         }
     }

@@ -117,13 +117,12 @@ fn check_controller_space(backup_dir: &Path, db_size: u64) -> Result<(), String>
             backup_dir.display()
         )
     })?;
-    let stats = rustix::fs::statvfs(backup_dir).map_err(|e| {
+    let free = crate::backup_dir::free_space(backup_dir).map_err(|e| {
         format!(
             "cannot measure free space in `{}`: {e}",
             backup_dir.display()
         )
     })?;
-    let free = stats.f_bavail.saturating_mul(stats.f_frsize);
     let need = db_size + db_size / 10 + (16 << 20);
     if free < need {
         return Err(format!(
