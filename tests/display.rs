@@ -148,12 +148,20 @@ fn in_a_terminal_bars_show_each_hosts_step_then_give_way_to_the_recap() {
     );
 
     // A host bar: the spinner, the host, its step; the overall bar: its clock, `[===>  ] N/2 hosts`.
-    let host_bar = Regex::new(&format!(r"(?m)^\S? ?(h[12]) ({STEPS})\b")).unwrap();
-    let overall_bar = Regex::new(r"(?m)^(\d\d:\d\d:\d\d) \[[=> ]+\] [0-2]/2 hosts").unwrap();
+    // A hub in its downtime says so, with a clock since its stop.
+    let host_bar = Regex::new(&format!(
+        r"(?m)^\S? ?(h[12]) (DOWN \d\d:\d\d:\d\d )?({STEPS})\b(.*)$"
+    ))
+    .unwrap();
+    // It counts hosts done and failed (and down now, while one is).
+    let overall_bar =
+        Regex::new(r"(?m)^(\d\d:\d\d:\d\d) \[[=> ]+\] [0-2]/2 hosts done [0-2], failed 0").unwrap();
     // A finished host's line, printed above the bars.
     let finished = Regex::new(r"^h[12] (ok|failed|unreachable)\b").unwrap();
     let mut seen = BTreeSet::new();
     let mut overall_seen = false;
+    let mut down_seen = false;
+    let mut command_on_bar = None;
     let mut clocks = BTreeSet::new();
     let mut wrapped = None;
     let mut stray_before = false;
@@ -165,11 +173,14 @@ fn in_a_terminal_bars_show_each_hosts_step_then_give_way_to_the_recap() {
             break screen;
         }
         let before = seen.len();
-        seen.extend(
-            host_bar
-                .captures_iter(&screen)
-                .map(|c| (c[1].to_owned(), c[2].to_owned())),
-        );
+        for bar in host_bar.captures_iter(&screen) {
+            seen.insert((bar[1].to_owned(), bar[3].to_owned()));
+            down_seen |= bar.get(2).is_some();
+            // A bar says what a step does, never the command line it runs.
+            if bar[4].contains("/bin/") || bar[4].contains(" -c ") {
+                command_on_bar = Some(bar[0].to_owned());
+            }
+        }
         if let Some(bar) = overall_bar.captures(&screen) {
             overall_seen = true;
             clocks.insert(bar[1].to_owned());
@@ -216,6 +227,8 @@ fn in_a_terminal_bars_show_each_hosts_step_then_give_way_to_the_recap() {
         overall_seen,
         "no `N/2 hosts` bar; a screen:\n{running_screen}"
     );
+    assert!(down_seen, "no hub shown DOWN during its cutover");
+    assert_eq!(command_on_bar, None, "a command line on a bar");
     if let Some(screen) = wrapped {
         panic!("a bar took more than one line:\n{screen}");
     }

@@ -118,6 +118,7 @@ fn three_hubs_upgrade_across_migrations_and_keep_their_users_and_tokens() {
         assert_eq!(
             steps,
             [
+                "connect",
                 "facts",
                 "stage",
                 "backup",

@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 use super::UpgradeReport;
 use crate::archive;
 use crate::facts::HostFacts;
-use crate::human_bytes::human_bytes;
 use crate::inventory::Host;
 use crate::plan::{CutoverWork, Request, UpgradePlan, Work, policy};
 use crate::runner::{HostEvents, HostJob, StepFailure};
@@ -74,7 +73,7 @@ impl HostJob for UpgradeJob {
             let (stage, backup) = (events.timed("stage", stage), events.timed("backup", backup));
             let (target, stored) = tokio::join!(stage, backup);
             if let Ok(stored) = &stored {
-                record_backup(report, events, stored);
+                record_backup(report, stored);
             }
             let target = target?;
             if let Err(failure) = stored {
@@ -151,7 +150,7 @@ impl UpgradeJob {
                 Work::Done | Work::InCutover => Ok(()),
                 Work::Backup => steps::backup(host, facts, session, events, &self.backup_dir)
                     .await
-                    .map(|stored| record_backup(report, events, &stored)),
+                    .map(|stored| record_backup(report, &stored)),
                 Work::Rehearse {
                     next_env,
                     db_path,
@@ -227,18 +226,10 @@ impl UpgradeJob {
     }
 }
 
-/// Puts a verified backup in the report, and says so.
-fn record_backup(report: &mut UpgradeReport, events: &HostEvents, stored: &archive::Stored) {
+/// Puts a verified backup in the report (the step said so as it ended).
+fn record_backup(report: &mut UpgradeReport, stored: &archive::Stored) {
     report.archive = Some(stored.path.clone());
     report.archive_sha256 = Some(stored.received.sha256.to_string());
-    events.step(
-        "backup",
-        format!(
-            "verified {} ({})",
-            stored.path.display(),
-            human_bytes(stored.received.archive_bytes)
-        ),
-    );
 }
 
 /// Removes what `stage` readied on the host (the next env, or the downloaded packages), best

@@ -48,6 +48,25 @@ impl HostLogs {
                     .unwrap_or_default();
                 (host, format!("{} [end] {}{reason}", now(), outcome.label()))
             }
+            Event::Command {
+                host,
+                step,
+                command,
+            } => (host, format!("{} [{step}] $ {command}", now())),
+            Event::Progress {
+                host,
+                step,
+                bytes,
+                total,
+                elapsed,
+            } => (
+                host,
+                format!(
+                    "{} [{step}] {}",
+                    now(),
+                    super::lines::progress(*bytes, *total, *elapsed)
+                ),
+            ),
             Event::StepTimed { host, timing } => (
                 host,
                 format!(

@@ -1,7 +1,8 @@
 //! Plain progress lines, for logs and pipes: one timestamped line per host start, step and
 //! finish, no escape codes.
 
-use crate::printer::Printer;
+use crate::human_bytes::human_bytes;
+use crate::printer::{Printer, Verbosity};
 use crate::runner::{Event, Outcome, Stream};
 
 /// Renders events as plain lines.
@@ -16,8 +17,11 @@ impl Lines {
         Self { printer }
     }
 
-    /// Shows one event.
+    /// Shows one event. Commands only with `-v`: the steps say what they do.
     pub fn handle(&mut self, event: &Event) {
+        if matches!(event, Event::Command { .. }) && self.printer.verbosity < Verbosity::Verbose {
+            return;
+        }
         if let Some(line) = render(event, &timestamp()) {
             match event {
                 Event::Output {
@@ -40,6 +44,21 @@ pub fn render(event: &Event, time: &str) -> Option<String> {
         Event::RunStarted { hosts } => Some(format!("{time} run started on {hosts} hosts")),
         Event::HostStarted { .. } | Event::StepTimed { .. } => None,
         Event::Step { host, step, detail } => Some(format!("{time} {host} {step} {detail}")),
+        Event::Command {
+            host,
+            step,
+            command,
+        } => Some(format!("{time} {host} {step} $ {command}")),
+        Event::Progress {
+            host,
+            step,
+            bytes,
+            total,
+            elapsed,
+        } => Some(format!(
+            "{time} {host} {step} {}",
+            progress(*bytes, *total, *elapsed)
+        )),
         Event::Output { host, line, .. } => Some(format!("{host} | {line}")),
         Event::HostFinished {
             host,
@@ -55,6 +74,15 @@ pub fn render(event: &Event, time: &str) -> Option<String> {
             }
         }),
     }
+}
+
+/// `412.0 MiB/1.0 GiB 230.0 MiB/s`: bytes so far, of the total when known, and the rate.
+pub(super) fn progress(bytes: u64, total: Option<u64>, elapsed: std::time::Duration) -> String {
+    let rate = bytes as f64 / elapsed.as_secs_f64().max(0.001);
+    let of = total
+        .map(|t| format!("/{}", human_bytes(t)))
+        .unwrap_or_default();
+    format!("{}{of} {}/s", human_bytes(bytes), human_bytes(rate as u64))
 }
 
 #[cfg(test)]
@@ -96,5 +124,29 @@ mod tests {
             .filter_map(|e| render(e, "12:00:00"))
             .collect();
         insta::assert_snapshot!(rendered.join("\n"));
+    }
+
+    #[test]
+    fn a_transfer_shows_its_bytes_of_the_total_and_its_rate() {
+        let event = Event::Progress {
+            host: "h1".into(),
+            step: "backup",
+            bytes: 412 << 20,
+            total: Some(1 << 30),
+            elapsed: Duration::from_secs(2),
+        };
+        assert_eq!(
+            render(&event, "12:00:00").unwrap(),
+            "12:00:00 h1 backup 412.0 MiB/1.0 GiB 206.0 MiB/s"
+        );
+        let command = Event::Command {
+            host: "h1".into(),
+            step: "stop",
+            command: "systemctl stop jupyterhub".into(),
+        };
+        assert_eq!(
+            render(&command, "12:00:00").unwrap(),
+            "12:00:00 h1 stop $ systemctl stop jupyterhub"
+        );
     }
 }

@@ -27,7 +27,8 @@ pub enum Event {
         /// The host.
         host: String,
     },
-    /// A host moved to a new step; `detail` says what it is doing.
+    /// A host moved to a new step; `detail` says in a few words what it is doing (no command
+    /// line: those are [`Event::Command`]s).
     Step {
         /// The host.
         host: String,
@@ -35,6 +36,28 @@ pub enum Event {
         step: &'static str,
         /// What it does, for the display.
         detail: String,
+    },
+    /// A step runs a command on the host: the per-host log and `-v` show it, bars never do.
+    Command {
+        /// The host.
+        host: String,
+        /// The step running it.
+        step: &'static str,
+        /// The command line (or the cutover's own account of what it runs).
+        command: String,
+    },
+    /// Bytes a step has moved so far (the backup's stream), for a byte count and a rate.
+    Progress {
+        /// The host.
+        host: String,
+        /// The step.
+        step: &'static str,
+        /// Bytes so far.
+        bytes: u64,
+        /// The expected size, when known.
+        total: Option<u64>,
+        /// Since the first byte.
+        elapsed: Duration,
     },
     /// A step ended on a host (its log and the report keep the timings).
     StepTimed {
@@ -70,11 +93,13 @@ impl Event {
     pub fn mask_secrets(&mut self) {
         match self {
             Self::Step { detail, .. } => crate::secrets::mask_in_place(detail),
+            Self::Command { command, .. } => crate::secrets::mask_in_place(command),
             Self::Output { line, .. } => crate::secrets::mask_in_place(line),
             Self::HostFinished { .. }
             | Self::RunStarted { .. }
             | Self::HostStarted { .. }
-            | Self::StepTimed { .. } => {}
+            | Self::StepTimed { .. }
+            | Self::Progress { .. } => {}
         }
     }
 }

@@ -157,7 +157,10 @@ async fn run_host<J: HostJob>(
         format!("{}@{}:{}", host.ssh.user, host.ssh.address, host.ssh.port),
     );
     let mut report = J::Report::default();
-    let outcome = match Session::connect(&host.ssh, credentials).await {
+    let connecting = Instant::now();
+    let connected = Session::connect(&host.ssh, credentials).await;
+    events.timing("connect", connecting, connected.is_ok());
+    let outcome = match connected {
         Err(error) => unreachable(&error),
         Ok(session) => {
             let outcome = match job.run(host, &session, events, &mut report).await {

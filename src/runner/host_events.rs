@@ -88,6 +88,32 @@ impl HostEvents {
         });
     }
 
+    /// Reports that `step` runs `command` (for the log and `-v`, never the bars).
+    pub fn command(&self, step: &'static str, command: impl Into<String>) {
+        self.send(Event::Command {
+            host: self.host.clone(),
+            step,
+            command: command.into(),
+        });
+    }
+
+    /// Reports that `step` has moved `bytes` (of `total`) since its first byte, `elapsed` ago.
+    pub fn progress(
+        &self,
+        step: &'static str,
+        bytes: u64,
+        total: Option<u64>,
+        elapsed: std::time::Duration,
+    ) {
+        self.send(Event::Progress {
+            host: self.host.clone(),
+            step,
+            bytes,
+            total,
+            elapsed,
+        });
+    }
+
     /// An [`OutputSink`] that turns a command's output into [`Event::Output`] lines.
     pub fn output(&self) -> LineSink<'_> {
         LineSink {

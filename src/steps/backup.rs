@@ -81,19 +81,25 @@ pub async fn backup(
         reason,
     };
     check_controller_space(backup_dir, facts.db_size.unwrap_or(0)).map_err(failed)?;
-    events.step(
+    events.step("backup", "snapshot of the database");
+    events.command(
         "backup",
-        format!("snapshot of {}", facts.db_path.as_deref().unwrap_or("-")),
+        format!(
+            "{} -c <backup.py> (snapshot of {})",
+            super::hub_python(host),
+            facts.db_path.as_deref().unwrap_or("-")
+        ),
     );
     let stdout = session
         .exec_reader(&command)
         .await
         .map_err(|e| failed(crate::error::one_line(&e, &e.hints())))?;
-    let (dir, name, events) = (backup_dir.to_path_buf(), host.name.clone(), events.clone());
+    let (dir, name, stream_events) = (backup_dir.to_path_buf(), host.name.clone(), events.clone());
+    let db_size = facts.db_size;
     let runtime = tokio::runtime::Handle::current();
     let started = Instant::now();
     let stored = tokio::task::spawn_blocking(move || {
-        let progress = StreamProgress::new(&events);
+        let progress = StreamProgress::new(&stream_events, db_size);
         let reader = RemoteReader {
             runtime,
             stdout: Some(stdout),
@@ -105,6 +111,14 @@ pub async fn backup(
     .await
     .map_err(|e| failed(format!("the backup task stopped: {e}")))?
     .map_err(|e| failed(crate::error::one_line(&e, &e.hints())))?;
+    events.step(
+        "backup",
+        format!(
+            "verified {} ({})",
+            stored.path.display(),
+            crate::human_bytes::human_bytes(stored.received.archive_bytes)
+        ),
+    );
     Ok(stored)
 }
 
@@ -177,6 +191,8 @@ impl Read for RemoteReader {
 /// Bytes received, shown at most every two seconds (a bar redraws anyway; a log wants few lines).
 struct StreamProgress<'a> {
     events: &'a HostEvents,
+    /// The database's size (the stream carries a little more: config, secrets, the tar).
+    total: Option<u64>,
     bytes: AtomicU64,
     /// When the first byte arrived (the snapshot on the host comes before it) and when the
     /// last line was shown.
@@ -184,9 +200,10 @@ struct StreamProgress<'a> {
 }
 
 impl<'a> StreamProgress<'a> {
-    fn new(events: &'a HostEvents) -> Self {
+    fn new(events: &'a HostEvents, total: Option<u64>) -> Self {
         Self {
             events,
+            total,
             bytes: AtomicU64::new(0),
             times: Mutex::new(None),
         }
@@ -212,17 +229,11 @@ impl Progress for StreamProgress<'_> {
             return;
         };
         let (first, last) = times.get_or_insert_with(|| (Instant::now(), Instant::now()));
+        // A bar redraws anyway; plain lines and logs want few: one every two seconds.
         if last.elapsed() >= Duration::from_secs(2) {
             *last = Instant::now();
-            let rate = total as f64 / first.elapsed().as_secs_f64().max(0.001);
-            self.events.step(
-                "backup",
-                format!(
-                    "streaming {} ({}/s)",
-                    crate::human_bytes::human_bytes(total),
-                    crate::human_bytes::human_bytes(rate as u64)
-                ),
-            );
+            self.events
+                .progress("backup", total, self.total, first.elapsed());
         }
     }
 }

@@ -255,6 +255,20 @@ fn step_name(step: &str) -> &'static str {
     crate::step::Step::of_cutover(step).map_or("cutover", crate::step::Step::name)
 }
 
+/// What the display says of a cutover step while it runs.
+fn words(step: &str) -> &'static str {
+    match step {
+        "check" => "user servers and the database in use",
+        "stop" => "stopping the hub",
+        "swap" => "exchanging the envs",
+        "install" => "installing offline",
+        "upgrade-db" => "migrating the database",
+        "start" => "starting the hub",
+        "health" => "waiting for /hub/api",
+        _ => "",
+    }
+}
+
 /// Turns the record's lines into the host's events as they arrive.
 struct Record<'a> {
     events: &'a HostEvents,
@@ -287,12 +301,14 @@ impl Record<'_> {
             self.result = serde_json::from_slice(raw).ok();
         } else if let (Some(step), Some(text)) = (&line.step, line.text) {
             let step = step_name(step);
+            // What the host runs goes to the log; the display gets a few words per step.
+            self.events.command(step, text);
             if self.began.is_none() || step != self.step {
                 self.step_ended(true);
                 self.began = Some(std::time::Instant::now());
+                self.events.step(step, words(step));
             }
             self.step = step;
-            self.events.step(self.step, text);
         } else if let Some(output) = line.output {
             let mut sink = self.events.output();
             sink.stdout(output.as_bytes());

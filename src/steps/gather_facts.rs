@@ -13,9 +13,14 @@ pub async fn gather_facts(
     session: &Session,
     events: &HostEvents,
 ) -> Result<HostFacts, StepFailure> {
-    events.step(
+    events.step("facts", "versions, database, environment");
+    events.command(
         "facts",
-        format!("{} (config {})", super::hub_python(host), host.hub.config),
+        format!(
+            "{} -c <gather.py> (config {})",
+            super::hub_python(host),
+            host.hub.config
+        ),
     );
     let args = GatherArgs {
         hub: HubEnvironmentArgs::of(host),

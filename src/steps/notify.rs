@@ -22,7 +22,7 @@ pub async fn notify(
     let command = RemoteCommand::shell(notify)
         .env("HUBFLEET_MESSAGE", message)
         .become_(host.hub.become_.clone());
-    super::run_command("notify", session, events, &command).await?;
+    super::run_command("notify", "telling users", session, events, &command).await?;
     if !grace.is_zero() {
         events.step(
             "notify",

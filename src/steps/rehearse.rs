@@ -35,7 +35,8 @@ pub async fn rehearse(
     db_path: &str,
     head: &str,
 ) -> Result<(), StepFailure> {
-    events.step("rehearse", rehearse_description(host, next_env, db_path));
+    events.step("rehearse", "upgrade-db on a copy of the database");
+    events.command("rehearse", rehearse_description(host, next_env, db_path));
     let args = RehearseArgs {
         db_path,
         hub: HubEnvironmentArgs::of(host),

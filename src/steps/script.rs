@@ -77,14 +77,17 @@ pub async fn run_script_with<A: ScriptArgs, T: DeserializeOwned>(
 }
 
 /// Runs a command, streaming its output to the host's events, and fails on a non-zero exit
-/// with the last line of its output.
+/// with the last line of its output. `what` is what the display says meanwhile; the command
+/// line goes to the log.
 pub async fn run_command(
     step: &'static str,
+    what: &str,
     session: &Session,
     events: &HostEvents,
     command: &RemoteCommand,
 ) -> Result<(), StepFailure> {
-    events.step(step, command.to_string());
+    events.step(step, what);
+    events.command(step, command.to_string());
     let mut tail = Tail::default();
     let status = {
         let mut sink = Tee {

@@ -31,7 +31,11 @@ pub async fn singleuser(
     let command = singleuser_install_command(host, env, version)
         .args((mode == SingleUser::Check).then_some("--dry-run"))
         .become_(host.hub.become_.clone());
-    let done = super::run_command("singleuser", session, events, &command).await;
+    let what = match mode {
+        SingleUser::Check => "trying the single-user env's install",
+        SingleUser::Upgrade => "installing in the single-user env",
+    };
+    let done = super::run_command("singleuser", what, session, events, &command).await;
     match (done, mode) {
         (done, SingleUser::Upgrade) => done,
         (Ok(()), SingleUser::Check) => Ok(()),
