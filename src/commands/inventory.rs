@@ -10,7 +10,7 @@ use crate::printer::Printer;
 
 /// Prints the selected hosts.
 pub fn run(args: &InventoryArgs, printer: &Printer) -> Result<u8, FatalError> {
-    let hosts = targets::select(&args.target)?;
+    let hosts = targets::select(&args.target, printer)?;
     if args.json {
         printer.out(&serde_json::to_string_pretty(&hosts).unwrap_or_default());
     } else {

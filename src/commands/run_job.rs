@@ -50,7 +50,7 @@ pub(super) fn run_job<J: HostJob>(
         logs,
     } = *options;
     let (forks, report) = (usize::from(fleet.forks), fleet.report.as_deref());
-    let hosts = targets::select(&fleet.target)?;
+    let hosts = targets::select(&fleet.target, printer)?;
     // Where results go is checked before the first connection, not after the fleet has run.
     if let Some(path) = report {
         crate::writable::probe_file(path).map_err(|source| FatalError::ReportUnwritable {

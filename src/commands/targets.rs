@@ -7,9 +7,11 @@ use crate::inventory::{
     Host, Inventory, InventoryError, Limit, ResolveContext, SshConfig, connection_vars,
     parse_extra_vars,
 };
+use crate::printer::{Printer, Verbosity};
 
 /// The selected hosts, resolved, in inventory order.
-pub fn select(args: &TargetArgs) -> Result<Vec<Host>, InventoryError> {
+/// Lines of `~/.ssh/config` that could not be honoured are printed as warnings first.
+pub fn select(args: &TargetArgs, printer: &Printer) -> Result<Vec<Host>, InventoryError> {
     let home = std::env::var_os("HOME").map_or_else(|| PathBuf::from("/"), PathBuf::from);
     // `-u`/`--private-key`, then `-e` above them, as Ansible ranks them.
     let mut extra_vars = connection_vars(args.user.as_deref(), &args.private_keys);
@@ -20,6 +22,11 @@ pub fn select(args: &TargetArgs) -> Result<Vec<Host>, InventoryError> {
         local_user: std::env::var("USER").unwrap_or_else(|_| "root".to_owned()),
         extra_vars,
     };
+    if printer.verbosity > Verbosity::Quiet {
+        for warning in context.ssh_config.warnings() {
+            printer.err(&format!("warning: {warning}"));
+        }
+    }
     let inventory = Inventory::load(&args.inventory, &context)?;
     let limit = match &args.limit {
         Some(text) => Limit::parse(text)?,

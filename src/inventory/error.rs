@@ -130,6 +130,23 @@ pub enum InventoryError {
         #[source]
         source: std::io::Error,
     },
+    /// `ssh -G NAME` refused the configuration (OpenSSH names the file and line).
+    #[error("`ssh -G {name}` failed: {message}")]
+    SshG {
+        /// The name looked up.
+        name: String,
+        /// What ssh printed on stderr, one line.
+        message: String,
+    },
+    /// The `ssh` found on `PATH` could not be run.
+    #[error("cannot run `{}`", program.display())]
+    SshGSpawn {
+        /// The program.
+        program: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
     /// A `--limit` pattern that is not valid.
     #[error("`--limit {pattern}`: {message}")]
     BadLimit {

@@ -8,6 +8,8 @@ mod limit;
 mod raw;
 mod resolve;
 mod ssh_config;
+mod ssh_config_file;
+mod ssh_g;
 
 pub use crate::installer::Installer;
 pub use error::{InventoryError, Location};
@@ -16,7 +18,7 @@ pub use host::{Host, Hub, ServiceEnvironment};
 pub use limit::Limit;
 pub use raw::RawVars;
 pub use resolve::{Inventory, ResolveContext};
-pub use ssh_config::SshConfig;
+pub use ssh_config::{SshConfig, SshSettings};
 
 pub use crate::backup_dir::host_name_problem;
 

@@ -53,6 +53,9 @@ impl Inventory {
     ) -> Result<Self, InventoryError> {
         let raw: RawInventory = toml::from_str(source)
             .map_err(|e| InventoryError::syntax(path, source, e.span(), e.message()))?;
+        // One `ssh -G` per host, in parallel, before the resolver asks for them one by one.
+        let names: Vec<&str> = raw.hosts.keys().map(|h| h.get_ref().as_str()).collect();
+        context.ssh_config.prefetch(&names)?;
         Resolver {
             path,
             source,
@@ -312,7 +315,7 @@ impl Resolver<'_> {
     /// another host).
     fn ssh_target(&self, name: &str, vars: &RawVars) -> Result<SshTarget, InventoryError> {
         let home = &self.context.home;
-        let from_config = self.context.ssh_config.lookup(name);
+        let from_config = self.context.ssh_config.lookup(name)?;
         let port = match &vars.port {
             Some(p) if *p.get_ref() == 0 => {
                 return Err(self.invalid(name, "port", p.span(), "must be between 1 and 65535"));
@@ -326,20 +329,37 @@ impl Resolver<'_> {
                 .iter()
                 .map(|f| expand_home(f, home))
                 .collect(),
-            None => from_config.identity_file.clone().unwrap_or_else(|| {
+            None => from_config.identity_files.clone().unwrap_or_else(|| {
                 ["id_ed25519", "id_ecdsa", "id_rsa"]
                     .iter()
                     .map(|f| home.join(".ssh").join(f))
                     .collect()
             }),
         };
-        let known_hosts = match &vars.known_hosts {
-            Some(path) => expand_home(path.get_ref(), home),
-            None => from_config
-                .user_known_hosts_file
-                .clone()
-                .unwrap_or_else(|| home.join(".ssh").join("known_hosts")),
+        // As OpenSSH: every user file and every global file is read; new keys are learnt into
+        // the first user file. `none` (ssh_config(5)) names no file.
+        let ssh_default = |dir: &Path, names: [&str; 2]| names.map(|n| dir.join(n)).to_vec();
+        let user_files = match &vars.known_hosts {
+            Some(path) => vec![expand_home(path.get_ref(), home)],
+            None => from_config.user_known_hosts.clone().unwrap_or_else(|| {
+                ssh_default(&home.join(".ssh"), ["known_hosts", "known_hosts2"])
+            }),
         };
+        let global_files = from_config.global_known_hosts.clone().unwrap_or_else(|| {
+            ssh_default(
+                Path::new("/etc/ssh"),
+                ["ssh_known_hosts", "ssh_known_hosts2"],
+            )
+        });
+        let mut files = user_files
+            .iter()
+            .chain(&global_files)
+            .filter(|f| f.as_os_str() != "none")
+            .map(|f| expand_home(&f.to_string_lossy(), home));
+        let known_hosts = files
+            .next()
+            .unwrap_or_else(|| home.join(".ssh").join("known_hosts"));
+        let more_known_hosts = files.collect();
         Ok(SshTarget {
             name: name.to_owned(),
             address: vars
@@ -360,12 +380,23 @@ impl Resolver<'_> {
                 .map(|p| expand_home(&p.to_string_lossy(), home))
                 .collect(),
             known_hosts,
+            more_known_hosts,
             host_key_policy: vars
                 .host_key_policy
                 .as_ref()
                 .map_or(HostKeyPolicy::Strict, |p| *p.get_ref()),
-            connect_timeout: self.seconds(name, "connect_timeout", &vars.connect_timeout, 10)?,
-            keepalive: self.seconds(name, "keepalive", &vars.keepalive, 15)?,
+            connect_timeout: self.seconds(
+                name,
+                "connect_timeout",
+                &vars.connect_timeout,
+                from_config.connect_timeout.unwrap_or(10),
+            )?,
+            keepalive: self.seconds(
+                name,
+                "keepalive",
+                &vars.keepalive,
+                from_config.server_alive_interval.unwrap_or(15),
+            )?,
             jump: None,
         })
     }
@@ -382,9 +413,9 @@ impl Resolver<'_> {
     ) -> Result<Option<Box<SshTarget>>, InventoryError> {
         let (spec, span) = match &vars.jump {
             Some(j) => (j.get_ref().clone(), j.span()),
-            None => match self.context.ssh_config.lookup(name).proxy_jump {
-                Some(j) if j != "none" => (j, 0..0),
-                _ => return Ok(None),
+            None => match self.context.ssh_config.lookup(name)?.proxy_jump {
+                Some(j) => (j, 0..0),
+                None => return Ok(None),
             },
         };
         let mut jump: Option<Box<SshTarget>> = None;
@@ -443,7 +474,7 @@ impl Resolver<'_> {
         if address.is_empty() {
             return Err(self.invalid(name, "jump", span, &format!("`{hop}` names no host: expected `[user@]host[:port]` or a host of the inventory")));
         }
-        let from_config = self.context.ssh_config.lookup(&address);
+        let from_config = self.context.ssh_config.lookup(&address)?;
         Ok(SshTarget {
             name: hop.to_owned(),
             address: from_config
@@ -456,6 +487,7 @@ impl Resolver<'_> {
                 .unwrap_or_else(|| self.context.local_user.clone()),
             identity_files: via.identity_files.clone(),
             known_hosts: via.known_hosts.clone(),
+            more_known_hosts: via.more_known_hosts.clone(),
             host_key_policy: via.host_key_policy,
             connect_timeout: via.connect_timeout,
             keepalive: via.keepalive,
