@@ -4,14 +4,19 @@ use std::path::PathBuf;
 
 use crate::cli::TargetArgs;
 use crate::inventory::{
-    Host, Inventory, InventoryError, Limit, ResolveContext, SshConfig, connection_vars,
+    Host, Inventory, InventoryError, Limit, ResolveContext, SshConfig, Targets, connection_vars,
     parse_extra_vars,
 };
 use crate::printer::{Printer, Verbosity};
 
 /// The selected hosts, resolved, in inventory order.
 /// Lines of `~/.ssh/config` that could not be honoured are printed as warnings first.
-pub fn select(args: &TargetArgs, printer: &Printer) -> Result<Vec<Host>, InventoryError> {
+/// `targets` says whether helpers (`hub = false`) may be among them.
+pub fn select(
+    args: &TargetArgs,
+    targets: Targets,
+    printer: &Printer,
+) -> Result<Vec<Host>, InventoryError> {
     let home = std::env::var_os("HOME").map_or_else(|| PathBuf::from("/"), PathBuf::from);
     // `-u`/`--private-key`, then `-e` above them, as Ansible ranks them.
     let mut extra_vars = connection_vars(args.user.as_deref(), &args.private_keys);
@@ -32,5 +37,9 @@ pub fn select(args: &TargetArgs, printer: &Printer) -> Result<Vec<Host>, Invento
         Some(text) => Limit::parse(text)?,
         None => Limit::all(),
     };
-    Ok(limit.select(&inventory)?.into_iter().cloned().collect())
+    Ok(limit
+        .select(&inventory, targets)?
+        .into_iter()
+        .cloned()
+        .collect())
 }

@@ -155,6 +155,14 @@ pub enum InventoryError {
         /// What is wrong.
         message: String,
     },
+    /// A `--limit` that selects only helpers (`hub = false`) for a command that targets hubs.
+    #[error("`--limit {limit}` selects no hub: `{helpers}` is not a hub (`hub = false`)")]
+    OnlyHelpers {
+        /// The whole limit.
+        limit: String,
+        /// The helpers it matched, joined for the message.
+        helpers: String,
+    },
     /// A `--limit` that selects no host.
     #[error("`--limit {limit}` selects no host of the inventory")]
     EmptySelection {
@@ -182,6 +190,9 @@ impl InventoryError {
     /// Lines telling the operator what to do.
     pub fn hints(&self) -> Vec<String> {
         match self {
+            Self::OnlyHelpers { .. } => vec![
+                "`facts`, `backup` and `upgrade` never touch a helper; `hubfleet exec --limit NAME` runs a command on one".to_owned(),
+            ],
             Self::EmptySelection { .. } => {
                 vec!["`hubfleet inventory -i FILE` lists the host and group names".to_owned()]
             }

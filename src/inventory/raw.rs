@@ -103,6 +103,8 @@ raw_vars! {
     health_url: String,
     /// More remote files to include in every backup.
     backup_extra: Vec<String>,
+    /// `false` for a helper such as a bastion: never a target of `facts`, `backup` or `upgrade`.
+    hub: bool,
 }
 
 /// Why a value holding a NUL character is refused, in the file or in `-e`.

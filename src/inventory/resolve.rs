@@ -11,7 +11,7 @@ use toml::Spanned;
 
 use super::raw::{RawInventory, RawVars};
 use super::ssh_config::{SshConfig, expand_home};
-use super::{Host, Hub, InventoryError, Location, ServiceEnvironment};
+use super::{Host, Hub, InventoryError, Location, Role, ServiceEnvironment};
 use crate::ssh::{Become, HostKeyPolicy, SshTarget};
 
 /// What resolution needs besides the file: the operator's home (for `~/` and `~/.ssh`), their
@@ -133,6 +133,10 @@ impl Resolver<'_> {
             hosts.push(Host {
                 name: name.clone(),
                 groups: host_groups.clone(),
+                role: match vars.hub.as_ref().map(|h| *h.get_ref()) {
+                    Some(false) => Role::Helper,
+                    _ => Role::Hub,
+                },
                 hub: self.hub(name, vars)?,
                 ssh,
             });

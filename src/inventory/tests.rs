@@ -115,7 +115,7 @@ fn extra_var_errors_name_the_argument() {
         ),
         (
             "colour=red",
-            "`-e colour=red`: unknown field `colour`, expected one of `address`, `port`, `user`, `identity_files`, `known_hosts`, `host_key_policy`, `connect_timeout`, `keepalive`, `jump`, `become`, `become_user`, `hub_env`, `installer`, `conda`, `uv`, `singleuser_env`, `singleuser_installer`, `config`, `workdir`, `environment`, `environment_file`, `stop`, `stop_timeout`, `start`, `start_timeout`, `notify`, `health_url`, `backup_extra`",
+            "`-e colour=red`: unknown field `colour`, expected one of `address`, `port`, `user`, `identity_files`, `known_hosts`, `host_key_policy`, `connect_timeout`, `keepalive`, `jump`, `become`, `become_user`, `hub_env`, `installer`, `conda`, `uv`, `singleuser_env`, `singleuser_installer`, `config`, `workdir`, `environment`, `environment_file`, `stop`, `stop_timeout`, `start`, `start_timeout`, `notify`, `health_url`, `backup_extra`, `hub`",
         ),
         (
             "stop=\"x\\u0000\"",
@@ -137,7 +137,7 @@ fn bad_inventories_are_refused_with_file_line_column() {
     let cases = [
         (
             "[hosts.a]\nadress = \"x\"\n",
-            "inv.toml:2:1: unknown field `adress`, expected one of `address`, `port`, `user`, `identity_files`, `known_hosts`, `host_key_policy`, `connect_timeout`, `keepalive`, `jump`, `become`, `become_user`, `hub_env`, `installer`, `conda`, `uv`, `singleuser_env`, `singleuser_installer`, `config`, `workdir`, `environment`, `environment_file`, `stop`, `stop_timeout`, `start`, `start_timeout`, `notify`, `health_url`, `backup_extra`",
+            "inv.toml:2:1: unknown field `adress`, expected one of `address`, `port`, `user`, `identity_files`, `known_hosts`, `host_key_policy`, `connect_timeout`, `keepalive`, `jump`, `become`, `become_user`, `hub_env`, `installer`, `conda`, `uv`, `singleuser_env`, `singleuser_installer`, `config`, `workdir`, `environment`, `environment_file`, `stop`, `stop_timeout`, `start`, `start_timeout`, `notify`, `health_url`, `backup_extra`, `hub`",
         ),
         (
             "[hosts.a]\nport = \"22\"\n",
@@ -354,7 +354,7 @@ fn limit_selects_names_groups_globs_exclusions_and_files() {
     let names = |limit: &str| -> Vec<String> {
         Limit::parse(limit)
             .unwrap()
-            .select(&inv)
+            .select(&inv, Targets::Hubs)
             .unwrap()
             .iter()
             .map(|h| h.name.clone())
@@ -376,7 +376,7 @@ fn limit_selects_names_groups_globs_exclusions_and_files() {
 fn limit_errors_say_what_is_wrong() {
     let inv = load(FLEET).unwrap();
     let err = |limit: &str| match Limit::parse(limit) {
-        Ok(l) => l.select(&inv).unwrap_err().to_string(),
+        Ok(l) => l.select(&inv, Targets::Hubs).unwrap_err().to_string(),
         Err(e) => e.to_string(),
     };
     assert_eq!(
