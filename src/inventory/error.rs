@@ -54,8 +54,10 @@ pub enum InventoryError {
         message: String,
     },
     /// A group lists a host that no `[hosts.NAME]` table defines.
-    #[error("{location}: group `{group}` lists host `{host}`, which is not defined")]
+    #[error("{location}: group `{group}` lists host `{host}`, which is not defined{did_you_mean}")]
     UndefinedHost {
+        /// The closest defined host.
+        did_you_mean: super::DidYouMean,
         /// Where.
         location: Location,
         /// The group.
@@ -64,8 +66,12 @@ pub enum InventoryError {
         host: String,
     },
     /// A group lists a child group that is not defined.
-    #[error("{location}: group `{group}` lists child group `{child}`, which is not defined")]
+    #[error(
+        "{location}: group `{group}` lists child group `{child}`, which is not defined{did_you_mean}"
+    )]
     UndefinedGroup {
+        /// The closest defined group.
+        did_you_mean: super::DidYouMean,
         /// Where.
         location: Location,
         /// The group.
@@ -174,7 +180,7 @@ pub enum InventoryError {
 impl InventoryError {
     /// A syntax error at a span of `source`.
     pub fn syntax(file: &Path, source: &str, span: Option<Range<usize>>, message: &str) -> Self {
-        let mut message = message.trim_end().replace('\n', " ");
+        let mut message = super::did_you_mean::plain_words(&message.trim_end().replace('\n', " "));
         // toml says only "duplicate key"; name it, since it is usually a host defined twice.
         if message == "duplicate key"
             && let Some(key) = span.clone().and_then(|s| source.get(s))

@@ -122,9 +122,17 @@ impl Limit {
                 && !inventory.hosts().iter().any(|h| &h.name == name)
                 && !inventory.groups().contains_key(name)
             {
+                let names = inventory
+                    .hosts()
+                    .iter()
+                    .map(|h| h.name.as_str())
+                    .chain(inventory.groups().keys().map(String::as_str));
                 return Err(InventoryError::BadLimit {
                     pattern: self.text.clone(),
-                    message: format!("`{name}` is neither a host nor a group of the inventory"),
+                    message: format!(
+                        "`{name}` is neither a host nor a group of the inventory{}",
+                        super::DidYouMean::new(name, names)
+                    ),
                 });
             }
         }
@@ -360,7 +368,7 @@ hosts = ["paris", "lone"]
             ),
             (
                 "eu:&canry",
-                "`--limit eu:&canry`: `canry` is neither a host nor a group of the inventory",
+                "`--limit eu:&canry`: `canry` is neither a host nor a group of the inventory; did you mean `canary`?",
             ),
         ];
         for (limit, message) in cases {

@@ -1,6 +1,7 @@
 //! The inventory: hosts, groups and their variables, read from TOML and resolved before any
 //! connection is made.
 
+mod did_you_mean;
 mod error;
 mod extra_vars;
 mod host;
@@ -12,6 +13,7 @@ mod ssh_config_file;
 mod ssh_g;
 
 pub use crate::installer::Installer;
+pub use did_you_mean::DidYouMean;
 pub use error::{InventoryError, Location};
 pub use extra_vars::{connection_vars, parse_extra_vars};
 pub use host::{Host, Hub, Role, ServiceEnvironment};

@@ -11,7 +11,7 @@ use toml::Spanned;
 
 use super::raw::{RawInventory, RawVars};
 use super::ssh_config::{SshConfig, expand_home};
-use super::{Host, Hub, InventoryError, Location, Role, ServiceEnvironment};
+use super::{DidYouMean, Host, Hub, InventoryError, Location, Role, ServiceEnvironment};
 use crate::ssh::{Become, HostKeyPolicy, SshTarget};
 
 /// What resolution needs besides the file: the operator's home (for `~/` and `~/.ssh`), their
@@ -170,6 +170,10 @@ impl Resolver<'_> {
             for host in &raw_group.hosts {
                 if !self.raw.hosts.keys().any(|h| h.get_ref() == host.get_ref()) {
                     return Err(InventoryError::UndefinedHost {
+                        did_you_mean: DidYouMean::new(
+                            host.get_ref(),
+                            self.raw.hosts.keys().map(|h| h.get_ref().as_str()),
+                        ),
                         location: self.at(host.span()),
                         group: group.get_ref().clone(),
                         host: host.get_ref().clone(),
@@ -184,6 +188,10 @@ impl Resolver<'_> {
                     .any(|g| g.get_ref() == child.get_ref())
                 {
                     return Err(InventoryError::UndefinedGroup {
+                        did_you_mean: DidYouMean::new(
+                            child.get_ref(),
+                            self.raw.groups.keys().map(|g| g.get_ref().as_str()),
+                        ),
                         location: self.at(child.span()),
                         group: group.get_ref().clone(),
                         child: child.get_ref().clone(),
@@ -319,6 +327,21 @@ impl Resolver<'_> {
     /// another host).
     fn ssh_target(&self, name: &str, vars: &RawVars) -> Result<SshTarget, InventoryError> {
         let home = &self.context.home;
+        if let Some(address) = &vars.address
+            && let Some(problem) = address_problem(address.get_ref())
+        {
+            return Err(self.invalid(name, "address", address.span(), &problem));
+        }
+        if let Some(user) = &vars.user
+            && user.get_ref().trim().is_empty()
+        {
+            return Err(self.invalid(
+                name,
+                "user",
+                user.span(),
+                "is empty: give the remote login name, or leave `user` out to use `ssh -G`'s or yours",
+            ));
+        }
         let from_config = self.context.ssh_config.lookup(name)?;
         let port = match &vars.port {
             Some(p) if *p.get_ref() == 0 => {
@@ -444,6 +467,10 @@ impl Resolver<'_> {
                 chain.pop();
                 t
             } else {
+                // A jump the inventory wrote is checked; one from `ssh -G` was checked by ssh.
+                if vars.jump.is_some() {
+                    self.check_hop(name, hop, merged, span.clone())?;
+                }
                 self.parse_hop(name, hop, target, span.clone())?
             };
             if jump.is_some() {
@@ -452,6 +479,53 @@ impl Resolver<'_> {
             jump = Some(Box::new(hop_target));
         }
         Ok(jump)
+    }
+
+    /// A hop that is not a host of the inventory: refused if it looks like a typo of one (a bare
+    /// name close to a host's), or if it is not `[user@]host[:port]`.
+    fn check_hop(
+        &self,
+        name: &str,
+        hop: &str,
+        merged: &IndexMap<String, (Vec<String>, RawVars)>,
+        span: std::ops::Range<usize>,
+    ) -> Result<(), InventoryError> {
+        if !hop.contains(['@', ':', '.']) {
+            let suggestion = DidYouMean::new(hop, merged.keys().map(String::as_str));
+            if suggestion.name().is_some() {
+                return Err(self.invalid(
+                    name,
+                    "jump",
+                    span,
+                    &format!(
+                        "names `{hop}`, which is not a host of the inventory{suggestion} (for a host outside the inventory, write `{hop}:22`)"
+                    ),
+                ));
+            }
+        }
+        let (user, rest) = match hop.split_once('@') {
+            Some((user, rest)) => (Some(user), rest),
+            None => (None, hop),
+        };
+        let host = match rest.strip_prefix('[') {
+            Some(bracketed) => bracketed.split_once(']').map_or(bracketed, |(h, _)| h),
+            None => rest.rsplit_once(':').map_or(rest, |(h, _)| h),
+        };
+        let user_ok = user.is_none_or(|u| !u.is_empty() && !u.contains(char::is_whitespace));
+        let host_ok = host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || ".-_:%".contains(c));
+        if user_ok && host_ok {
+            return Ok(());
+        }
+        Err(self.invalid(
+            name,
+            "jump",
+            span,
+            &format!(
+                "names `{hop}`, which is neither a host of the inventory nor `[user@]host[:port]`"
+            ),
+        ))
     }
 
     /// A `[user@]address[:port]` hop, inheriting keys, known_hosts and timeouts from `via`.
@@ -542,7 +616,50 @@ impl Resolver<'_> {
         Ok(Some(ServiceEnvironment { variables, file }))
     }
 
+    /// Hub values that cannot work: a relative path (the host has no working directory to
+    /// resolve it against) or an empty command.
+    fn check_hub_values(&self, name: &str, vars: &RawVars) -> Result<(), InventoryError> {
+        let paths = [
+            ("hub_env", &vars.hub_env),
+            ("singleuser_env", &vars.singleuser_env),
+            ("config", &vars.config),
+            ("workdir", &vars.workdir),
+        ];
+        for (key, value) in paths {
+            if let Some(path) = value
+                && !path.get_ref().starts_with('/')
+            {
+                return Err(self.invalid(
+                    name,
+                    key,
+                    path.span(),
+                    &format!(
+                        "is `{}`, which is not an absolute path on the host",
+                        path.get_ref()
+                    ),
+                ));
+            }
+        }
+        for (key, value, does) in [
+            ("stop", &vars.stop, "stops"),
+            ("start", &vars.start, "starts"),
+        ] {
+            if let Some(command) = value
+                && command.get_ref().trim().is_empty()
+            {
+                return Err(self.invalid(
+                    name,
+                    key,
+                    command.span(),
+                    &format!("is empty: give the shell command that {does} the hub"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     fn hub(&self, name: &str, vars: &RawVars) -> Result<Hub, InventoryError> {
+        self.check_hub_values(name, vars)?;
         let text = |v: &Option<Spanned<String>>, default: &str| {
             v.as_ref()
                 .map_or_else(|| default.to_owned(), |s| s.get_ref().clone())
@@ -595,6 +712,42 @@ impl Resolver<'_> {
             become_,
         })
     }
+}
+
+/// What is wrong with an `address` the inventory sets, in words that say what to write instead.
+fn address_problem(address: &str) -> Option<String> {
+    if address.trim().is_empty() {
+        return Some(
+            "is empty: give the host's DNS name or IP address, or leave `address` out to use the host's name"
+                .to_owned(),
+        );
+    }
+    if let Some((user, host)) = address.split_once('@') {
+        return Some(format!(
+            "is `{address}`, which holds a user: write `address = \"{host}\"` and `user = \"{user}\"`"
+        ));
+    }
+    // `host:port` or `[v6]:port`; a bare IPv6 address has more than one colon.
+    let split = match address.strip_prefix('[') {
+        Some(rest) => rest.split_once("]:"),
+        None => address
+            .split_once(':')
+            .filter(|_| address.matches(':').count() == 1),
+    };
+    if let Some((host, port)) = split
+        && !port.is_empty()
+        && port.bytes().all(|b| b.is_ascii_digit())
+    {
+        return Some(format!(
+            "is `{address}`, which holds a port: write `address = \"{host}\"` and `port = {port}`"
+        ));
+    }
+    if address.contains(char::is_whitespace) {
+        return Some(format!(
+            "is `{address}`, which holds a space: give only the host's DNS name or IP address"
+        ));
+    }
+    None
 }
 
 /// Whether `name` can name a variable of a process's environment (as POSIX shells require).
