@@ -235,3 +235,24 @@ fn without_ssh_every_line_not_honoured_is_a_warning() {
         "the `Match` block does not leak"
     );
 }
+
+#[test]
+fn a_config_ssh_refuses_is_refused_before_any_connection() {
+    if !ssh_on_path() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path();
+    std::fs::create_dir_all(home.join(".ssh")).unwrap();
+    std::fs::write(home.join(".ssh/config"), "Host *\n  Bogus yes\n").unwrap();
+    std::fs::write(home.join("inv.toml"), "[hosts.a]\n").unwrap();
+    let run = hubfleet(home, &["inventory", "-i", "inv.toml"]);
+    let config = home.join(".ssh/config").display().to_string();
+    assert_eq!(
+        (run.code, run.stderr.replace(&config, "CONFIG").as_str()),
+        (
+            1,
+            "error: `ssh -G a` failed: CONFIG: line 2: Bad configuration option: bogus; CONFIG: terminating, 1 bad configuration options\n"
+        )
+    );
+}
