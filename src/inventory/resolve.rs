@@ -367,7 +367,20 @@ impl Resolver<'_> {
         // the first user file. `none` (ssh_config(5)) names no file.
         let ssh_default = |dir: &Path, names: [&str; 2]| names.map(|n| dir.join(n)).to_vec();
         let user_files = match &vars.known_hosts {
-            Some(path) => vec![expand_home(path.get_ref(), home)],
+            Some(paths) if paths.get_ref().0.is_empty() => {
+                return Err(self.invalid(
+                    name,
+                    "known_hosts",
+                    paths.span(),
+                    "is an empty list: give at least one known_hosts file",
+                ));
+            }
+            Some(paths) => paths
+                .get_ref()
+                .0
+                .iter()
+                .map(|p| expand_home(p, home))
+                .collect(),
             None => from_config.user_known_hosts.clone().unwrap_or_else(|| {
                 ssh_default(&home.join(".ssh"), ["known_hosts", "known_hosts2"])
             }),

@@ -280,6 +280,14 @@ fn values_that_cannot_work_are_refused_in_plain_words() {
             "inv.toml:2:8: `jump` of host `a` names `@gate`, which is neither a host of the inventory nor `[user@]host[:port]`",
         ),
         (
+            "[hosts.a]\nknown_hosts = []\n",
+            "inv.toml:2:15: `known_hosts` of host `a` is an empty list: give at least one known_hosts file",
+        ),
+        (
+            "[hosts.a]\nknown_hosts = 3\n",
+            "inv.toml:2:15: invalid type: integer `3`, expected a path or a list of paths",
+        ),
+        (
             "[hosts.a]\nport = 70000\n",
             "inv.toml:2:8: invalid value: integer `70000`, expected a port number 1–65535",
         ),
@@ -309,8 +317,19 @@ fn values_that_cannot_work_are_refused_in_plain_words() {
     }
     // What does work stays accepted: an IPv6 address, an outside jump host.
     let inv =
-        load("[hosts.a]\naddress = \"fe80::1\"\njump = \"ops@gate.example.org:2222\"\n").unwrap();
-    assert_eq!(inv.hosts()[0].ssh.address, "fe80::1");
+        load("[hosts.a]\naddress = \"fe80::1\"\njump = \"ops@gate.example.org:2222\"\nknown_hosts = [\"~/.ssh/kh\", \"/etc/fleet_kh\"]\n").unwrap();
+    let ssh = &inv.hosts()[0].ssh;
+    assert_eq!(ssh.address, "fe80::1");
+    assert_eq!(ssh.known_hosts, PathBuf::from("/home/op/.ssh/kh"));
+    assert_eq!(
+        ssh.more_known_hosts,
+        [
+            "/etc/fleet_kh",
+            "/etc/ssh/ssh_known_hosts",
+            "/etc/ssh/ssh_known_hosts2"
+        ]
+        .map(PathBuf::from)
+    );
 }
 
 #[test]
