@@ -495,7 +495,8 @@ impl Resolver<'_> {
     }
 
     /// A hop that is not a host of the inventory: refused if it looks like a typo of one (a bare
-    /// name close to a host's), or if it is not `[user@]host[:port]`.
+    /// name close to a host's that the ssh config does not know either), or if it is not
+    /// `[user@]host[:port]`.
     fn check_hop(
         &self,
         name: &str,
@@ -503,7 +504,9 @@ impl Resolver<'_> {
         merged: &IndexMap<String, (Vec<String>, RawVars)>,
         span: std::ops::Range<usize>,
     ) -> Result<(), InventoryError> {
-        if !hop.contains(['@', ':', '.']) {
+        // A bare name the ssh config knows (a `Host` alias with a `HostName`) is no typo.
+        if !hop.contains(['@', ':', '.']) && self.context.ssh_config.lookup(hop)?.hostname.is_none()
+        {
             let suggestion = DidYouMean::new(hop, merged.keys().map(String::as_str));
             if suggestion.name().is_some() {
                 return Err(self.invalid(

@@ -333,6 +333,23 @@ fn values_that_cannot_work_are_refused_in_plain_words() {
 }
 
 #[test]
+fn a_jump_alias_of_the_ssh_config_is_not_taken_for_a_typo() {
+    let source = "[hosts.hub1]\njump = \"hubgw\"\n";
+    assert_eq!(
+        error(source),
+        "inv.toml:2:8: `jump` of host `hub1` names `hubgw`, which is not a host of the inventory; did you mean `hub1`? (for a host outside the inventory, write `hubgw:22`)"
+    );
+    let mut ctx = context();
+    ctx.ssh_config = SshConfig::from_text("Host hubgw\n  HostName 10.0.0.9\n");
+    let inv = Inventory::parse(Path::new("inv.toml"), source, &ctx).unwrap();
+    let jump = inv.hosts()[0].ssh.jump.as_deref().unwrap();
+    assert_eq!(
+        (jump.name.as_str(), jump.address.as_str()),
+        ("hubgw", "10.0.0.9")
+    );
+}
+
+#[test]
 fn jump_hosts_resolve_from_the_inventory_or_a_spec() {
     let inv = load(
         "[defaults]\nknown_hosts = \"/kh\"\n[hosts.bastion]\naddress = \"1.2.3.4\"\nuser = \"ops\"\n\
