@@ -1,6 +1,7 @@
 //! From [`RawInventory`] to [`Inventory`]: checks every reference, merges variables
-//! (defaults < groups < host < command line) and fills what the inventory leaves unset from
-//! `~/.ssh/config` and built-in defaults. The result is always valid.
+//! (defaults < groups < host < command line), refuses values that cannot work, and fills what
+//! the inventory leaves unset from the ssh config ([`SshConfig`]: `ssh -G`, or `~/.ssh/config`)
+//! and built-in defaults. The result is always valid.
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
