@@ -98,11 +98,11 @@ fn bad_input_is_one_clear_error_and_exit_code_1() {
         ),
         (
             &["inventory", "-i", &example(), "--limit", "hub-pari"],
-            "error: `--limit hub-pari`: `hub-pari` is neither a host nor a group of the inventory\n",
+            "error: `--limit hub-pari`: `hub-pari` is neither a host nor a group of the inventory; did you mean `hub-paris`?\n",
         ),
         (
             &["inventory", "-i", &example(), "-e", "port=0x"],
-            "error: `-e port=0x`: invalid type: string \"0x\", expected u16\n",
+            "error: `-e port=0x`: invalid type: string \"0x\", expected a port number 1–65535\n",
         ),
     ];
     for (args, stderr) in cases {

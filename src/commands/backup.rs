@@ -20,6 +20,7 @@ use crate::steps;
 pub fn run(args: &BackupArgs, printer: &Printer) -> Result<u8, FatalError> {
     let options = RunOptions {
         command: "backup",
+        targets: crate::inventory::Targets::Hubs,
         fleet: &args.fleet,
         json: false,
         logs: Some(&args.backups.dir),

@@ -20,6 +20,7 @@ pub fn run(args: &ExecArgs, printer: &Printer) -> Result<u8, FatalError> {
     };
     let options = RunOptions {
         command: "exec",
+        targets: crate::inventory::Targets::HubsAndNamedHelpers,
         fleet: &args.fleet,
         json: false,
         logs: None,

@@ -16,6 +16,7 @@ use crate::ssh::Session;
 pub fn run(args: &FactsArgs, printer: &Printer) -> Result<u8, FatalError> {
     let options = RunOptions {
         command: "facts",
+        targets: crate::inventory::Targets::Hubs,
         fleet: &args.fleet,
         json: args.json,
         logs: None,

@@ -5,12 +5,12 @@ use comfy_table::{ContentArrangement, Table, presets};
 use super::targets;
 use crate::cli::InventoryArgs;
 use crate::error::FatalError;
-use crate::inventory::Host;
+use crate::inventory::{Host, Role, Targets};
 use crate::printer::Printer;
 
 /// Prints the selected hosts.
 pub fn run(args: &InventoryArgs, printer: &Printer) -> Result<u8, FatalError> {
-    let hosts = targets::select(&args.target)?;
+    let hosts = targets::select(&args.target, Targets::Every, printer)?;
     if args.json {
         printer.out(&serde_json::to_string_pretty(&hosts).unwrap_or_default());
     } else {
@@ -39,13 +39,16 @@ pub fn table(hosts: &[Host], width: u16) -> String {
             format!("{}@{}:{}", host.ssh.user, host.ssh.address, host.ssh.port),
             jump.join(" -> "),
             host.groups.join(","),
-            format!(
-                "env {} ({})\nconfig {}\nworkdir {}",
-                host.hub.env,
-                host.hub.installer.as_str(),
-                host.hub.config,
-                host.hub.workdir
-            ),
+            match host.role {
+                Role::Hub => format!(
+                    "env {} ({})\nconfig {}\nworkdir {}",
+                    host.hub.env,
+                    host.hub.installer.as_str(),
+                    host.hub.config,
+                    host.hub.workdir
+                ),
+                Role::Helper => "helper (hub = false)".to_owned(),
+            },
         ]);
     }
     format!("{table}\n{} hosts", hosts.len())

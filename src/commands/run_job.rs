@@ -13,6 +13,7 @@ use crate::runner::{HostJob, run_fleet};
 use crate::ssh::{Credentials, PassphrasePrompt};
 
 use super::targets;
+use crate::inventory::Targets;
 
 /// Width for tables: `$COLUMNS` (shells rarely export it), else the terminal's own width when
 /// stdout is one (comfy-table asks it), else 100.
@@ -28,6 +29,8 @@ pub(super) fn terminal_width() -> u16 {
 pub(super) struct RunOptions<'a> {
     /// The subcommand's name, for the report.
     pub(super) command: &'a str,
+    /// Whether helpers (`hub = false`) may be targeted.
+    pub(super) targets: Targets,
     /// Inventory, `--limit`, `--forks`, `--report`.
     pub(super) fleet: &'a FleetArgs,
     /// `--json`: the summary as JSON on stdout instead of the recap table.
@@ -45,12 +48,13 @@ pub(super) fn run_job<J: HostJob>(
 ) -> Result<u8, FatalError> {
     let RunOptions {
         command,
+        targets,
         fleet,
         json,
         logs,
     } = *options;
     let (forks, report) = (usize::from(fleet.forks), fleet.report.as_deref());
-    let hosts = targets::select(&fleet.target)?;
+    let hosts = targets::select(&fleet.target, targets, printer)?;
     // Where results go is checked before the first connection, not after the fleet has run.
     if let Some(path) = report {
         crate::writable::probe_file(path).map_err(|source| FatalError::ReportUnwritable {

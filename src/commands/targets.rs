@@ -4,12 +4,19 @@ use std::path::PathBuf;
 
 use crate::cli::TargetArgs;
 use crate::inventory::{
-    Host, Inventory, InventoryError, Limit, ResolveContext, SshConfig, connection_vars,
+    Host, Inventory, InventoryError, Limit, ResolveContext, SshConfig, Targets, connection_vars,
     parse_extra_vars,
 };
+use crate::printer::{Printer, Verbosity};
 
 /// The selected hosts, resolved, in inventory order.
-pub fn select(args: &TargetArgs) -> Result<Vec<Host>, InventoryError> {
+/// Lines of `~/.ssh/config` that could not be honoured are printed as warnings first.
+/// `targets` says whether helpers (`hub = false`) may be among them.
+pub fn select(
+    args: &TargetArgs,
+    targets: Targets,
+    printer: &Printer,
+) -> Result<Vec<Host>, InventoryError> {
     let home = std::env::var_os("HOME").map_or_else(|| PathBuf::from("/"), PathBuf::from);
     // `-u`/`--private-key`, then `-e` above them, as Ansible ranks them.
     let mut extra_vars = connection_vars(args.user.as_deref(), &args.private_keys);
@@ -20,10 +27,19 @@ pub fn select(args: &TargetArgs) -> Result<Vec<Host>, InventoryError> {
         local_user: std::env::var("USER").unwrap_or_else(|_| "root".to_owned()),
         extra_vars,
     };
+    if printer.verbosity > Verbosity::Quiet {
+        for warning in context.ssh_config.warnings() {
+            printer.err(&format!("warning: {warning}"));
+        }
+    }
     let inventory = Inventory::load(&args.inventory, &context)?;
     let limit = match &args.limit {
         Some(text) => Limit::parse(text)?,
         None => Limit::all(),
     };
-    Ok(limit.select(&inventory)?.into_iter().cloned().collect())
+    Ok(limit
+        .select(&inventory, targets)?
+        .into_iter()
+        .cloned()
+        .collect())
 }

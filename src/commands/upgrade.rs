@@ -17,6 +17,7 @@ pub fn run(args: &UpgradeArgs, printer: &Printer) -> Result<u8, FatalError> {
     let to = crate::target_version::TargetVersion::parse(&args.to)?;
     let options = RunOptions {
         command: "upgrade",
+        targets: crate::inventory::Targets::Hubs,
         fleet: &args.fleet,
         json: args.json,
         logs: Some(&args.backups.dir),

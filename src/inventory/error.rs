@@ -54,8 +54,10 @@ pub enum InventoryError {
         message: String,
     },
     /// A group lists a host that no `[hosts.NAME]` table defines.
-    #[error("{location}: group `{group}` lists host `{host}`, which is not defined")]
+    #[error("{location}: group `{group}` lists host `{host}`, which is not defined{did_you_mean}")]
     UndefinedHost {
+        /// The closest defined host.
+        did_you_mean: super::DidYouMean,
         /// Where.
         location: Location,
         /// The group.
@@ -64,8 +66,12 @@ pub enum InventoryError {
         host: String,
     },
     /// A group lists a child group that is not defined.
-    #[error("{location}: group `{group}` lists child group `{child}`, which is not defined")]
+    #[error(
+        "{location}: group `{group}` lists child group `{child}`, which is not defined{did_you_mean}"
+    )]
     UndefinedGroup {
+        /// The closest defined group.
+        did_you_mean: super::DidYouMean,
         /// Where.
         location: Location,
         /// The group.
@@ -130,6 +136,23 @@ pub enum InventoryError {
         #[source]
         source: std::io::Error,
     },
+    /// `ssh -G NAME` refused the configuration (OpenSSH names the file and line).
+    #[error("`ssh -G {name}` failed: {message}")]
+    SshG {
+        /// The name looked up.
+        name: String,
+        /// What ssh printed on stderr, one line.
+        message: String,
+    },
+    /// The `ssh` found on `PATH` could not be run.
+    #[error("cannot run `{}`", program.display())]
+    SshGSpawn {
+        /// The program.
+        program: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
     /// A `--limit` pattern that is not valid.
     #[error("`--limit {pattern}`: {message}")]
     BadLimit {
@@ -137,6 +160,14 @@ pub enum InventoryError {
         pattern: String,
         /// What is wrong.
         message: String,
+    },
+    /// A `--limit` that selects only helpers (`hub = false`) for a command that targets hubs.
+    #[error("`--limit {limit}` selects no hub: `{helpers}` is not a hub (`hub = false`)")]
+    OnlyHelpers {
+        /// The whole limit.
+        limit: String,
+        /// The helpers it matched, joined for the message.
+        helpers: String,
     },
     /// A `--limit` that selects no host.
     #[error("`--limit {limit}` selects no host of the inventory")]
@@ -149,7 +180,7 @@ pub enum InventoryError {
 impl InventoryError {
     /// A syntax error at a span of `source`.
     pub fn syntax(file: &Path, source: &str, span: Option<Range<usize>>, message: &str) -> Self {
-        let mut message = message.trim_end().replace('\n', " ");
+        let mut message = super::did_you_mean::plain_words(&message.trim_end().replace('\n', " "));
         // toml says only "duplicate key"; name it, since it is usually a host defined twice.
         if message == "duplicate key"
             && let Some(key) = span.clone().and_then(|s| source.get(s))
@@ -165,6 +196,9 @@ impl InventoryError {
     /// Lines telling the operator what to do.
     pub fn hints(&self) -> Vec<String> {
         match self {
+            Self::OnlyHelpers { .. } => vec![
+                "`facts`, `backup` and `upgrade` never touch a helper; `hubfleet exec --limit NAME` runs a command on one".to_owned(),
+            ],
             Self::EmptySelection { .. } => {
                 vec!["`hubfleet inventory -i FILE` lists the host and group names".to_owned()]
             }

@@ -35,7 +35,7 @@ pub fn parse_extra_vars(assignments: &[String]) -> Result<RawVars, InventoryErro
         let as_string = format!("{key} = {}", toml::Value::String(value.to_owned()));
         let layer: RawVars = toml::from_str(&as_toml)
             .or_else(|_| toml::from_str(&as_string))
-            .map_err(|e| error(e.message().to_owned()))?;
+            .map_err(|e| error(super::did_you_mean::plain_words(e.message())))?;
         if let Some((key, _)) = layer.nul() {
             return Err(error(format!("`{key}` {}", super::raw::NUL_PROBLEM)));
         }
@@ -102,12 +102,12 @@ mod tests {
             (
                 "unknown.toml",
                 "user = \"a\"\ncolour = \"red\"\n",
-                "unknown.toml:2:1: unknown field `colour`, expected one of",
+                "unknown.toml:2:1: unknown key `colour`, expected one of",
             ),
             (
                 "type.toml",
                 "port = \"ssh\"\n",
-                "type.toml:1:8: invalid type: string \"ssh\", expected u16",
+                "type.toml:1:8: invalid type: string \"ssh\", expected a port number 1–65535",
             ),
             (
                 "nul.toml",

@@ -68,6 +68,17 @@ fn masked_values<S: serde::Serializer>(
     serializer.collect_map(variables.keys().map(|k| (k, crate::secrets::MASK)))
 }
 
+/// What a host is to the fleet (the inventory's `hub` key).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    /// A JupyterHub server: `facts`, `backup` and `upgrade` target it.
+    Hub,
+    /// A host that only helps reach the hubs, such as a bastion (`hub = false`): a `jump`, and a
+    /// target of `exec` only where `--limit` names it.
+    Helper,
+}
+
 /// One host of the inventory, ready to be connected to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Host {
@@ -75,6 +86,8 @@ pub struct Host {
     pub name: String,
     /// Groups the host belongs to (directly or through children), in merge order.
     pub groups: Vec<String>,
+    /// A hub, or a helper that is never stopped, backed up or upgraded.
+    pub role: Role,
     /// How to reach it.
     pub ssh: SshTarget,
     /// Its hub.

@@ -11,7 +11,35 @@ use std::path::{Path, PathBuf};
 
 use globset::{Glob, GlobMatcher};
 
-use super::{Host, Inventory, InventoryError};
+use super::{Host, Inventory, InventoryError, Role as HostRole};
+
+/// Which hosts a command may target at all, before `--limit` narrows them (issue 14, item 2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Targets {
+    /// Every host, helpers too: `inventory` lists them all.
+    Every,
+    /// Hubs only: a helper (`hub = false`) is never stopped, backed up or upgraded, whatever the
+    /// limit says (`facts`, `backup`, `upgrade`).
+    Hubs,
+    /// Hubs, and a helper where the limit names it by its own name, not through a group, a
+    /// glob or `all` (`exec`).
+    HubsAndNamedHelpers,
+}
+
+impl Targets {
+    /// Whether `host` may be selected when `limit` names it (or not).
+    fn admits(self, host: &Host, limit: &Limit) -> bool {
+        match (self, host.role) {
+            (Self::Every, _) | (_, HostRole::Hub) => true,
+            (Self::Hubs, HostRole::Helper) => false,
+            (Self::HubsAndNamedHelpers, HostRole::Helper) => limit
+                .include
+                .iter()
+                .chain(&limit.intersect)
+                .any(|p| matches!(p, Pattern::Name(n) if *n == host.name)),
+        }
+    }
+}
 
 /// A parsed `--limit`.
 #[derive(Debug, Clone)]
@@ -79,7 +107,11 @@ impl Limit {
 
     /// The selected hosts, in inventory order. Fails if a plain name is neither a host nor a
     /// group (a typo would otherwise silently shrink the run), or if nothing is selected.
-    pub fn select<'i>(&self, inventory: &'i Inventory) -> Result<Vec<&'i Host>, InventoryError> {
+    pub fn select<'i>(
+        &self,
+        inventory: &'i Inventory,
+        targets: Targets,
+    ) -> Result<Vec<&'i Host>, InventoryError> {
         for pattern in self
             .include
             .iter()
@@ -90,13 +122,21 @@ impl Limit {
                 && !inventory.hosts().iter().any(|h| &h.name == name)
                 && !inventory.groups().contains_key(name)
             {
+                let names = inventory
+                    .hosts()
+                    .iter()
+                    .map(|h| h.name.as_str())
+                    .chain(inventory.groups().keys().map(String::as_str));
                 return Err(InventoryError::BadLimit {
                     pattern: self.text.clone(),
-                    message: format!("`{name}` is neither a host nor a group of the inventory"),
+                    message: format!(
+                        "`{name}` is neither a host nor a group of the inventory{}",
+                        super::DidYouMean::new(name, names)
+                    ),
                 });
             }
         }
-        let selected: Vec<&Host> = inventory
+        let matched: Vec<&Host> = inventory
             .hosts()
             .iter()
             .filter(|host| {
@@ -106,9 +146,25 @@ impl Limit {
                     && !self.exclude.iter().any(selects)
             })
             .collect();
+        let helpers: Vec<String> = matched
+            .iter()
+            .filter(|h| !targets.admits(h, self))
+            .map(|h| h.name.clone())
+            .collect();
+        let selected: Vec<&Host> = matched
+            .into_iter()
+            .filter(|h| targets.admits(h, self))
+            .collect();
         if selected.is_empty() {
-            return Err(InventoryError::EmptySelection {
-                limit: self.text.clone(),
+            return Err(if helpers.is_empty() {
+                InventoryError::EmptySelection {
+                    limit: self.text.clone(),
+                }
+            } else {
+                InventoryError::OnlyHelpers {
+                    limit: self.text.clone(),
+                    helpers: helpers.join("`, `"),
+                }
             });
         }
         Ok(selected)
@@ -229,10 +285,58 @@ hosts = ["paris", "lone"]
             (" eu : &canary ", &["paris"]),
         ];
         for (limit, expected) in cases {
-            let selected = Limit::parse(limit).unwrap().select(&inv).unwrap();
+            let selected = Limit::parse(limit)
+                .unwrap()
+                .select(&inv, Targets::Hubs)
+                .unwrap();
             let names: Vec<&str> = selected.iter().map(|h| h.name.as_str()).collect();
             assert_eq!(names, *expected, "--limit {limit}");
         }
+    }
+
+    #[test]
+    fn helpers_are_targeted_only_by_exec_and_only_by_their_own_name() {
+        let context = ResolveContext {
+            home: PathBuf::from("/home/op"),
+            ssh_config: SshConfig::default(),
+            local_user: "op".to_owned(),
+            extra_vars: RawVars::default(),
+        };
+        let fleet =
+            format!("{FLEET}[hosts.gate]\nhub = false\n[groups.gpu.vars]\njump = \"gate\"\n");
+        let inv = Inventory::parse(Path::new("inv.toml"), &fleet, &context).unwrap();
+        let cases: &[(&str, Targets, &[&str])] = &[
+            ("all", Targets::Hubs, &["paris", "berlin", "lone"]),
+            (
+                "all",
+                Targets::HubsAndNamedHelpers,
+                &["paris", "berlin", "lone"],
+            ),
+            ("all", Targets::Every, &["paris", "berlin", "lone", "gate"]),
+            ("eu", Targets::Hubs, &["paris", "berlin"]),
+            ("g*", Targets::HubsAndNamedHelpers, &["berlin"]),
+            ("gate", Targets::HubsAndNamedHelpers, &["gate"]),
+            (
+                "eu:gate",
+                Targets::HubsAndNamedHelpers,
+                &["paris", "berlin", "gate"],
+            ),
+        ];
+        for (limit, targets, expected) in cases {
+            let selected = Limit::parse(limit).unwrap().select(&inv, *targets).unwrap();
+            let names: Vec<&str> = selected.iter().map(|h| h.name.as_str()).collect();
+            assert_eq!(names, *expected, "--limit {limit} for {targets:?}");
+        }
+        // The helper is still the hubs' jump host.
+        assert_eq!(inv.hosts()[1].ssh.jump.as_ref().unwrap().name, "gate");
+        let error = Limit::parse("gate")
+            .unwrap()
+            .select(&inv, Targets::Hubs)
+            .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "`--limit gate` selects no hub: `gate` is not a hub (`hub = false`)"
+        );
     }
 
     #[test]
@@ -242,7 +346,10 @@ hosts = ["paris", "lone"]
         let file = dir.path().join("failed:2026.hosts");
         std::fs::write(&file, "lone\nberlin\n").unwrap();
         let limit = format!("@{},&canary", file.display());
-        let selected = Limit::parse(&limit).unwrap().select(&inv).unwrap();
+        let selected = Limit::parse(&limit)
+            .unwrap()
+            .select(&inv, Targets::Hubs)
+            .unwrap();
         let names: Vec<&str> = selected.iter().map(|h| h.name.as_str()).collect();
         assert_eq!(names, ["lone"]);
     }
@@ -261,11 +368,14 @@ hosts = ["paris", "lone"]
             ),
             (
                 "eu:&canry",
-                "`--limit eu:&canry`: `canry` is neither a host nor a group of the inventory",
+                "`--limit eu:&canry`: `canry` is neither a host nor a group of the inventory; did you mean `canary`?",
             ),
         ];
         for (limit, message) in cases {
-            let error = Limit::parse(limit).unwrap().select(&inv).unwrap_err();
+            let error = Limit::parse(limit)
+                .unwrap()
+                .select(&inv, Targets::Hubs)
+                .unwrap_err();
             assert_eq!(error.to_string(), message, "--limit {limit}");
         }
     }

@@ -52,8 +52,8 @@ raw_vars! {
     user: String,
     /// Private key files, tried after the agent's keys.
     identity_files: Vec<String>,
-    /// OpenSSH known_hosts file.
-    known_hosts: String,
+    /// OpenSSH known_hosts files: one path or a list (all read, new keys learnt into the first).
+    known_hosts: Paths,
     /// How unknown host keys are treated.
     host_key_policy: HostKeyPolicy,
     /// Seconds for connect, handshake and authentication.
@@ -103,6 +103,8 @@ raw_vars! {
     health_url: String,
     /// More remote files to include in every backup.
     backup_extra: Vec<String>,
+    /// `false` for a helper such as a bastion: never a target of `facts`, `backup` or `upgrade`.
+    hub: bool,
 }
 
 /// Why a value holding a NUL character is refused, in the file or in `-e`.
@@ -134,11 +136,47 @@ impl Text for IndexMap<String, String> {
     }
 }
 
+impl Text for Paths {
+    fn has_nul(&self) -> bool {
+        self.0.has_nul()
+    }
+}
+
 impl Text for u16 {}
 impl Text for u64 {}
 impl Text for bool {}
 impl Text for HostKeyPolicy {}
 impl Text for Installer {}
+
+/// One path or a list of them, as OpenSSH's `UserKnownHostsFile` takes a list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Paths(pub Vec<String>);
+
+impl<'de> Deserialize<'de> for Paths {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Paths;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a path or a list of paths")
+            }
+            fn visit_str<E: serde::de::Error>(self, path: &str) -> Result<Paths, E> {
+                Ok(Paths(vec![path.to_owned()]))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Paths, A::Error> {
+                let mut paths = Vec::new();
+                while let Some(path) = seq.next_element::<String>()? {
+                    paths.push(path);
+                }
+                Ok(Paths(paths))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
+}
 
 /// A `[groups.NAME]` table.
 #[derive(Debug, Clone, Default, Deserialize)]

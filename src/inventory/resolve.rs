@@ -1,6 +1,7 @@
 //! From [`RawInventory`] to [`Inventory`]: checks every reference, merges variables
-//! (defaults < groups < host < command line) and fills what the inventory leaves unset from
-//! `~/.ssh/config` and built-in defaults. The result is always valid.
+//! (defaults < groups < host < command line), refuses values that cannot work, and fills what
+//! the inventory leaves unset from the ssh config ([`SshConfig`]: `ssh -G`, or `~/.ssh/config`)
+//! and built-in defaults. The result is always valid.
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -11,7 +12,7 @@ use toml::Spanned;
 
 use super::raw::{RawInventory, RawVars};
 use super::ssh_config::{SshConfig, expand_home};
-use super::{Host, Hub, InventoryError, Location, ServiceEnvironment};
+use super::{DidYouMean, Host, Hub, InventoryError, Location, Role, ServiceEnvironment};
 use crate::ssh::{Become, HostKeyPolicy, SshTarget};
 
 /// What resolution needs besides the file: the operator's home (for `~/` and `~/.ssh`), their
@@ -53,6 +54,9 @@ impl Inventory {
     ) -> Result<Self, InventoryError> {
         let raw: RawInventory = toml::from_str(source)
             .map_err(|e| InventoryError::syntax(path, source, e.span(), e.message()))?;
+        // One `ssh -G` per host, in parallel, before the resolver asks for them one by one.
+        let names: Vec<&str> = raw.hosts.keys().map(|h| h.get_ref().as_str()).collect();
+        context.ssh_config.prefetch(&names)?;
         Resolver {
             path,
             source,
@@ -130,6 +134,10 @@ impl Resolver<'_> {
             hosts.push(Host {
                 name: name.clone(),
                 groups: host_groups.clone(),
+                role: match vars.hub.as_ref().map(|h| *h.get_ref()) {
+                    Some(false) => Role::Helper,
+                    _ => Role::Hub,
+                },
                 hub: self.hub(name, vars)?,
                 ssh,
             });
@@ -163,6 +171,10 @@ impl Resolver<'_> {
             for host in &raw_group.hosts {
                 if !self.raw.hosts.keys().any(|h| h.get_ref() == host.get_ref()) {
                     return Err(InventoryError::UndefinedHost {
+                        did_you_mean: DidYouMean::new(
+                            host.get_ref(),
+                            self.raw.hosts.keys().map(|h| h.get_ref().as_str()),
+                        ),
                         location: self.at(host.span()),
                         group: group.get_ref().clone(),
                         host: host.get_ref().clone(),
@@ -177,6 +189,10 @@ impl Resolver<'_> {
                     .any(|g| g.get_ref() == child.get_ref())
                 {
                     return Err(InventoryError::UndefinedGroup {
+                        did_you_mean: DidYouMean::new(
+                            child.get_ref(),
+                            self.raw.groups.keys().map(|g| g.get_ref().as_str()),
+                        ),
                         location: self.at(child.span()),
                         group: group.get_ref().clone(),
                         child: child.get_ref().clone(),
@@ -312,7 +328,22 @@ impl Resolver<'_> {
     /// another host).
     fn ssh_target(&self, name: &str, vars: &RawVars) -> Result<SshTarget, InventoryError> {
         let home = &self.context.home;
-        let from_config = self.context.ssh_config.lookup(name);
+        if let Some(address) = &vars.address
+            && let Some(problem) = address_problem(address.get_ref())
+        {
+            return Err(self.invalid(name, "address", address.span(), &problem));
+        }
+        if let Some(user) = &vars.user
+            && user.get_ref().trim().is_empty()
+        {
+            return Err(self.invalid(
+                name,
+                "user",
+                user.span(),
+                "is empty: give the remote login name, or leave `user` out to use `ssh -G`'s or yours",
+            ));
+        }
+        let from_config = self.context.ssh_config.lookup(name)?;
         let port = match &vars.port {
             Some(p) if *p.get_ref() == 0 => {
                 return Err(self.invalid(name, "port", p.span(), "must be between 1 and 65535"));
@@ -326,20 +357,50 @@ impl Resolver<'_> {
                 .iter()
                 .map(|f| expand_home(f, home))
                 .collect(),
-            None => from_config.identity_file.clone().unwrap_or_else(|| {
+            None => from_config.identity_files.clone().unwrap_or_else(|| {
                 ["id_ed25519", "id_ecdsa", "id_rsa"]
                     .iter()
                     .map(|f| home.join(".ssh").join(f))
                     .collect()
             }),
         };
-        let known_hosts = match &vars.known_hosts {
-            Some(path) => expand_home(path.get_ref(), home),
-            None => from_config
-                .user_known_hosts_file
-                .clone()
-                .unwrap_or_else(|| home.join(".ssh").join("known_hosts")),
+        // As OpenSSH: every user file and every global file is read; new keys are learnt into
+        // the first user file. `none` (ssh_config(5)) names no file.
+        let ssh_default = |dir: &Path, names: [&str; 2]| names.map(|n| dir.join(n)).to_vec();
+        let user_files = match &vars.known_hosts {
+            Some(paths) if paths.get_ref().0.is_empty() => {
+                return Err(self.invalid(
+                    name,
+                    "known_hosts",
+                    paths.span(),
+                    "is an empty list: give at least one known_hosts file",
+                ));
+            }
+            Some(paths) => paths
+                .get_ref()
+                .0
+                .iter()
+                .map(|p| expand_home(p, home))
+                .collect(),
+            None => from_config.user_known_hosts.clone().unwrap_or_else(|| {
+                ssh_default(&home.join(".ssh"), ["known_hosts", "known_hosts2"])
+            }),
         };
+        let global_files = from_config.global_known_hosts.clone().unwrap_or_else(|| {
+            ssh_default(
+                Path::new("/etc/ssh"),
+                ["ssh_known_hosts", "ssh_known_hosts2"],
+            )
+        });
+        let mut files = user_files
+            .iter()
+            .chain(&global_files)
+            .filter(|f| f.as_os_str() != "none")
+            .map(|f| expand_home(&f.to_string_lossy(), home));
+        let known_hosts = files
+            .next()
+            .unwrap_or_else(|| home.join(".ssh").join("known_hosts"));
+        let more_known_hosts = files.collect();
         Ok(SshTarget {
             name: name.to_owned(),
             address: vars
@@ -360,12 +421,23 @@ impl Resolver<'_> {
                 .map(|p| expand_home(&p.to_string_lossy(), home))
                 .collect(),
             known_hosts,
+            more_known_hosts,
             host_key_policy: vars
                 .host_key_policy
                 .as_ref()
                 .map_or(HostKeyPolicy::Strict, |p| *p.get_ref()),
-            connect_timeout: self.seconds(name, "connect_timeout", &vars.connect_timeout, 10)?,
-            keepalive: self.seconds(name, "keepalive", &vars.keepalive, 15)?,
+            connect_timeout: self.seconds(
+                name,
+                "connect_timeout",
+                &vars.connect_timeout,
+                from_config.connect_timeout.unwrap_or(10),
+            )?,
+            keepalive: self.seconds(
+                name,
+                "keepalive",
+                &vars.keepalive,
+                from_config.server_alive_interval.unwrap_or(15),
+            )?,
             jump: None,
         })
     }
@@ -382,9 +454,9 @@ impl Resolver<'_> {
     ) -> Result<Option<Box<SshTarget>>, InventoryError> {
         let (spec, span) = match &vars.jump {
             Some(j) => (j.get_ref().clone(), j.span()),
-            None => match self.context.ssh_config.lookup(name).proxy_jump {
-                Some(j) if j != "none" => (j, 0..0),
-                _ => return Ok(None),
+            None => match self.context.ssh_config.lookup(name)?.proxy_jump {
+                Some(j) => (j, 0..0),
+                None => return Ok(None),
             },
         };
         let mut jump: Option<Box<SshTarget>> = None;
@@ -409,6 +481,10 @@ impl Resolver<'_> {
                 chain.pop();
                 t
             } else {
+                // A jump the inventory wrote is checked; one from `ssh -G` was checked by ssh.
+                if vars.jump.is_some() {
+                    self.check_hop(name, hop, merged, span.clone())?;
+                }
                 self.parse_hop(name, hop, target, span.clone())?
             };
             if jump.is_some() {
@@ -417,6 +493,56 @@ impl Resolver<'_> {
             jump = Some(Box::new(hop_target));
         }
         Ok(jump)
+    }
+
+    /// A hop that is not a host of the inventory: refused if it looks like a typo of one (a bare
+    /// name close to a host's that the ssh config does not know either), or if it is not
+    /// `[user@]host[:port]`.
+    fn check_hop(
+        &self,
+        name: &str,
+        hop: &str,
+        merged: &IndexMap<String, (Vec<String>, RawVars)>,
+        span: std::ops::Range<usize>,
+    ) -> Result<(), InventoryError> {
+        // A bare name the ssh config knows (a `Host` alias with a `HostName`) is no typo.
+        if !hop.contains(['@', ':', '.']) && self.context.ssh_config.lookup(hop)?.hostname.is_none()
+        {
+            let suggestion = DidYouMean::new(hop, merged.keys().map(String::as_str));
+            if suggestion.name().is_some() {
+                return Err(self.invalid(
+                    name,
+                    "jump",
+                    span,
+                    &format!(
+                        "names `{hop}`, which is not a host of the inventory{suggestion} (for a host outside the inventory, write `{hop}:22`)"
+                    ),
+                ));
+            }
+        }
+        let (user, rest) = match hop.split_once('@') {
+            Some((user, rest)) => (Some(user), rest),
+            None => (None, hop),
+        };
+        let host = match rest.strip_prefix('[') {
+            Some(bracketed) => bracketed.split_once(']').map_or(bracketed, |(h, _)| h),
+            None => rest.rsplit_once(':').map_or(rest, |(h, _)| h),
+        };
+        let user_ok = user.is_none_or(|u| !u.is_empty() && !u.contains(char::is_whitespace));
+        let host_ok = host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || ".-_:%".contains(c));
+        if user_ok && host_ok {
+            return Ok(());
+        }
+        Err(self.invalid(
+            name,
+            "jump",
+            span,
+            &format!(
+                "names `{hop}`, which is neither a host of the inventory nor `[user@]host[:port]`"
+            ),
+        ))
     }
 
     /// A `[user@]address[:port]` hop, inheriting keys, known_hosts and timeouts from `via`.
@@ -443,7 +569,7 @@ impl Resolver<'_> {
         if address.is_empty() {
             return Err(self.invalid(name, "jump", span, &format!("`{hop}` names no host: expected `[user@]host[:port]` or a host of the inventory")));
         }
-        let from_config = self.context.ssh_config.lookup(&address);
+        let from_config = self.context.ssh_config.lookup(&address)?;
         Ok(SshTarget {
             name: hop.to_owned(),
             address: from_config
@@ -456,6 +582,7 @@ impl Resolver<'_> {
                 .unwrap_or_else(|| self.context.local_user.clone()),
             identity_files: via.identity_files.clone(),
             known_hosts: via.known_hosts.clone(),
+            more_known_hosts: via.more_known_hosts.clone(),
             host_key_policy: via.host_key_policy,
             connect_timeout: via.connect_timeout,
             keepalive: via.keepalive,
@@ -506,7 +633,50 @@ impl Resolver<'_> {
         Ok(Some(ServiceEnvironment { variables, file }))
     }
 
+    /// Hub values that cannot work: a relative path (the host has no working directory to
+    /// resolve it against) or an empty command.
+    fn check_hub_values(&self, name: &str, vars: &RawVars) -> Result<(), InventoryError> {
+        let paths = [
+            ("hub_env", &vars.hub_env),
+            ("singleuser_env", &vars.singleuser_env),
+            ("config", &vars.config),
+            ("workdir", &vars.workdir),
+        ];
+        for (key, value) in paths {
+            if let Some(path) = value
+                && !path.get_ref().starts_with('/')
+            {
+                return Err(self.invalid(
+                    name,
+                    key,
+                    path.span(),
+                    &format!(
+                        "is `{}`, which is not an absolute path on the host",
+                        path.get_ref()
+                    ),
+                ));
+            }
+        }
+        for (key, value, does) in [
+            ("stop", &vars.stop, "stops"),
+            ("start", &vars.start, "starts"),
+        ] {
+            if let Some(command) = value
+                && command.get_ref().trim().is_empty()
+            {
+                return Err(self.invalid(
+                    name,
+                    key,
+                    command.span(),
+                    &format!("is empty: give the shell command that {does} the hub"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     fn hub(&self, name: &str, vars: &RawVars) -> Result<Hub, InventoryError> {
+        self.check_hub_values(name, vars)?;
         let text = |v: &Option<Spanned<String>>, default: &str| {
             v.as_ref()
                 .map_or_else(|| default.to_owned(), |s| s.get_ref().clone())
@@ -559,6 +729,42 @@ impl Resolver<'_> {
             become_,
         })
     }
+}
+
+/// What is wrong with an `address` the inventory sets, in words that say what to write instead.
+fn address_problem(address: &str) -> Option<String> {
+    if address.trim().is_empty() {
+        return Some(
+            "is empty: give the host's DNS name or IP address, or leave `address` out to use the host's name"
+                .to_owned(),
+        );
+    }
+    if let Some((user, host)) = address.split_once('@') {
+        return Some(format!(
+            "is `{address}`, which holds a user: write `address = \"{host}\"` and `user = \"{user}\"`"
+        ));
+    }
+    // `host:port` or `[v6]:port`; a bare IPv6 address has more than one colon.
+    let split = match address.strip_prefix('[') {
+        Some(rest) => rest.split_once("]:"),
+        None => address
+            .split_once(':')
+            .filter(|_| address.matches(':').count() == 1),
+    };
+    if let Some((host, port)) = split
+        && !port.is_empty()
+        && port.bytes().all(|b| b.is_ascii_digit())
+    {
+        return Some(format!(
+            "is `{address}`, which holds a port: write `address = \"{host}\"` and `port = {port}`"
+        ));
+    }
+    if address.contains(char::is_whitespace) {
+        return Some(format!(
+            "is `{address}`, which holds a space: give only the host's DNS name or IP address"
+        ));
+    }
+    None
 }
 
 /// Whether `name` can name a variable of a process's environment (as POSIX shells require).

@@ -111,11 +111,15 @@ fn extra_var_errors_name_the_argument() {
         ("port", "`-e port`: expected `KEY=VALUE` or `@FILE`"),
         (
             "port=abc",
-            "`-e port=abc`: invalid type: string \"abc\", expected u16",
+            "`-e port=abc`: invalid type: string \"abc\", expected a port number 1–65535",
         ),
         (
             "colour=red",
-            "`-e colour=red`: unknown field `colour`, expected one of `address`, `port`, `user`, `identity_files`, `known_hosts`, `host_key_policy`, `connect_timeout`, `keepalive`, `jump`, `become`, `become_user`, `hub_env`, `installer`, `conda`, `uv`, `singleuser_env`, `singleuser_installer`, `config`, `workdir`, `environment`, `environment_file`, `stop`, `stop_timeout`, `start`, `start_timeout`, `notify`, `health_url`, `backup_extra`",
+            "`-e colour=red`: unknown key `colour`, expected one of `address`, `port`, `user`, `identity_files`, `known_hosts`, `host_key_policy`, `connect_timeout`, `keepalive`, `jump`, `become`, `become_user`, `hub_env`, `installer`, `conda`, `uv`, `singleuser_env`, `singleuser_installer`, `config`, `workdir`, `environment`, `environment_file`, `stop`, `stop_timeout`, `start`, `start_timeout`, `notify`, `health_url`, `backup_extra`, `hub`",
+        ),
+        (
+            "stop_timout=5",
+            "`-e stop_timout=5`: unknown key `stop_timout`; did you mean `stop_timeout`?",
         ),
         (
             "stop=\"x\\u0000\"",
@@ -137,11 +141,11 @@ fn bad_inventories_are_refused_with_file_line_column() {
     let cases = [
         (
             "[hosts.a]\nadress = \"x\"\n",
-            "inv.toml:2:1: unknown field `adress`, expected one of `address`, `port`, `user`, `identity_files`, `known_hosts`, `host_key_policy`, `connect_timeout`, `keepalive`, `jump`, `become`, `become_user`, `hub_env`, `installer`, `conda`, `uv`, `singleuser_env`, `singleuser_installer`, `config`, `workdir`, `environment`, `environment_file`, `stop`, `stop_timeout`, `start`, `start_timeout`, `notify`, `health_url`, `backup_extra`",
+            "inv.toml:2:1: unknown key `adress`; did you mean `address`?",
         ),
         (
             "[hosts.a]\nport = \"22\"\n",
-            "inv.toml:2:8: invalid type: string \"22\", expected u16",
+            "inv.toml:2:8: invalid type: string \"22\", expected a port number 1–65535",
         ),
         (
             "[hosts.a]\nport = 0\n",
@@ -210,12 +214,139 @@ fn bad_inventories_are_refused_with_file_line_column() {
         ),
         (
             "[serveurs.a]\n",
-            "inv.toml:1:2: unknown field `serveurs`, expected one of `defaults`, `groups`, `hosts`",
+            "inv.toml:1:2: unknown key `serveurs`, expected one of `defaults`, `groups`, `hosts`",
         ),
     ];
     for (source, message) in cases {
         assert_eq!(error(source), message, "for {source:?}");
     }
+}
+
+/// Values of the right type that cannot work (issue 14, item 3): refused at the value, in plain
+/// words that say what to write instead, with "did you mean" for names.
+#[test]
+fn values_that_cannot_work_are_refused_in_plain_words() {
+    let cases = [
+        (
+            "[hosts.a]\naddress = \"\"\n",
+            "inv.toml:2:11: `address` of host `a` is empty: give the host's DNS name or IP address, or leave `address` out to use the host's name",
+        ),
+        (
+            "[hosts.a]\naddress = \"10.0.0.1:2222\"\n",
+            "inv.toml:2:11: `address` of host `a` is `10.0.0.1:2222`, which holds a port: write `address = \"10.0.0.1\"` and `port = 2222`",
+        ),
+        (
+            "[hosts.a]\naddress = \"[fe80::1]:2222\"\n",
+            "inv.toml:2:11: `address` of host `a` is `[fe80::1]:2222`, which holds a port: write `address = \"fe80::1\"` and `port = 2222`",
+        ),
+        (
+            "[hosts.a]\naddress = \"ops@10.0.0.1\"\n",
+            "inv.toml:2:11: `address` of host `a` is `ops@10.0.0.1`, which holds a user: write `address = \"10.0.0.1\"` and `user = \"ops\"`",
+        ),
+        (
+            "[defaults]\nuser = \"\"\n[hosts.a]\n",
+            "inv.toml:2:8: `user` of host `a` is empty: give the remote login name, or leave `user` out to use `ssh -G`'s or yours",
+        ),
+        (
+            "[hosts.a]\nhub_env = \"opt/jupyterhub\"\n",
+            "inv.toml:2:11: `hub_env` of host `a` is `opt/jupyterhub`, which is not an absolute path on the host",
+        ),
+        (
+            "[hosts.a]\nconfig = \"jupyterhub_config.py\"\n",
+            "inv.toml:2:10: `config` of host `a` is `jupyterhub_config.py`, which is not an absolute path on the host",
+        ),
+        (
+            "[hosts.a]\nworkdir = \"~/hub\"\n",
+            "inv.toml:2:11: `workdir` of host `a` is `~/hub`, which is not an absolute path on the host",
+        ),
+        (
+            "[hosts.a]\nstop = \"\"\n",
+            "inv.toml:2:8: `stop` of host `a` is empty: give the shell command that stops the hub",
+        ),
+        (
+            "[hosts.a]\nstart = \" \"\n",
+            "inv.toml:2:9: `start` of host `a` is empty: give the shell command that starts the hub",
+        ),
+        (
+            "[hosts.bastion]\n[hosts.a]\njump = \"bastoin\"\n",
+            "inv.toml:3:8: `jump` of host `a` names `bastoin`, which is not a host of the inventory; did you mean `bastion`? (for a host outside the inventory, write `bastoin:22`)",
+        ),
+        (
+            "[hosts.a]\njump = \"ops@bad host\"\n",
+            "inv.toml:2:8: `jump` of host `a` names `ops@bad host`, which is neither a host of the inventory nor `[user@]host[:port]`",
+        ),
+        (
+            "[hosts.a]\njump = \"@gate\"\n",
+            "inv.toml:2:8: `jump` of host `a` names `@gate`, which is neither a host of the inventory nor `[user@]host[:port]`",
+        ),
+        (
+            "[hosts.a]\nknown_hosts = []\n",
+            "inv.toml:2:15: `known_hosts` of host `a` is an empty list: give at least one known_hosts file",
+        ),
+        (
+            "[hosts.a]\nknown_hosts = 3\n",
+            "inv.toml:2:15: invalid type: integer `3`, expected a path or a list of paths",
+        ),
+        (
+            "[hosts.a]\nport = 70000\n",
+            "inv.toml:2:8: invalid value: integer `70000`, expected a port number 1–65535",
+        ),
+        (
+            "[hosts.a]\nstop_timeout = -5\n",
+            "inv.toml:2:16: invalid value: integer `-5`, expected a number of seconds",
+        ),
+        (
+            "[groups.eu]\nhosts = [\"hub-pari\"]\n[hosts.hub-paris]\n",
+            "inv.toml:2:10: group `eu` lists host `hub-pari`, which is not defined; did you mean `hub-paris`?",
+        ),
+        (
+            "[groups.eu]\nchildren = [\"gpus\"]\n[groups.gpu]\n",
+            "inv.toml:2:13: group `eu` lists child group `gpus`, which is not defined; did you mean `gpu`?",
+        ),
+        (
+            "[hosts.a]\nhub_enw = \"/opt/hub\"\n",
+            "inv.toml:2:1: unknown key `hub_enw`; did you mean `hub_env`?",
+        ),
+        (
+            "[groups.g]\nhost = [\"a\"]\n",
+            "inv.toml:2:1: unknown key `host`; did you mean `hosts`?",
+        ),
+    ];
+    for (source, message) in cases {
+        assert_eq!(error(source), message, "for {source:?}");
+    }
+    // What does work stays accepted: an IPv6 address, an outside jump host.
+    let inv =
+        load("[hosts.a]\naddress = \"fe80::1\"\njump = \"ops@gate.example.org:2222\"\nknown_hosts = [\"~/.ssh/kh\", \"/etc/fleet_kh\"]\n").unwrap();
+    let ssh = &inv.hosts()[0].ssh;
+    assert_eq!(ssh.address, "fe80::1");
+    assert_eq!(ssh.known_hosts, PathBuf::from("/home/op/.ssh/kh"));
+    assert_eq!(
+        ssh.more_known_hosts,
+        [
+            "/etc/fleet_kh",
+            "/etc/ssh/ssh_known_hosts",
+            "/etc/ssh/ssh_known_hosts2"
+        ]
+        .map(PathBuf::from)
+    );
+}
+
+#[test]
+fn a_jump_alias_of_the_ssh_config_is_not_taken_for_a_typo() {
+    let source = "[hosts.hub1]\njump = \"hubgw\"\n";
+    assert_eq!(
+        error(source),
+        "inv.toml:2:8: `jump` of host `hub1` names `hubgw`, which is not a host of the inventory; did you mean `hub1`? (for a host outside the inventory, write `hubgw:22`)"
+    );
+    let mut ctx = context();
+    ctx.ssh_config = SshConfig::from_text("Host hubgw\n  HostName 10.0.0.9\n");
+    let inv = Inventory::parse(Path::new("inv.toml"), source, &ctx).unwrap();
+    let jump = inv.hosts()[0].ssh.jump.as_deref().unwrap();
+    assert_eq!(
+        (jump.name.as_str(), jump.address.as_str()),
+        ("hubgw", "10.0.0.9")
+    );
 }
 
 #[test]
@@ -354,7 +485,7 @@ fn limit_selects_names_groups_globs_exclusions_and_files() {
     let names = |limit: &str| -> Vec<String> {
         Limit::parse(limit)
             .unwrap()
-            .select(&inv)
+            .select(&inv, Targets::Hubs)
             .unwrap()
             .iter()
             .map(|h| h.name.clone())
@@ -376,12 +507,12 @@ fn limit_selects_names_groups_globs_exclusions_and_files() {
 fn limit_errors_say_what_is_wrong() {
     let inv = load(FLEET).unwrap();
     let err = |limit: &str| match Limit::parse(limit) {
-        Ok(l) => l.select(&inv).unwrap_err().to_string(),
+        Ok(l) => l.select(&inv, Targets::Hubs).unwrap_err().to_string(),
         Err(e) => e.to_string(),
     };
     assert_eq!(
         err("pariss"),
-        "`--limit pariss`: `pariss` is neither a host nor a group of the inventory"
+        "`--limit pariss`: `pariss` is neither a host nor a group of the inventory; did you mean `paris`?"
     );
     assert_eq!(err("x*"), "`--limit x*` selects no host of the inventory");
     assert_eq!(

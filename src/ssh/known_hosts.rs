@@ -12,7 +12,7 @@
 //! The verdict is computed here; [`super::session`] turns it into an [`super::SshError`].
 
 use std::io::{self, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use data_encoding::BASE64;
@@ -139,6 +139,36 @@ pub(crate) fn check(
     })
 }
 
+/// Checks the offered key against each file in order, as OpenSSH reads `UserKnownHostsFile` then
+/// `GlobalKnownHostsFile`: a key revoked in any file is refused, a key recorded in any file is
+/// known, else the first file recording other keys for the host decides. Returns the verdict and
+/// the file it comes from (the first file when unknown). A file that cannot be read is an error
+/// naming it.
+pub(crate) fn check_files<'f>(
+    files: &'f [PathBuf],
+    address: &str,
+    port: u16,
+    offered: &PublicKey,
+) -> Result<(Verdict, &'f Path), (io::Error, &'f Path)> {
+    let mut verdicts = Vec::with_capacity(files.len());
+    for file in files {
+        let verdict = check(file, address, port, offered).map_err(|e| (e, file.as_path()))?;
+        if matches!(verdict, Verdict::Revoked(_)) {
+            return Ok((verdict, file));
+        }
+        verdicts.push((verdict, file.as_path()));
+    }
+    let first = files.first().map_or(Path::new(""), PathBuf::as_path);
+    let known = verdicts.iter().position(|(v, _)| *v == Verdict::Known);
+    let changed = verdicts
+        .iter()
+        .position(|(v, _)| matches!(v, Verdict::Changed(_)));
+    Ok(match known.or(changed) {
+        Some(i) => verdicts.swap_remove(i),
+        None => (Verdict::Unknown, first),
+    })
+}
+
 /// Every host may be checked from its own task, and `accept-new` appends from many of them at
 /// once; one lock for the process keeps lines whole and lets us re-check before appending (the
 /// same address may appear twice in one run).
@@ -146,20 +176,20 @@ static APPEND_LOCK: Mutex<()> = Mutex::new(());
 
 /// Checks the offered key and, if the host is unknown, records it (creating the file and its
 /// directory if needed). Returns the verdict from before recording: `Unknown` means "now learned".
-pub(crate) fn check_or_learn(
-    path: &Path,
+pub(crate) fn check_or_learn<'f>(
+    files: &'f [PathBuf],
     address: &str,
     port: u16,
     offered: &PublicKey,
-) -> io::Result<Verdict> {
+) -> Result<(Verdict, &'f Path), (io::Error, &'f Path)> {
     // A poisoned lock only means another task panicked while holding it; the file is still whole
     // lines because we write each line with one call.
     let _guard = APPEND_LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    let verdict = check(path, address, port, offered)?;
+    let (verdict, path) = check_files(files, address, port, offered)?;
     if verdict == Verdict::Unknown {
-        append(path, address, port, offered)?;
+        append(path, address, port, offered).map_err(|e| (e, path))?;
     }
-    Ok(verdict)
+    Ok((verdict, path))
 }
 
 fn append(path: &Path, address: &str, port: u16, key: &PublicKey) -> io::Result<()> {
@@ -362,7 +392,7 @@ mod tests {
                 Verdict::Revoked(RecordedKey { line: 2, .. })
             ));
             assert!(matches!(
-                check_or_learn(&path, host, 22, &key(ED_A)).unwrap(),
+                learn(&path, host, 22, &key(ED_A)),
                 Verdict::Revoked(_)
             ));
         }
@@ -440,22 +470,50 @@ mod tests {
         assert_eq!(key_type_label(&key(ECDSA)), "ECDSA");
     }
 
+    /// `check_or_learn` with one file.
+    fn learn(path: &Path, host: &str, port: u16, offered: &PublicKey) -> Verdict {
+        check_or_learn(&[path.to_path_buf()], host, port, offered)
+            .unwrap()
+            .0
+    }
+
+    #[test]
+    fn every_file_is_read_and_new_keys_go_to_the_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let (user, global) = (dir.path().join("known_hosts"), dir.path().join("global"));
+        std::fs::write(
+            &global,
+            format!("g ssh-ed25519 {ED_A}\nc ssh-ed25519 {ED_A}\n"),
+        )
+        .unwrap();
+        std::fs::write(&user, format!("c ssh-ed25519 {ED_B}\n")).unwrap();
+        let files = [user.clone(), global.clone()];
+        let (verdict, from) = check_or_learn(&files, "g", 22, &key(ED_A)).unwrap();
+        assert_eq!((verdict, from), (Verdict::Known, global.as_path()));
+        // Recorded in one file, another key in the other: known, as OpenSSH.
+        let (verdict, _) = check_files(&files, "c", 22, &key(ED_B)).unwrap();
+        assert_eq!(verdict, Verdict::Known);
+        let (verdict, from) = check_or_learn(&files, "new", 22, &key(ED_B)).unwrap();
+        assert_eq!((verdict, from), (Verdict::Unknown, user.as_path()));
+        assert_eq!(
+            std::fs::read_to_string(&user).unwrap(),
+            format!("c ssh-ed25519 {ED_B}\nnew ssh-ed25519 {ED_B}\n")
+        );
+        let missing = [dir.path().join("none"), global];
+        let (verdict, _) = check_files(&missing, "g", 22, &key(ED_A)).unwrap();
+        assert_eq!(verdict, Verdict::Known, "a missing file is an empty one");
+    }
+
     #[test]
     fn learning_creates_the_file_and_never_duplicates() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("sub/known_hosts");
         assert_eq!(
-            check_or_learn(&path, "127.77.0.9", 2222, &key(ED_A)).unwrap(),
+            learn(&path, "127.77.0.9", 2222, &key(ED_A)),
             Verdict::Unknown
         );
-        assert_eq!(
-            check_or_learn(&path, "127.77.0.9", 2222, &key(ED_A)).unwrap(),
-            Verdict::Known
-        );
-        assert_eq!(
-            check_or_learn(&path, "plain", 22, &key(ED_B)).unwrap(),
-            Verdict::Unknown
-        );
+        assert_eq!(learn(&path, "127.77.0.9", 2222, &key(ED_A)), Verdict::Known);
+        assert_eq!(learn(&path, "plain", 22, &key(ED_B)), Verdict::Unknown);
         assert_eq!(
             std::fs::read_to_string(&path).unwrap(),
             format!("[127.77.0.9]:2222 ssh-ed25519 {ED_A}\nplain ssh-ed25519 {ED_B}\n")
@@ -469,7 +527,7 @@ mod tests {
         std::thread::scope(|scope| {
             for port in 2000..2040 {
                 let path = &path;
-                scope.spawn(move || check_or_learn(path, "10.1.1.1", port, &key(ED_A)).unwrap());
+                scope.spawn(move || learn(path, "10.1.1.1", port, &key(ED_A)));
             }
         });
         let text = std::fs::read_to_string(&path).unwrap();

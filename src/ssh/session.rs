@@ -428,9 +428,11 @@ async fn handshake(
 
 fn client_config(target: &SshTarget) -> Arc<client::Config> {
     // An unreadable file is reported by the host key check; here it just means no preference.
-    let recorded = std::fs::read_to_string(&target.known_hosts)
-        .map(|text| known_hosts::recorded_keys(&text, &target.address, target.port))
-        .unwrap_or_default();
+    let recorded: Vec<_> = known_hosts_files(target)
+        .iter()
+        .filter_map(|file| std::fs::read_to_string(file).ok())
+        .flat_map(|text| known_hosts::recorded_keys(&text, &target.address, target.port))
+        .collect();
     let mut preferred = russh::Preferred::default();
     preferred.cipher = Cow::Borrowed(super::ciphers::preferred());
     preferred.key = Cow::Owned(known_hosts::preferred_host_key_algorithms(
@@ -623,8 +625,17 @@ struct HostKeyJudge {
     host: Host,
     address: String,
     port: u16,
-    known_hosts: std::path::PathBuf,
+    /// Every known_hosts file, the one learnt into first.
+    known_hosts: Vec<std::path::PathBuf>,
     policy: HostKeyPolicy,
+}
+
+/// The target's known_hosts files in the order OpenSSH reads them.
+fn known_hosts_files(target: &SshTarget) -> Vec<std::path::PathBuf> {
+    std::iter::once(&target.known_hosts)
+        .chain(&target.more_known_hosts)
+        .cloned()
+        .collect()
 }
 
 impl HostKeyCheck {
@@ -635,7 +646,7 @@ impl HostKeyCheck {
                 host: host.clone(),
                 address: target.address.clone(),
                 port: target.port,
-                known_hosts: target.known_hosts.clone(),
+                known_hosts: known_hosts_files(target),
                 policy: target.host_key_policy,
             }),
             refusal: Arc::clone(&refusal),
@@ -647,19 +658,22 @@ impl HostKeyCheck {
 impl HostKeyJudge {
     /// `Ok(())` to accept the key, or the error that explains the refusal.
     fn judge(&self, offered: &PublicKey) -> Result<(), SshError> {
-        let path = &self.known_hosts;
+        let files = &self.known_hosts;
         let checked = match self.policy {
-            HostKeyPolicy::Strict => known_hosts::check(path, &self.address, self.port, offered),
+            HostKeyPolicy::Strict => {
+                known_hosts::check_files(files, &self.address, self.port, offered)
+            }
             HostKeyPolicy::AcceptNew => {
-                known_hosts::check_or_learn(path, &self.address, self.port, offered)
+                known_hosts::check_or_learn(files, &self.address, self.port, offered)
             }
         };
-        let verdict = checked.map_err(|source| SshError::KnownHosts {
+        let (verdict, path) = checked.map_err(|(source, path)| SshError::KnownHosts {
             host: self.host.name.clone(),
             addr: self.host.addr.clone(),
-            known_hosts: path.clone(),
+            known_hosts: path.to_path_buf(),
             source,
         })?;
+        let path = &path.to_path_buf();
         match (verdict, self.policy) {
             (Verdict::Known, _) => Ok(()),
             // `check_or_learn` has just recorded it.

@@ -34,8 +34,12 @@ pub struct SshTarget {
     pub user: String,
     /// Private key files to try after the ssh-agent's keys, in order.
     pub identity_files: Vec<PathBuf>,
-    /// The known_hosts file checked (and, under `accept-new`, written).
+    /// The known_hosts file checked first and, under `accept-new`, written (OpenSSH's first
+    /// `UserKnownHostsFile`).
     pub known_hosts: PathBuf,
+    /// More known_hosts files, read and never written: the other user files, then the global
+    /// ones (`/etc/ssh/ssh_known_hosts`), as OpenSSH reads them.
+    pub more_known_hosts: Vec<PathBuf>,
     /// How unknown host keys are treated.
     pub host_key_policy: HostKeyPolicy,
     /// How long the TCP connect plus SSH handshake and authentication may take.
