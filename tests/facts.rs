@@ -54,7 +54,8 @@ fn hostile_inventory_values_reach_the_host_as_literal_text() {
         .unwrap();
     let inventory = lab.inventory().to_str().unwrap().to_owned();
     let pwned = lab.dir().join("pwned");
-    let workdir = format!("workdir='; touch {} #", pwned.display());
+    // Absolute, as the inventory requires, and shell code all the same.
+    let workdir = format!("workdir=/nonexistent/'; touch {} #", pwned.display());
     let out = lab.hubfleet(&[
         "facts",
         "-i",
@@ -63,15 +64,18 @@ fn hostile_inventory_values_reach_the_host_as_literal_text() {
         "-e",
         &workdir,
         "-e",
-        "config=$(id)`id`",
+        "config=/$(id)`id`",
     ]);
     let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let problems = summary["hosts"][0]["report"]["problems"].to_string();
     assert!(
-        problems.contains(&format!("working directory '; touch {} #", pwned.display())),
+        problems.contains(&format!(
+            "working directory /nonexistent/'; touch {} #",
+            pwned.display()
+        )),
         "{problems}"
     );
-    assert!(problems.contains("$(id)`id`"), "{problems}");
+    assert!(problems.contains("/$(id)`id`"), "{problems}");
     assert!(!pwned.exists(), "an inventory value ran as shell code");
 }
 

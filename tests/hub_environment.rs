@@ -10,7 +10,7 @@ mod lab;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use lab::runs::{NEWEST, NEWEST_HEAD, archives, failed_at, snapshot_of, sqlite, upgrade_to_newest};
+use lab::runs::{archives, assert_upgraded, failed_at, snapshot_of, sqlite, upgrade_to_newest};
 use lab::{HubFiles, Hubs, Lab, shell_quote, text};
 use sha2::{Digest, Sha256};
 
@@ -139,19 +139,8 @@ fn a_hub_whose_database_url_comes_from_its_environment_is_upgraded_on_the_databa
     let backups = lab.dir().join("backups");
     let start = trap.start_var();
     let out = upgrade_to_newest(&lab, &backups, &["-e", &start]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}\n{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    assert_eq!(lab.hub_version(0).unwrap(), NEWEST);
     let real = &trap.real;
-    assert_eq!(
-        sqlite(real, "SELECT version_num FROM alembic_version"),
-        NEWEST_HEAD
-    );
+    assert_upgraded(&lab, &out, real);
     assert_eq!(sqlite(real, "SELECT COUNT(*) FROM users"), "4");
     assert_eq!(sqlite(real, "SELECT COUNT(*) FROM api_tokens"), tokens);
     assert_eq!(sha256(&trap.leftover), leftover, "the leftover was touched");
@@ -197,18 +186,7 @@ fn a_stopped_hub_takes_its_environment_from_the_inventory_or_is_refused_naming_t
 
     // ...and upgrade-db migrates that one, with the same environment.
     let out = upgrade_to_newest(&lab, &backups, &["-e", &start, "-e", &env_file]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}\n{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    assert_eq!(lab.hub_version(0).unwrap(), NEWEST);
-    assert_eq!(
-        sqlite(&trap.real, "SELECT version_num FROM alembic_version"),
-        NEWEST_HEAD
-    );
+    assert_upgraded(&lab, &out, &trap.real);
     assert_eq!(sha256(&trap.leftover), sums.1, "the leftover was touched");
 }
 

@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use lab::runs::{
-    NEWEST, NEWEST_HEAD, archives, failed_at, snapshot_of, sqlite, upgrade_args, upgrade_to,
-    upgrade_to_newest,
+    NEWEST, NEWEST_HEAD, archives, assert_upgraded, failed_at, snapshot_of, sqlite, upgrade_args,
+    upgrade_to, upgrade_to_newest,
 };
 use lab::{Hubs, Lab, text};
 use sha2::{Digest, Sha256};
@@ -1259,18 +1259,7 @@ fn the_conda_path_through_a_recorded_stand_in() {
             &format!("conda={}", conda.display()),
         ],
     );
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}\n{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
-    assert_eq!(lab.hub_version(0).unwrap(), NEWEST);
-    assert_eq!(
-        sqlite(&host.hub_db(), "SELECT version_num FROM alembic_version"),
-        NEWEST_HEAD
-    );
+    assert_upgraded(&lab, &out, &host.hub_db());
     let calls: Vec<Vec<String>> = std::fs::read_to_string(standin_dir.join("CALLS"))
         .unwrap()
         .lines()

@@ -135,25 +135,13 @@ impl UpgradePlan {
         let (db_path, migrations) = policy::migrations(facts, &target.revisions, version)?;
         let record = policy::cutover_record(facts)?;
         let head = alembic::head(&target.revisions).map(str::to_owned);
-        let mut plan = UpgradePlan {
-            version_before: facts.jupyterhub_version.clone(),
-            target: version.to_owned(),
-            migrations: (!target.revisions.is_empty()).then_some(migrations),
-            packages: target.install.clone(),
-            steps: Vec::new(),
-        };
-        plan.push(
-            Step::Facts,
-            facts_action(facts),
-            NOTHING_CHANGED,
-            Work::Done,
-        );
-        plan.push(
-            Step::Check,
+        let mut plan = UpgradePlan::begin(
+            facts,
+            version,
             check_action(facts, request.allow_active_servers),
-            NOTHING_CHANGED,
-            Work::Done,
         );
+        plan.migrations = (!target.revisions.is_empty()).then_some(migrations);
+        plan.packages = target.install.clone();
         plan.push(
             Step::Stage,
             stage_action(host, target),
@@ -295,10 +283,23 @@ impl UpgradePlan {
     /// The plan of a hub that already serves `version`: nothing to do but, maybe, its
     /// single-user env.
     pub fn unchanged(host: &Host, facts: &HostFacts, version: &str) -> UpgradePlan {
+        let mut plan = UpgradePlan::begin(
+            facts,
+            version,
+            format!("the hub already serves {version}: it is left untouched"),
+        );
+        plan.migrations = Some(Vec::new());
+        if let Some(env) = policy::singleuser_behind(host, facts, version) {
+            plan.push_singleuser(host, env, version, facts);
+        }
+        plan
+    }
+
+    /// A plan to reach `version` that starts with the facts and the policy's `check`, both done.
+    fn begin(facts: &HostFacts, version: &str, check: String) -> UpgradePlan {
         let mut plan = UpgradePlan {
             version_before: facts.jupyterhub_version.clone(),
             target: version.to_owned(),
-            migrations: Some(Vec::new()),
             ..UpgradePlan::default()
         };
         plan.push(
@@ -307,15 +308,7 @@ impl UpgradePlan {
             NOTHING_CHANGED,
             Work::Done,
         );
-        plan.push(
-            Step::Check,
-            format!("the hub already serves {version}: it is left untouched"),
-            NOTHING_CHANGED,
-            Work::Done,
-        );
-        if let Some(env) = policy::singleuser_behind(host, facts, version) {
-            plan.push_singleuser(host, env, version, facts);
-        }
+        plan.push(Step::Check, check, NOTHING_CHANGED, Work::Done);
         plan
     }
 

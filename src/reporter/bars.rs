@@ -156,13 +156,10 @@ impl Bars {
             Event::Progress {
                 host,
                 step,
-                bytes,
-                total,
-                elapsed,
+                transfer,
             } => {
                 if let Some(host_bar) = self.hosts.get_mut(host) {
-                    let text = lines::progress(*bytes, *total, *elapsed);
-                    host_bar.activities.insert(step, text);
+                    host_bar.activities.insert(step, transfer.to_string());
                     host_bar.show();
                 }
             }

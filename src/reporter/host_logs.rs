@@ -56,17 +56,8 @@ impl HostLogs {
             Event::Progress {
                 host,
                 step,
-                bytes,
-                total,
-                elapsed,
-            } => (
-                host,
-                format!(
-                    "{} [{step}] {}",
-                    now(),
-                    super::lines::progress(*bytes, *total, *elapsed)
-                ),
-            ),
+                transfer,
+            } => (host, format!("{} [{step}] {transfer}", now())),
             Event::StepTimed { host, timing } => (
                 host,
                 format!(

@@ -1,7 +1,6 @@
 //! Plain progress lines, for logs and pipes: one timestamped line per host start, step and
 //! finish, no escape codes.
 
-use crate::human_bytes::human_bytes;
 use crate::printer::{Printer, Verbosity};
 use crate::runner::{Event, Outcome, Stream};
 
@@ -52,13 +51,8 @@ pub fn render(event: &Event, time: &str) -> Option<String> {
         Event::Progress {
             host,
             step,
-            bytes,
-            total,
-            elapsed,
-        } => Some(format!(
-            "{time} {host} {step} {}",
-            progress(*bytes, *total, *elapsed)
-        )),
+            transfer,
+        } => Some(format!("{time} {host} {step} {transfer}")),
         Event::Output { host, line, .. } => Some(format!("{host} | {line}")),
         Event::HostFinished {
             host,
@@ -74,15 +68,6 @@ pub fn render(event: &Event, time: &str) -> Option<String> {
             }
         }),
     }
-}
-
-/// `412.0 MiB/1.0 GiB 230.0 MiB/s`: bytes so far, of the total when known, and the rate.
-pub(super) fn progress(bytes: u64, total: Option<u64>, elapsed: std::time::Duration) -> String {
-    let rate = bytes as f64 / elapsed.as_secs_f64().max(0.001);
-    let of = total
-        .map(|t| format!("/{}", human_bytes(t)))
-        .unwrap_or_default();
-    format!("{}{of} {}/s", human_bytes(bytes), human_bytes(rate as u64))
 }
 
 #[cfg(test)]
@@ -131,9 +116,11 @@ mod tests {
         let event = Event::Progress {
             host: "h1".into(),
             step: "backup",
-            bytes: 412 << 20,
-            total: Some(1 << 30),
-            elapsed: Duration::from_secs(2),
+            transfer: crate::runner::Transfer {
+                bytes: 412 << 20,
+                total: Some(1 << 30),
+                elapsed: Duration::from_secs(2),
+            },
         };
         assert_eq!(
             render(&event, "12:00:00").unwrap(),

@@ -52,12 +52,8 @@ pub enum Event {
         host: String,
         /// The step.
         step: &'static str,
-        /// Bytes so far.
-        bytes: u64,
-        /// The expected size, when known.
-        total: Option<u64>,
-        /// Since the first byte.
-        elapsed: Duration,
+        /// How far it got.
+        transfer: Transfer,
     },
     /// A step ended on a host (its log and the report keep the timings).
     StepTimed {
@@ -117,4 +113,27 @@ pub struct StepTiming {
     pub took: Duration,
     /// Whether it ended well.
     pub ok: bool,
+}
+
+/// How far a transfer got: shown as `412.0 MiB/1.0 GiB 206.0 MiB/s`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Transfer {
+    /// Bytes so far.
+    pub bytes: u64,
+    /// The expected size, when known.
+    pub total: Option<u64>,
+    /// Since the first byte.
+    pub elapsed: Duration,
+}
+
+impl std::fmt::Display for Transfer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use crate::human_bytes::human_bytes;
+        let rate = self.bytes as f64 / self.elapsed.as_secs_f64().max(0.001);
+        write!(f, "{}", human_bytes(self.bytes))?;
+        if let Some(total) = self.total {
+            write!(f, "/{}", human_bytes(total))?;
+        }
+        write!(f, " {}/s", human_bytes(rate as u64))
+    }
 }

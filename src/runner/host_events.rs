@@ -97,20 +97,12 @@ impl HostEvents {
         });
     }
 
-    /// Reports that `step` has moved `bytes` (of `total`) since its first byte, `elapsed` ago.
-    pub fn progress(
-        &self,
-        step: &'static str,
-        bytes: u64,
-        total: Option<u64>,
-        elapsed: std::time::Duration,
-    ) {
+    /// Reports how far `step`'s transfer got.
+    pub fn progress(&self, step: &'static str, transfer: super::Transfer) {
         self.send(Event::Progress {
             host: self.host.clone(),
             step,
-            bytes,
-            total,
-            elapsed,
+            transfer,
         });
     }
 

@@ -6,7 +6,7 @@ mod fleet;
 mod host_events;
 mod outcome;
 
-pub use event::{Event, StepTiming, Stream};
+pub use event::{Event, StepTiming, Stream, Transfer};
 pub use fleet::{HostJob, HostResult, RecapColumns, StepFailure, run_fleet};
 pub use host_events::{HostEvents, LineSink};
 pub use outcome::Outcome;

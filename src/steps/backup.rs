@@ -232,8 +232,12 @@ impl Progress for StreamProgress<'_> {
         // A bar redraws anyway; plain lines and logs want few: one every two seconds.
         if last.elapsed() >= Duration::from_secs(2) {
             *last = Instant::now();
-            self.events
-                .progress("backup", total, self.total, first.elapsed());
+            let transfer = crate::runner::Transfer {
+                bytes: total,
+                total: self.total,
+                elapsed: first.elapsed(),
+            };
+            self.events.progress("backup", transfer);
         }
     }
 }

@@ -95,3 +95,19 @@ pub fn failed_at(out: &std::process::Output, needle: &str) -> (String, String) {
         .to_owned();
     (line, stderr)
 }
+
+/// The run `out` exited 0, h1's hub serves [`NEWEST`], and `db` is at its head.
+pub fn assert_upgraded(lab: &Lab, out: &std::process::Output, db: &Path) {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert_eq!(lab.hub_version(0).unwrap(), NEWEST);
+    assert_eq!(
+        sqlite(db, "SELECT version_num FROM alembic_version"),
+        NEWEST_HEAD
+    );
+}
