@@ -199,7 +199,8 @@ impl ScriptArgs for RehearseArgs<'_> {
 }
 
 /// The downtime, run detached on the host by [`LAUNCH`] (`cutover.py`).
-pub const CUTOVER: HostScript = script!("revisions", "hub_environment", "database"; "cutover");
+pub const CUTOVER: HostScript =
+    script!("revisions", "hub_environment", "database", "kept_database"; "cutover");
 
 /// What `cutover.py` reads.
 #[derive(Debug, Serialize)]
@@ -235,6 +236,13 @@ pub struct CutoverArgs<'a> {
     pub hub: HubEnvironmentArgs<'a>,
     /// The upgrade-db command line.
     pub upgrade_db: String,
+    /// Seconds upgrade-db may take before its process group is stopped and the cutover rolled
+    /// back.
+    pub upgrade_db_timeout: u64,
+    /// Where the database is kept as it was at the stop (beside it: the same filesystem).
+    pub kept_db: String,
+    /// Whether a failure after the stop is rolled back (`--no-rollback` leaves it stopped).
+    pub rollback: bool,
     /// What takes the old release's place.
     pub change: Change<'a>,
 }
@@ -266,6 +274,9 @@ pub enum Change<'a> {
         command: String,
         /// Where the packages wait, removed after the install.
         downloads: String,
+        /// The command that puts the release the hub had back (from the index), for a rollback
+        /// finished by hand: the previous packages are not kept on the host.
+        reinstall_previous: Option<String>,
     },
     /// The env holds the target already.
     Nothing,
