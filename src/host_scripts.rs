@@ -243,6 +243,9 @@ pub struct CutoverArgs<'a> {
     pub kept_db: String,
     /// Whether a failure after the stop is rolled back (`--no-rollback` leaves it stopped).
     pub rollback: bool,
+    /// The command that installs the release the hub had from the index, for a rollback finished
+    /// by hand where the env as it was is gone (or was installed over in place).
+    pub reinstall_previous: Option<String>,
     /// What takes the old release's place.
     pub change: Change<'a>,
 }
@@ -274,9 +277,6 @@ pub enum Change<'a> {
         command: String,
         /// Where the packages wait, removed after the install.
         downloads: String,
-        /// The command that puts the release the hub had back (from the index), for a rollback
-        /// finished by hand: the previous packages are not kept on the host.
-        reinstall_previous: Option<String>,
     },
     /// The env holds the target already.
     Nothing,

@@ -135,6 +135,7 @@ fn every_argument_struct_has_the_keys_its_script_reads() {
         upgrade_db_timeout: 1,
         kept_db: String::new(),
         rollback: true,
+        reinstall_previous: None,
         change: Change::Nothing,
     };
     let checks = [

@@ -321,11 +321,12 @@ def rollback(failure, progress):
     else:
         env_state = f"{args['hub']['hub_env']} holds what the offline install of jupyterhub {args['version']} left"
     restore_db = [f"cp -p {kept} {db}.restore && sync && rm -f {db}-journal {db}-wal {db}-shm && mv {db}.restore {db}"]
+    # Without the env as it was, the release the hub had is installed again from the index.
+    reinstall = [args["reinstall_previous"] or f"reinstall the packages the archive's manifest lists into {args['hub']['hub_env']}"]
     if change["kind"] == "swap" and progress.swapped:
         restore_env = [f"mv {change['env']} {change['env']}.hubfleet-failed && mv {change['previous']} {change['env']}"]
-    elif change["kind"] == "install":
-        again = change.get("reinstall_previous")
-        restore_env = [again] if again else [f"reinstall the release the archive's package list names into {args['hub']['hub_env']}"]
+    elif change["kind"] == "install" and progress.installed:
+        restore_env = reinstall
     else:
         restore_env = []
     finish = [args["start"], f"curl -s {args['url']}  # must report {version or 'the old release'}"]
@@ -361,6 +362,8 @@ def rollback(failure, progress):
         failed_env = env + ".hubfleet-failed"
         record(step="rollback", text=f"exchange {env} with {previous}, the env as it was; the failed one goes to {failed_env}")
         if not os.path.isdir(os.path.join(previous, "bin")):
+            env_state = f"{env} holds jupyterhub {args['version']}"
+            restore_env = reinstall
             down(f"{previous}, the env as it was, is missing")
         shutil.rmtree(failed_env, ignore_errors=True)
         try:

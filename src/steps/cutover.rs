@@ -129,17 +129,6 @@ pub async fn cutover(
                 ),
             )?,
             downloads: super::stage_dir(host),
-            reinstall_previous: cutover.restart_version.map(|previous| {
-                super::install_command(
-                    host,
-                    host.hub.installer,
-                    &host.hub.env,
-                    previous,
-                    super::Source::Index,
-                )
-                .become_(host.hub.become_.clone())
-                .to_string()
-            }),
         },
         Staged::Nothing => Change::Nothing,
     };
@@ -161,6 +150,17 @@ pub async fn cutover(
         upgrade_db_timeout: host.hub.upgrade_db_timeout.as_secs(),
         kept_db: kept_database(cutover.db_path),
         rollback: cutover.rollback,
+        reinstall_previous: cutover.restart_version.map(|previous| {
+            super::install_command(
+                host,
+                host.hub.installer,
+                &host.hub.env,
+                previous,
+                super::Source::Index,
+            )
+            .become_(host.hub.become_.clone())
+            .to_string()
+        }),
         change,
     };
     let pid = launch(host, session, status, args).await?;
