@@ -24,17 +24,26 @@ fn lab(hosts: usize) -> Lab {
         .unwrap()
 }
 
-/// Makes `host`'s `start.sh` run `then` instead of starting the hub when its env holds
-/// JupyterHub 5 or later: what an authenticator that breaks on the new release does. The
-/// rehearsal (upgrade-db on a copy) passes; the failure comes after the stop.
+/// Makes `host`'s `start.sh` run `then` first when its env holds JupyterHub 5 or later (what an
+/// authenticator that breaks on the new release does: the rehearsal, upgrade-db on a copy, passes;
+/// the failure comes after the stop). On the old release it first copies the database to
+/// [`at_old_start`]: the database exactly as the rollback put it back, before the hub writes to it
+/// again.
 fn on_the_new_release_start(host: &LabHost, then: &str) {
     let script = host.hub_dir.join("start.sh");
     let body = std::fs::read_to_string(&script).unwrap();
     let python = shell_quote(&host.hub_env.join("bin/python"));
     let guard = format!(
-        "set -euo pipefail\nif ! {python} -c 'import jupyterhub, sys; sys.exit(jupyterhub.version_info[0] >= 5)'; then\n    {then}\nfi\n"
+        "set -euo pipefail\nif ! {python} -c 'import jupyterhub, sys; sys.exit(jupyterhub.version_info[0] >= 5)'; then\n    {then}\nelse\n    cp {} {}\nfi\n",
+        shell_quote(&host.hub_db()),
+        shell_quote(&at_old_start(host)),
     );
     std::fs::write(&script, body.replacen("set -euo pipefail\n", &guard, 1)).unwrap();
+}
+
+/// Where `start.sh` copies the database when it starts the old release.
+fn at_old_start(host: &LabHost) -> PathBuf {
+    host.hub_dir.join("db-at-old-start.sqlite")
 }
 
 /// Makes `host`'s `jupyterhub upgrade-db` run `python` (code in its config) once `marker` exists,
@@ -135,7 +144,9 @@ fn assert_rolled_back(
     let kept = PathBuf::from(entry["kept_db"].as_str().expect("the kept database"));
     let sum = entry["kept_db_sha256"].as_str().unwrap();
     assert_eq!(sha256_file(&kept), sum);
-    assert_eq!(sha256_file(&host.hub_db()), sum);
+    // The old hub writes to its database as soon as it runs: the database the rollback put back
+    // is the one its start found.
+    assert_eq!(sha256_file(&at_old_start(host)), sum);
     assert_eq!(
         sqlite(&host.hub_db(), "SELECT version_num FROM alembic_version"),
         OLD_HEAD
@@ -264,6 +275,7 @@ fn an_upgrade_db_that_fails_on_the_real_database_though_the_rehearsal_passed_is_
     let marker = lab.dir().join("stopped");
     let locked = lab.dir().join("locked");
     at_the_cutovers_upgrade_db(host, &marker, &locker(&host.hub_db(), &locked));
+    on_the_new_release_start(host, ":");
     let env_before = tree_hashes(&host.hub_env);
     let backups = lab.dir().join("backups");
     let report_path = lab.dir().join("upgrade.json");
@@ -302,6 +314,7 @@ fn an_upgrade_db_that_hangs_is_stopped_at_its_timeout_and_rolled_back() {
     let host = &lab.hosts()[0];
     let marker = lab.dir().join("stopped");
     at_the_cutovers_upgrade_db(host, &marker, "import time\ntime.sleep(600)");
+    on_the_new_release_start(host, ":");
     let env_before = tree_hashes(&host.hub_env);
     let backups = lab.dir().join("backups");
     let report_path = lab.dir().join("upgrade.json");
