@@ -8,7 +8,9 @@ mod lab;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use lab::runs::{NEWEST, archives, snapshot_of, sqlite, upgrade_to_newest};
+use lab::runs::{
+    NEWEST, archives, assert_kept, snapshot_of, sqlite, tree_hashes, upgrade_to_newest,
+};
 use lab::{Hubs, Lab, LabHost, shell_quote, text};
 use sha2::{Digest, Sha256};
 
@@ -91,44 +93,15 @@ fn sha256_file(path: &Path) -> String {
     hex::encode(Sha256::digest(std::fs::read(path).unwrap()))
 }
 
-/// sha256 of every file under `dir` but logs.
-fn tree_hashes(dir: &Path) -> BTreeMap<PathBuf, String> {
-    let mut hashes = BTreeMap::new();
-    let mut todo = vec![dir.to_path_buf()];
-    while let Some(d) = todo.pop() {
-        for entry in std::fs::read_dir(&d).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() && !path.is_symlink() {
-                todo.push(path);
-            } else if path.extension().is_none_or(|e| e != "log") {
-                let bytes = std::fs::read(&path).unwrap_or_default();
-                let relative = path.strip_prefix(dir).unwrap().to_path_buf();
-                hashes.insert(relative, hex::encode(Sha256::digest(&bytes)));
-            }
-        }
-    }
-    hashes
-}
-
-/// Every file of the env as it was before (`before`) is in `env` byte for byte (files the old
-/// release writes when it runs again, such as bytecode, may be new).
-fn assert_env_as_before(before: &BTreeMap<PathBuf, String>, env: &Path) {
-    let after = tree_hashes(env);
-    let changed: Vec<_> = before
-        .iter()
-        .filter(|(path, hash)| after.get(*path) != Some(*hash))
-        .map(|(path, _)| path)
-        .collect();
-    assert!(
-        changed.is_empty(),
-        "{} files differ in {}: {changed:?}",
-        changed.len(),
-        env.display()
-    );
-}
-
-fn report(path: &Path) -> serde_json::Value {
-    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+/// `hubfleet upgrade --to NEWEST` with `extra` arguments and a `--report`: the run, and the
+/// report's entry of the first host.
+fn upgrade(lab: &Lab, extra: &[&str]) -> (std::process::Output, serde_json::Value) {
+    let report = lab.dir().join("upgrade.json");
+    let mut args = extra.to_vec();
+    args.extend(["--report", report.to_str().unwrap()]);
+    let out = upgrade_to_newest(lab, &lab.dir().join("backups"), &args);
+    let report = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    (out, report)
 }
 
 /// The hub serves 4.1.6 on its old env, and its database is byte for byte the copy kept at the
@@ -151,7 +124,8 @@ fn assert_rolled_back(
         sqlite(&host.hub_db(), "SELECT version_num FROM alembic_version"),
         OLD_HEAD
     );
-    assert_env_as_before(env_before, &host.hub_env);
+    // Files the old release writes when it runs again (bytecode) may be new; none changed.
+    assert_kept(env_before, &host.hub_env);
     let env = host.hub_env.display();
     for leftover in ["hubfleet-next", "hubfleet-failed", "hubfleet-previous"] {
         assert!(
@@ -167,19 +141,7 @@ fn a_hub_whose_start_fails_only_on_the_new_release_is_rolled_back_and_the_others
     let (h1, h2) = (&lab.hosts()[0], &lab.hosts()[1]);
     on_the_new_release_start(h2, "echo 'authenticator refuses jupyterhub 6' >&2; exit 1");
     let env_before = tree_hashes(&h2.hub_env);
-    let backups = lab.dir().join("backups");
-    let report_path = lab.dir().join("upgrade.json");
-
-    let out = upgrade_to_newest(
-        &lab,
-        &backups,
-        &[
-            "-e",
-            &notify_commits_a_late_row(&lab),
-            "--report",
-            report_path.to_str().unwrap(),
-        ],
-    );
+    let (out, report) = upgrade(&lab, &["-e", &notify_commits_a_late_row(&lab)]);
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     // Rolled back counts as failed: exit 2, not the down code.
     assert_eq!(out.status.code(), Some(2), "{stdout}\n{stderr}");
@@ -204,7 +166,6 @@ fn a_hub_whose_start_fails_only_on_the_new_release_is_rolled_back_and_the_others
         "{stdout}"
     );
 
-    let report = report(&report_path);
     let entry = &report["hosts"][1]["report"];
     assert_eq!(report["hosts"][1]["outcome"]["status"], "rolled-back");
     assert_rolled_back(&lab, 1, entry, &env_before);
@@ -212,7 +173,7 @@ fn a_hub_whose_start_fails_only_on_the_new_release_is_rolled_back_and_the_others
     // rollback (the archive would have lost it).
     let late = "SELECT COUNT(*) FROM users WHERE name = 'late-row'";
     assert_eq!(sqlite(&h2.hub_db(), late), "1");
-    let archive = &archives(&backups.join(&h2.name))[0];
+    let archive = &archives(&lab.dir().join("backups").join(&h2.name))[0];
     let snapshot = snapshot_of(archive, &lab.dir().join("restore"));
     assert_eq!(sqlite(&snapshot, late), "0");
 
@@ -230,19 +191,7 @@ fn a_hub_whose_health_never_passes_within_its_timeout_is_rolled_back() {
     // The start command succeeds, but on the new release nothing comes up.
     on_the_new_release_start(&lab.hosts()[0], "exit 0");
     let env_before = tree_hashes(&lab.hosts()[0].hub_env);
-    let backups = lab.dir().join("backups");
-    let report_path = lab.dir().join("upgrade.json");
-
-    let out = upgrade_to_newest(
-        &lab,
-        &backups,
-        &[
-            "-e",
-            "start_timeout=10",
-            "--report",
-            report_path.to_str().unwrap(),
-        ],
-    );
+    let (out, report) = upgrade(&lab, &["-e", "start_timeout=10"]);
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(
@@ -250,12 +199,7 @@ fn a_hub_whose_health_never_passes_within_its_timeout_is_rolled_back() {
             && stderr.contains("within 10s"),
         "{stderr}"
     );
-    assert_rolled_back(
-        &lab,
-        0,
-        &report(&report_path)["hosts"][0]["report"],
-        &env_before,
-    );
+    assert_rolled_back(&lab, 0, &report["hosts"][0]["report"], &env_before);
 }
 
 /// Config code that takes an exclusive lock on `db` in a process of its own, as an admin's
@@ -277,19 +221,7 @@ fn an_upgrade_db_that_fails_on_the_real_database_though_the_rehearsal_passed_is_
     at_the_cutovers_upgrade_db(host, &marker, &locker(&host.hub_db(), &locked));
     on_the_new_release_start(host, ":");
     let env_before = tree_hashes(&host.hub_env);
-    let backups = lab.dir().join("backups");
-    let report_path = lab.dir().join("upgrade.json");
-
-    let out = upgrade_to_newest(
-        &lab,
-        &backups,
-        &[
-            "-e",
-            &stop_then_mark(host, &marker),
-            "--report",
-            report_path.to_str().unwrap(),
-        ],
-    );
+    let (out, report) = upgrade(&lab, &["-e", &stop_then_mark(host, &marker)]);
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(
@@ -300,12 +232,7 @@ fn an_upgrade_db_that_fails_on_the_real_database_though_the_rehearsal_passed_is_
         stderr.contains("h1 rolled back after upgrade-db failed: "),
         "{stderr}"
     );
-    assert_rolled_back(
-        &lab,
-        0,
-        &report(&report_path)["hosts"][0]["report"],
-        &env_before,
-    );
+    assert_rolled_back(&lab, 0, &report["hosts"][0]["report"], &env_before);
 }
 
 #[test]
@@ -316,19 +243,13 @@ fn an_upgrade_db_that_hangs_is_stopped_at_its_timeout_and_rolled_back() {
     at_the_cutovers_upgrade_db(host, &marker, "import time\ntime.sleep(600)");
     on_the_new_release_start(host, ":");
     let env_before = tree_hashes(&host.hub_env);
-    let backups = lab.dir().join("backups");
-    let report_path = lab.dir().join("upgrade.json");
-
-    let out = upgrade_to_newest(
+    let (out, report) = upgrade(
         &lab,
-        &backups,
         &[
             "-e",
             &stop_then_mark(host, &marker),
             "-e",
             "upgrade_db_timeout=5",
-            "--report",
-            report_path.to_str().unwrap(),
         ],
     );
     let stderr = text(&out.stderr);
@@ -338,12 +259,7 @@ fn an_upgrade_db_that_hangs_is_stopped_at_its_timeout_and_rolled_back() {
             && stderr.contains("did not return within 5s and was stopped"),
         "{stderr}"
     );
-    assert_rolled_back(
-        &lab,
-        0,
-        &report(&report_path)["hosts"][0]["report"],
-        &env_before,
-    );
+    assert_rolled_back(&lab, 0, &report["hosts"][0]["report"], &env_before);
 }
 
 #[test]
@@ -360,10 +276,7 @@ fn a_rollback_that_cannot_complete_leaves_the_hub_down_with_its_exit_code_and_th
             shell_quote(Path::new(&previous))
         ),
     );
-    let backups = lab.dir().join("backups");
-    let report_path = lab.dir().join("upgrade.json");
-
-    let out = upgrade_to_newest(&lab, &backups, &["--report", report_path.to_str().unwrap()]);
+    let (out, report) = upgrade(&lab, &[]);
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     assert_eq!(out.status.code(), Some(8), "{stdout}\n{stderr}");
     let line = stderr
@@ -385,7 +298,6 @@ fn a_rollback_that_cannot_complete_leaves_the_hub_down_with_its_exit_code_and_th
         stdout.contains("the hub is DOWN; to finish by hand"),
         "{stdout}"
     );
-    let report = report(&report_path);
     assert_eq!(report["hosts"][0]["outcome"]["status"], "down");
     assert_eq!(report["exit_code"], 8);
     let entry = &report["hosts"][0]["report"];
