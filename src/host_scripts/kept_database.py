@@ -1,7 +1,11 @@
 # The database as it was at the stop (cutover.py): kept beside the live one once the hub is
 # confirmed stopped, and put back by the automatic rollback. Definitions only.
+import fcntl
 import hashlib
 import shutil
+
+# ioctl(2) FICLONE (linux/fs.h): the destination shares the source's extents.
+FICLONE = 0x40049409
 
 # Room left on the filesystem besides the copy itself: a disk filled to the last block would fail
 # the hub's first write after the upgrade.
@@ -25,21 +29,21 @@ def _fsync_dir(path):
         os.close(fd)
 
 
-def copy_hashed(source, dest):
+def copy_durably(source, dest):
     # Copies `source` to `dest` through a temporary name beside it (fsynced, then renamed, then the
-    # directory fsynced): `dest` is either absent, as it was, or whole. The sha256 and size of the
-    # bytes copied, hashed as they stream.
+    # directory fsynced): `dest` is either absent, as it was, or whole. A filesystem that shares
+    # extents (btrfs, XFS: FICLONE, as `cp --reflink`) makes the copy without writing the data;
+    # elsewhere the kernel copies it (sendfile). The copy is not hashed here: hashing costs more
+    # than copying (measured: 256 MiB hashed in 0.42 s, cloned in 0.01 s, copied in 0.16 s,
+    # fsynced in 0.1 s), and the hub is down meanwhile; the cutover hashes the copy beside its
+    # next steps (see cutover.py's keep()).
     tmp = dest + ".hubfleet-tmp"
-    digest, size = hashlib.sha256(), 0
     try:
         with open(source, "rb") as src, open(tmp, "wb") as out:
-            while True:
-                chunk = src.read(1 << 20)
-                if not chunk:
-                    break
-                digest.update(chunk)
-                out.write(chunk)
-                size += len(chunk)
+            try:
+                fcntl.ioctl(out.fileno(), FICLONE, src.fileno())
+            except OSError:
+                shutil.copyfileobj(src, out, 1 << 20)
             out.flush()
             os.fsync(out.fileno())
         shutil.copystat(source, tmp)
@@ -51,7 +55,6 @@ def copy_hashed(source, dest):
             pass
         raise
     _fsync_dir(dest)
-    return digest.hexdigest(), size
 
 
 def sha256_of(path):
@@ -66,7 +69,7 @@ def sha256_of(path):
 
 def keep_database(db, kept):
     # The stopped hub's database copied to `kept` (same directory, so the same filesystem): its
-    # sha256 and size. The hub is confirmed stopped and nothing holds the file, so a plain copy is
+    # size. The hub is confirmed stopped and nothing holds the file, so a plain copy is
     # consistent; a journal or WAL beside it means the last writer did not close it cleanly, and
     # the file alone would not be the database.
     for suffix in SIDE_FILES[:2]:
@@ -78,9 +81,10 @@ def keep_database(db, kept):
     if free < size + KEEP_MARGIN:
         raise NotKept(f"{os.path.dirname(os.path.abspath(kept))} has {free // 2**20} MiB free, not enough for a copy of {db} ({size // 2**20} MiB) and {KEEP_MARGIN // 2**20} MiB to spare")
     try:
-        return copy_hashed(db, kept)
+        copy_durably(db, kept)
     except OSError as e:
         raise NotKept(f"cannot copy {db} to {kept}: {e}") from None
+    return size
 
 
 def restore_database(kept, sha256, db):
@@ -102,9 +106,10 @@ def restore_database(kept, sha256, db):
         except OSError as e:
             return f"cannot remove {db + suffix}: {e}"
     try:
-        copied, _ = copy_hashed(kept, db)
+        copy_durably(kept, db)
+        copied = sha256_of(db)
     except OSError as e:
         return f"cannot copy {kept} to {db}: {e}"
     if copied != sha256:
-        return f"{kept} changed while it was copied back (sha256 {copied}, not {sha256})"
+        return f"{db} has sha256 {copied} once copied back from {kept}, not {sha256}"
     return None

@@ -30,9 +30,9 @@ class KeepAndRestore(unittest.TestCase):
         self.dir.cleanup()
 
     def test_the_copy_is_byte_for_byte_and_its_sha256_recorded(self):
-        digest, size = kept_database.keep_database(self.db, self.kept)
-        self.assertEqual(digest, sha256(self.db))
-        self.assertEqual(sha256(self.kept), digest)
+        size = kept_database.keep_database(self.db, self.kept)
+        self.assertEqual(sha256(self.kept), sha256(self.db))
+        self.assertEqual(kept_database.sha256_of(self.kept), sha256(self.db))
         self.assertEqual(size, os.path.getsize(self.db))
         self.assertEqual([n for n in os.listdir(self.dir.name) if "tmp" in n], [])
 
@@ -50,7 +50,8 @@ class KeepAndRestore(unittest.TestCase):
             kept_database.keep_database(self.db, self.kept)
 
     def test_restore_puts_the_copy_back_and_drops_side_files(self):
-        digest, _ = kept_database.keep_database(self.db, self.kept)
+        kept_database.keep_database(self.db, self.kept)
+        digest = kept_database.sha256_of(self.kept)
         db = sqlite3.connect(self.db)
         db.execute("INSERT INTO users VALUES ('migrated')")
         db.commit()
@@ -63,7 +64,8 @@ class KeepAndRestore(unittest.TestCase):
         self.assertTrue(os.path.exists(self.kept))
 
     def test_a_kept_copy_that_changed_is_not_put_back(self):
-        digest, _ = kept_database.keep_database(self.db, self.kept)
+        kept_database.keep_database(self.db, self.kept)
+        digest = kept_database.sha256_of(self.kept)
         with open(self.kept, "ab") as f:
             f.write(b"rot")
         before = sha256(self.db)
