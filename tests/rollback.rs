@@ -320,3 +320,40 @@ fn a_rollback_that_cannot_complete_leaves_the_hub_down_with_its_exit_code_and_th
         OLD_HEAD
     );
 }
+
+#[test]
+fn no_rollback_leaves_a_failed_hub_stopped_as_it_failed_and_says_where_the_kept_database_is() {
+    let lab = lab(1);
+    let host = &lab.hosts()[0];
+    on_the_new_release_start(
+        host,
+        "echo 'authenticator refuses jupyterhub 6' >&2; exit 1",
+    );
+
+    let (out, report) = upgrade(&lab, &["--no-rollback"]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(8), "{stderr}");
+    let entry = &report["hosts"][0]["report"];
+    let kept = entry["kept_db"].as_str().unwrap();
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("h1 DOWN after start failed: authenticator refuses jupyterhub 6"))
+        .unwrap_or_else(|| panic!("{stderr}"));
+    assert!(
+        line.contains("--no-rollback")
+            && line.contains(&format!("the copy kept at the stop is {kept}")),
+        "{line}"
+    );
+    // Left as the failure left it: stopped, the new env in place, the database migrated, the
+    // way back beside it.
+    assert!(lab.hub_version(0).is_err(), "the hub is stopped");
+    assert!(Path::new(&format!("{}.hubfleet-previous", host.hub_env.display())).exists());
+    assert_eq!(
+        sqlite(&host.hub_db(), "SELECT version_num FROM alembic_version"),
+        lab::runs::NEWEST_HEAD
+    );
+    assert_eq!(
+        sha256_file(Path::new(kept)),
+        entry["kept_db_sha256"].as_str().unwrap()
+    );
+}
