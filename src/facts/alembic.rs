@@ -1,7 +1,7 @@
 //! JupyterHub's database schema revisions: which release a revision belongs to, the head of a
 //! set of revisions, and the migrations between two revisions.
 //!
-//! The schema changes only at major releases (../shared/research/jupyterhub.md), so a minor
+//! The schema changes only at major releases (each release's `jupyterhub/alembic/versions`), so a minor
 //! upgrade has no pending migration and `upgrade-db` is a no-op.
 
 use std::collections::BTreeMap;
