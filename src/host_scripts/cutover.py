@@ -17,6 +17,7 @@
 # came up, the database kept at the stop put back, ENV.hubfleet-previous swapped back, the hub
 # started, and /hub/api must report the old release. A rollback that cannot complete ends "down",
 # with the host's exact state and the commands that finish it by hand.
+import shlex
 import signal
 import subprocess
 import threading
@@ -304,7 +305,7 @@ class Progress:
     def __init__(self):
         self.kept = None  # the path of the database kept at the stop
         self.hasher = None  # the thread that hashes it
-        self.sha256 = None  # its sha256, once hashed (a description of the error otherwise)
+        self.sha256 = None  # its sha256, once hashed (None if it could not be read)
         self.swapped = False  # ENV holds the new release, ENV.hubfleet-previous the old one
         self.installed = False  # an in-place install ran (or started)
         self.started = False  # a start was tried: the hub may be up, or coming up
@@ -322,16 +323,19 @@ def rollback(failure, progress):
         env_state = f"{change['env']} holds jupyterhub {args['version']}, the env as it was is at {change['previous']}" if progress.swapped else f"{change['env']} is the env as it was"
     else:
         env_state = f"{args['hub']['hub_env']} holds what the offline install of jupyterhub {args['version']} left"
-    restore_db = [f"cp -p {kept} {db}.restore && sync && rm -f {db}-journal {db}-wal {db}-shm && mv {db}.restore {db}"]
+    # The commands by hand, every path quoted for the shell (the operator's stop and start are
+    # shell commands already).
+    q = shlex.quote
+    restore_db = [f"cp -p {q(kept)} {q(db + '.restore')} && sync && rm -f {q(db + '-journal')} {q(db + '-wal')} {q(db + '-shm')} && mv {q(db + '.restore')} {q(db)}"]
     # Without the env as it was, the release the hub had is installed again from the index.
     reinstall = [args["reinstall_previous"] or f"reinstall the packages the archive's manifest lists into {args['hub']['hub_env']}"]
     if change["kind"] == "swap" and progress.swapped:
-        restore_env = [f"mv {change['env']} {change['env']}.hubfleet-failed && mv {change['previous']} {change['env']}"]
+        restore_env = [f"mv {q(change['env'])} {q(change['env'] + '.hubfleet-failed')} && mv {q(change['previous'])} {q(change['env'])}"]
     elif change["kind"] == "install" and progress.installed:
         restore_env = reinstall
     else:
         restore_env = []
-    finish = [args["start"], f"curl -s {args['url']}  # must report {version or 'the old release'}"]
+    finish = [args["start"], f"curl -s {q(args['url'])}  # must report {version or 'the old release'}"]
 
     def down(why):
         state = f"{why}; {env_state}; {db_state}"
