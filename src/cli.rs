@@ -151,6 +151,11 @@ pub struct UpgradeArgs {
     /// Stop hubs even while user servers run (their users are interrupted).
     #[arg(long)]
     pub allow_active_servers: bool,
+    /// Leave a hub whose upgrade fails after the stop as the failure left it, stopped, for
+    /// inspection (it ends `down`, exit code 8; the database as it was at the stop stays beside
+    /// it). By default the host rolls it back by itself.
+    #[arg(long)]
+    pub no_rollback: bool,
     /// What the inventory's `notify` command tells users (`{version}` is the target).
     #[arg(
         long,

@@ -4,9 +4,11 @@
 //! |---|---|
 //! | 0 | every host ok |
 //! | 1 | nothing ran: bad inventory, `--limit`, arguments or an internal error |
-//! | 2 | some host failed (and every other host was reached); `verify`: some archive has an error |
+//! | 2 | some host failed, or was rolled back after a failure; `verify`: some archive has an error |
 //! | 4 | some host was unreachable (connection, host key or authentication refused) |
-//! | 6 | both: some host failed and some host was unreachable |
+//! | 8 | some hub is left down: its rollback could not complete, or `--no-rollback` |
+//!
+//! The codes add up: 6 is failed and unreachable, 10 failed and down, 14 all three.
 
 use crate::reporter::Counts;
 
@@ -16,6 +18,8 @@ pub const USAGE: u8 = 1;
 pub const FAILED: u8 = 2;
 /// Some host was unreachable.
 pub const UNREACHABLE: u8 = 4;
+/// Some hub is left down and needs a hand.
+pub const DOWN: u8 = 8;
 
 /// The exit code of a run with these counts.
 pub fn for_counts(counts: Counts) -> u8 {
@@ -25,6 +29,9 @@ pub fn for_counts(counts: Counts) -> u8 {
     }
     if counts.unreachable > 0 {
         code |= UNREACHABLE;
+    }
+    if counts.down > 0 {
+        code |= DOWN;
     }
     code
 }
@@ -40,16 +47,26 @@ mod tests {
 
     #[test]
     fn codes_combine_failed_and_unreachable() {
-        let c = |ok, failed, unreachable| {
+        let c = |ok, failed, rolled_back, down, unreachable| {
             for_counts(Counts {
                 ok,
                 failed,
+                rolled_back,
+                down,
                 unreachable,
             })
         };
         assert_eq!(
-            [c(3, 0, 0), c(2, 1, 0), c(2, 0, 1), c(1, 1, 1)],
-            [0, 2, 4, 6]
+            [
+                c(3, 0, 0, 0, 0),
+                c(2, 1, 0, 0, 0),
+                c(2, 1, 1, 0, 0),
+                c(2, 0, 0, 0, 1),
+                c(1, 1, 0, 0, 1),
+                c(2, 0, 0, 1, 0),
+                c(0, 1, 1, 1, 1),
+            ],
+            [0, 2, 2, 4, 6, 8, 14]
         );
     }
 }

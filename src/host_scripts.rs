@@ -199,7 +199,8 @@ impl ScriptArgs for RehearseArgs<'_> {
 }
 
 /// The downtime, run detached on the host by [`LAUNCH`] (`cutover.py`).
-pub const CUTOVER: HostScript = script!("revisions", "hub_environment", "database"; "cutover");
+pub const CUTOVER: HostScript =
+    script!("revisions", "hub_environment", "database", "kept_database"; "cutover");
 
 /// What `cutover.py` reads.
 #[derive(Debug, Serialize)]
@@ -235,6 +236,16 @@ pub struct CutoverArgs<'a> {
     pub hub: HubEnvironmentArgs<'a>,
     /// The upgrade-db command line.
     pub upgrade_db: String,
+    /// Seconds upgrade-db may take before its process group is stopped and the cutover rolled
+    /// back.
+    pub upgrade_db_timeout: u64,
+    /// Where the database is kept as it was at the stop (beside it: the same filesystem).
+    pub kept_db: String,
+    /// Whether a failure after the stop is rolled back (`--no-rollback` leaves it stopped).
+    pub rollback: bool,
+    /// The command that installs the release the hub had from the index, for a rollback finished
+    /// by hand where the env as it was is gone (or was installed over in place).
+    pub reinstall_previous: Option<String>,
     /// What takes the old release's place.
     pub change: Change<'a>,
 }

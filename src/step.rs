@@ -97,7 +97,7 @@ impl Step {
             Step::Rehearse => "the new upgrade-db on a copy of the database",
             Step::SingleuserCheck => "try the single-user env's install (--dry-run)",
             Step::Notify => "tell users, wait --grace",
-            Step::Stop => "stop the hub, confirm it stopped",
+            Step::Stop => "stop the hub, confirm it stopped, keep its database",
             Step::Swap => "exchange the staged env with the hub's",
             Step::Install => "install the downloaded packages offline (conda)",
             Step::UpgradeDb => "jupyterhub upgrade-db, revision checked",
@@ -155,7 +155,12 @@ impl Step {
         }
         help.push_str(
             "\nStop to health run on the host in one detached process that finishes even if the \
-             connection drops.",
+             connection drops.\nOnce the hub is confirmed stopped, its database is kept beside it; \
+             a failure after that\nis rolled back on the host (database put back, env swapped \
+             back, old release\nstarted and checked), unless `--no-rollback`.\n\nExit codes (they \
+             add up): 0 every host ok; 1 nothing ran; 2 some host failed\n(rolled back hosts count \
+             as failed); 4 some host unreachable; 8 some hub left\ndown (a rollback that could not \
+             complete, or `--no-rollback`).",
         );
         help
     }

@@ -5,16 +5,14 @@
 #[path = "lab/mod.rs"]
 mod lab;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use lab::runs::{
-    NEWEST, NEWEST_HEAD, archives, assert_upgraded, failed_at, snapshot_of, sqlite, upgrade_args,
-    upgrade_to, upgrade_to_newest,
+    NEWEST, NEWEST_HEAD, archives, assert_kept, assert_upgraded, failed_at, snapshot_of, sqlite,
+    tree_hashes, upgrade_args, upgrade_to, upgrade_to_newest,
 };
 use lab::{Hubs, Lab, text};
-use sha2::{Digest, Sha256};
 
 /// A lab of `hosts` hubs of JupyterHub 4.1.6, the release every test here upgrades from.
 fn lab(hosts: usize, hubs: Hubs) -> Lab {
@@ -956,44 +954,6 @@ fn a_hub_env_without_pip_is_upgraded_with_uv() {
     );
     let previous = format!("{}.hubfleet-previous", host.hub_env.display());
     assert_kept(&env_before, Path::new(&previous));
-}
-
-/// Every file of an env as it was before its upgrade (`before`, from `tree_hashes`) is in
-/// `previous`, byte for byte: the copy shares most of its files with the env by hard links, and
-/// installing into the copy must never have written into one of them.
-fn assert_kept(before: &BTreeMap<PathBuf, String>, previous: &Path) {
-    let after = tree_hashes(previous);
-    let changed: Vec<_> = before
-        .iter()
-        .filter(|(path, hash)| after.get(*path) != Some(*hash))
-        .map(|(path, _)| path)
-        .collect();
-    assert!(
-        changed.is_empty(),
-        "{} files of the env differ in {}: {changed:?}",
-        changed.len(),
-        previous.display()
-    );
-}
-
-/// sha256 of every file under `dir` but the hub's own logs and the stand-in's pid/log files,
-/// which a running hub writes whatever hubfleet does.
-fn tree_hashes(dir: &Path) -> BTreeMap<PathBuf, String> {
-    let mut hashes = BTreeMap::new();
-    let mut todo = vec![dir.to_path_buf()];
-    while let Some(d) = todo.pop() {
-        for entry in std::fs::read_dir(&d).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                todo.push(path);
-            } else if path.extension().is_none_or(|e| e != "log") {
-                let bytes = std::fs::read(&path).unwrap_or_default();
-                let relative = path.strip_prefix(dir).unwrap().to_path_buf();
-                hashes.insert(relative, hex::encode(Sha256::digest(&bytes)));
-            }
-        }
-    }
-    hashes
 }
 
 #[test]

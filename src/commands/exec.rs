@@ -7,7 +7,7 @@ use crate::cli::ExecArgs;
 use crate::error::FatalError;
 use crate::inventory::Host;
 use crate::printer::Printer;
-use crate::runner::{HostEvents, HostJob, StepFailure};
+use crate::runner::{Ended, HostEvents, HostJob, StepFailure};
 use crate::ssh::{Become, ExitStatus, RemoteCommand, Session};
 
 /// Runs the command everywhere; the exit code says whether some host failed or was unreachable.
@@ -60,6 +60,7 @@ impl HostJob for ExecJob {
             .map_err(|e| StepFailure {
                 step: "exec",
                 reason: crate::error::one_line(&e, &e.hints()),
+                ended: Ended::Failed,
             })?;
         if status.success() {
             Ok(())
@@ -70,6 +71,7 @@ impl HostJob for ExecJob {
                     ExitStatus::Code(code) => format!("the command exited with code {code}"),
                     ExitStatus::Signal(signal) => format!("the command was killed by SIG{signal}"),
                 },
+                ended: Ended::Failed,
             })
         }
     }

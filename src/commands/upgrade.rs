@@ -27,6 +27,7 @@ pub fn run(args: &UpgradeArgs, printer: &Printer) -> Result<u8, FatalError> {
         backup_dir: args.backups.dir.clone(),
         dry_run: args.dry_run,
         allow_active_servers: args.allow_active_servers,
+        rollback: !args.no_rollback,
         message: args.message.clone(),
         grace: Duration::from_secs(args.grace),
     };

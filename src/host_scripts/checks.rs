@@ -132,6 +132,10 @@ fn every_argument_struct_has_the_keys_its_script_reads() {
         env_python: "/opt/hub/bin/python".to_owned(),
         hub: hub(),
         upgrade_db: "upgrade-db".to_owned(),
+        upgrade_db_timeout: 1,
+        kept_db: String::new(),
+        rollback: true,
+        reinstall_previous: None,
         change: Change::Nothing,
     };
     let checks = [

@@ -7,9 +7,17 @@
 #   launcher, launch.py, which created the record exclusively and hands over its fd)
 # Every step, output line and the result are JSON lines appended to the record, which the
 # controller follows: {"pid"} first, then {"step", "text"} | {"output"} | {"revisions"} (after a
-# conda install), and last {"result": "ok", "previous", "revision"} |
-# {"result": "failed", "step", "reason"}.
-import shutil
+# conda install) | {"kept", "sha256", "bytes"} (the database at the stop), and last
+# {"result": "ok", "previous", "revision"} | {"result": "failed", "step", "reason"} |
+# {"result": "rolled-back", "step", "reason"} | {"result": "down", "step", "reason", "state",
+# "by_hand"}. "step" and "reason" are always the original failure's.
+#
+# Once anything changed after the stop (swap or install, upgrade-db, start), a failure is rolled
+# back here, in this process, so that it completes without the controller: the hub stopped if it
+# came up, the database kept at the stop put back, ENV.hubfleet-previous swapped back, the hub
+# started, and /hub/api must report the old release. A rollback that cannot complete ends "down",
+# with the host's exact state and the commands that finish it by hand.
+import shlex
 import signal
 import subprocess
 import threading
@@ -107,19 +115,21 @@ class NotStopped(Failed):
         self.down = down
 
 
-def stop():
+def stop(step="stop", command=True):
     # A quiet API is not yet a stopped hub: a stop command may return while the hub still shuts
     # down and writes, and another program may hold the database. Nothing may touch it under
-    # upgrade-db.
+    # upgrade-db. The rollback confirms the same way (`step` "rollback"), without the command
+    # when no start was tried.
     began = time.monotonic()
-    try:
-        sh("stop", args["stop"], timeout=args["stop_timeout"])
-    except TimedOut as e:
-        # A stop command that hangs (a script waiting on something else) may still have stopped
-        # the hub: whether it did is what the confirmation below finds out.
-        record(output=e.reason)
+    if command:
+        try:
+            sh(step, args["stop"], timeout=args["stop_timeout"])
+        except TimedOut as e:
+            # A stop command that hangs (a script waiting on something else) may still have
+            # stopped the hub: whether it did is what the confirmation below finds out.
+            record(output=e.reason)
     db = os.path.realpath(args["db"])
-    record(step="stop", text=f"waiting until {args['url']} stops answering and no process has {args['db']} open")
+    record(step=step, text=f"waiting until {args['url']} stops answering and no process has {args['db']} open")
     while True:
         version = answering_version()
         held = holders(db) if version is None else []
@@ -228,30 +238,32 @@ def installed_head():
 
 
 def upgrade_db(head, hub):
-    sh("upgrade-db", args["upgrade_db"], hub=hub)
+    # Bounded: a migration stuck on a lock (or a hang) is stopped, its process group with it, and
+    # rolled back rather than keep the hub down.
+    sh("upgrade-db", args["upgrade_db"], timeout=args["upgrade_db_timeout"], hub=hub)
     revision = sqlite_value(args["db"], REVISION_SQL, timeout=30)
     if revision != head:
         raise Failed("upgrade-db", f"`jupyterhub upgrade-db` exited 0 but {args['db']} is at revision {revision}, not {head}: check the hub's `workdir` and `config`")
     return revision
 
 
-def start(version):
+def start(version, step="start", health="health"):
     began = time.monotonic()
     try:
         # Not stopped when it takes too long: a start command that does not return may be the
         # hub itself, run in the foreground.
-        sh("start", args["start"], timeout=args["start_timeout"], kill=False)
+        sh(step, args["start"], timeout=args["start_timeout"], kill=False)
     except TimedOut as e:
         record(output=e.reason)
-    record(step="health", text=f"waiting for {args['url']} to answer")
+    record(step=health, text=f"waiting for {args['url']} to answer with version {version}")
     while True:
         answered = answering_version()
         if answered is not None:
             if answered != version:
-                raise Failed("health", f"the hub answers with version {answered} instead of {version}")
+                raise Failed(health, f"the hub answers with version {answered} instead of {version}")
             return
         if time.monotonic() - began > args["start_timeout"]:
-            raise Failed("health", f"the hub did not answer at {args['url']} within {args['start_timeout']}s of `{args['start']}`: see the hub's log")
+            raise Failed(health, f"the hub did not answer at {args['url']} within {args['start_timeout']}s of `{args['start']}`: see the hub's log")
         time.sleep(0.1)
 
 
@@ -273,6 +285,152 @@ def unchanged(failure):
         return f"{failure.reason}; the hub was started again at {version}"
     except Failed as again:
         return f"{failure.reason}; starting the hub again at {version} failed too: {again.reason}"
+
+
+class RolledBack(Failed):
+    # The failure `step`/`reason`, undone: the hub serves its old release on its old database.
+    pass
+
+
+class Down(Failed):
+    # The failure `step`/`reason`, not undone: the hub is down; `state` says how the host is left
+    # and `by_hand` lists the commands that finish the way back.
+    def __init__(self, step, reason, state, by_hand):
+        super().__init__(step, reason)
+        self.state, self.by_hand = state, by_hand
+
+
+class Progress:
+    # What the cutover changed so far: what a rollback has to undo.
+    def __init__(self):
+        self.kept = None  # the path of the database kept at the stop
+        self.hasher = None  # the thread that hashes it
+        self.sha256 = None  # its sha256, once hashed (None if it could not be read)
+        self.swapped = False  # ENV holds the new release, ENV.hubfleet-previous the old one
+        self.installed = False  # an in-place install ran (or started)
+        self.started = False  # a start was tried: the hub may be up, or coming up
+
+
+def rollback(failure, progress):
+    # Undoes what `progress` says changed, after `failure`. Raises RolledBack when the hub serves
+    # its old release again (or is left stopped as it was found), Down otherwise.
+    change, db = args["change"], args["db"]
+    kept, sha256 = progress.kept, kept_sha256(progress)
+    version = args.get("restart_version")
+    record(step="rollback", text=f"rolling back after {failure.step} failed: {failure.reason}")
+    db_state = f"the database is as the failed upgrade left it; the copy kept at the stop is {kept} (sha256 {sha256})"
+    if change["kind"] == "swap":
+        env_state = f"{change['env']} holds jupyterhub {args['version']}, the env as it was is at {change['previous']}" if progress.swapped else f"{change['env']} is the env as it was"
+    else:
+        env_state = f"{args['hub']['hub_env']} holds what the offline install of jupyterhub {args['version']} left"
+    # The commands by hand, every path quoted for the shell (the operator's stop and start are
+    # shell commands already).
+    q = shlex.quote
+    restore_db = [f"cp -p {q(kept)} {q(db + '.restore')} && sync && rm -f {q(db + '-journal')} {q(db + '-wal')} {q(db + '-shm')} && mv {q(db + '.restore')} {q(db)}"]
+    # Without the env as it was, the release the hub had is installed again from the index.
+    reinstall = [args["reinstall_previous"] or f"reinstall the packages the archive's manifest lists into {args['hub']['hub_env']}"]
+    if change["kind"] == "swap" and progress.swapped:
+        restore_env = [f"mv {q(change['env'])} {q(change['env'] + '.hubfleet-failed')} && mv {q(change['previous'])} {q(change['env'])}"]
+    elif change["kind"] == "install" and progress.installed:
+        restore_env = reinstall
+    else:
+        restore_env = []
+    finish = [args["start"], f"curl -s {q(args['url'])}  # must report {version or 'the old release'}"]
+
+    def down(why):
+        state = f"{why}; {env_state}; {db_state}"
+        record(step="rollback", text=f"cannot complete: {why}")
+        raise Down(failure.step, failure.reason, state, [args["stop"]] + restore_db + restore_env + finish) from None
+
+    if not args["rollback"]:
+        if progress.started:
+            try:
+                stop("rollback")
+            except Failed as e:
+                record(output=f"stopping the failed hub: {e.reason}")
+        record(step="rollback", text="--no-rollback: the hub is left stopped as the failure left it")
+        raise Down(failure.step, failure.reason, f"--no-rollback; {env_state}; {db_state}", restore_db + restore_env + finish)
+    # 1. Nothing may run on the database while it is put back.
+    try:
+        stop("rollback", command=progress.started)
+    except Failed as e:
+        down(f"the hub could not be stopped: {e.reason}")
+    # 2. The database as it was at the stop, verified against its recorded sha256.
+    record(step="rollback", text=f"put back {db} as it was at the stop, from {kept} (sha256 {sha256})")
+    wrong = restore_database(kept, sha256, db) if sha256 else f"{kept} could not be hashed after the copy"
+    if wrong:
+        down(f"the database could not be put back: {wrong}")
+    db_state = f"the database is back as it was at the stop (the copy stays at {kept}, sha256 {sha256})"
+    restore_db = []
+    # 3. The env as it was.
+    if change["kind"] == "swap" and progress.swapped:
+        env, previous = change["env"], change["previous"]
+        failed_env = env + ".hubfleet-failed"
+        record(step="rollback", text=f"exchange {env} with {previous}, the env as it was; the failed one goes to {failed_env}")
+        if not os.path.isdir(os.path.join(previous, "bin")):
+            env_state = f"{env} holds jupyterhub {args['version']}"
+            restore_env = reinstall
+            down(f"{previous}, the env as it was, is missing")
+        shutil.rmtree(failed_env, ignore_errors=True)
+        try:
+            exchange_envs(env, previous, failed_env)
+        except Failed as e:
+            down(f"the env as it was could not be swapped back: {e.reason}")
+        env_state = f"{env} is the env as it was"
+        restore_env = []
+        # The env an earlier upgrade kept, moved aside by the swap, is the way back again.
+        if os.path.lexists(replaced_path(change)) and not os.path.lexists(previous):
+            try:
+                os.rename(replaced_path(change), previous)
+            except OSError as e:
+                record(output=f"the env an earlier upgrade kept stays at {replaced_path(change)}: {e}")
+    elif change["kind"] == "install" and progress.installed:
+        # The previous packages are not downloaded at stage: they cannot be put back offline.
+        down(f"the offline install changed {args['hub']['hub_env']} and hubfleet cannot reinstall the previous packages without an index")
+    # 4. The old release serves again.
+    if not version:
+        record(step="rollback", text="the hub was not serving before the upgrade: it is left stopped")
+        raise RolledBack(failure.step, failure.reason)
+    try:
+        start(version, step="rollback", health="rollback")
+    except Failed as e:
+        down(f"the old release did not come back: {e.reason}")
+    if change["kind"] == "swap" and progress.swapped:
+        shutil.rmtree(change["env"] + ".hubfleet-failed", ignore_errors=True)
+    record(step="rollback", text=f"{args['url']} reports {version} again, on the database as it was at the stop")
+    raise RolledBack(failure.step, failure.reason)
+
+
+def keep(progress):
+    # Right after the stop is confirmed, before anything changes: the database exactly as it is.
+    # Its sha256 is taken by a thread while the next steps run (the copy never changes, and
+    # hashing 256 MiB would cost the downtime 0.4 s more than the copy itself); whatever uses it
+    # (the rollback, the end) waits for it.
+    db, kept = args["db"], args["kept_db"]
+    record(step="stop", text=f"keep the database as it is: copy {db} to {kept}, fsynced, its sha256 recorded")
+    try:
+        size = keep_database(db, kept)
+    except NotKept as e:
+        raise Unchanged("stop", f"{e}: nothing was changed") from None
+    progress.kept = kept
+
+    def hash_it():
+        try:
+            progress.sha256 = sha256_of(kept)
+            record(kept=kept, sha256=progress.sha256, bytes=size)
+        except OSError as e:
+            progress.sha256 = None
+            record(output=f"cannot hash {kept}: {e}")
+
+    progress.hasher = threading.Thread(target=hash_it, daemon=True)
+    progress.hasher.start()
+
+
+def kept_sha256(progress):
+    # The kept database's sha256, once its thread is done (None if it could not be read).
+    if progress.hasher is not None:
+        progress.hasher.join()
+    return progress.sha256
 
 
 def cutover():
@@ -306,35 +464,65 @@ def cutover():
     except Failed:
         discard(change)
         raise
+    progress = Progress()
+    try:
+        keep(progress)
+    except Unchanged as e:
+        raise Failed("stop", unchanged(e)) from None
     previous = None
     head = args.get("head")
     if change["kind"] == "swap":
         try:
             previous = swap(change)
         except Unchanged as e:
+            forget(progress)
             raise Failed("swap", unchanged(e)) from None
         except OSError as e:
+            forget(progress)
             raise Failed("swap", unchanged(Failed("swap", f"the swap failed: {e}; nothing was changed"))) from None
-    elif change["kind"] == "install":
-        sh("install", change["command"])
-        # The downloaded packages are no longer needed; a failure to remove them is not the hub's.
-        shutil.rmtree(change["downloads"], ignore_errors=True)
+        progress.swapped = True
     try:
+        if change["kind"] == "install":
+            progress.installed = True
+            sh("install", change["command"])
+            # The downloaded packages are no longer needed; a failure to remove them is not the hub's.
+            shutil.rmtree(change["downloads"], ignore_errors=True)
         if head is None:
             head = installed_head()
         revision = upgrade_db(head, hub)
+        progress.started = True
         start(args["version"])
-    finally:
-        # After a swap, the env an earlier upgrade kept has been replaced, whatever comes next;
-        # removed out of the downtime when it goes well.
-        if change["kind"] == "swap":
-            shutil.rmtree(replaced_path(change), ignore_errors=True)
+    except Failed as e:
+        rollback(e, progress)
+    except Exception as e:  # noqa: BLE001 - an unforeseen error after a change is rolled back too
+        rollback(Failed("cutover", f"{type(e).__name__}: {e}"), progress)
+    # The way back is no longer needed once the target serves: the env an earlier upgrade kept
+    # (replaced by this swap) and the database kept at the stop go (the archive is the off-host
+    # copy of the latter).
+    if change["kind"] == "swap":
+        shutil.rmtree(replaced_path(change), ignore_errors=True)
+    forget(progress)
     return {"previous": previous, "revision": revision}
+
+
+def forget(progress):
+    # The database kept at the stop, once it is not the way back: the upgrade serves, or nothing
+    # was changed.
+    if progress.kept:
+        kept_sha256(progress)
+        try:
+            os.unlink(progress.kept)
+        except OSError as e:
+            record(output=f"cannot remove {progress.kept}: {e}")
 
 
 record(pid=os.getpid())
 try:
     record(result="ok", **cutover())
+except RolledBack as e:
+    record(result="rolled-back", step=e.step, reason=e.reason)
+except Down as e:
+    record(result="down", step=e.step, reason=e.reason, state=e.state, by_hand=e.by_hand)
 except Failed as e:
     record(result="failed", step=e.step, reason=e.reason)
 except BaseException as e:  # noqa: BLE001 - the controller must always get a result

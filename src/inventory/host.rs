@@ -40,6 +40,11 @@ pub struct Hub {
     /// How long the hub may take to answer after `start` (a large database can take a while).
     #[serde(serialize_with = "crate::seconds::serialize")]
     pub start_timeout: Duration,
+    /// How long `jupyterhub upgrade-db` may take in the downtime: past it, its process group is
+    /// stopped and the cutover rolled back (a migration stuck on a lock must not keep the hub
+    /// down).
+    #[serde(serialize_with = "crate::seconds::serialize")]
+    pub upgrade_db_timeout: Duration,
     /// Shell command that tells users an upgrade is coming, with the text in `$HUBFLEET_MESSAGE`.
     pub notify: Option<String>,
     /// URL of `/hub/api` as seen from the host.

@@ -97,6 +97,9 @@ raw_vars! {
     start: String,
     /// Seconds the hub may take to answer after `start`.
     start_timeout: u64,
+    /// Seconds `jupyterhub upgrade-db` may take in the downtime before it is stopped and the
+    /// cutover rolled back.
+    upgrade_db_timeout: u64,
     /// Shell command that tells users an upgrade is coming (`$HUBFLEET_MESSAGE` holds the text).
     notify: String,
     /// URL of the hub's `/hub/api`, as reachable from the host.

@@ -715,6 +715,12 @@ impl Resolver<'_> {
             stop_timeout: self.seconds(name, "stop_timeout", &vars.stop_timeout, 120)?,
             start: text(&vars.start, "systemctl start jupyterhub"),
             start_timeout: self.seconds(name, "start_timeout", &vars.start_timeout, 120)?,
+            upgrade_db_timeout: self.seconds(
+                name,
+                "upgrade_db_timeout",
+                &vars.upgrade_db_timeout,
+                600,
+            )?,
             notify: vars
                 .notify
                 .as_ref()

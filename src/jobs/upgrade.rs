@@ -14,7 +14,7 @@ use crate::plan::{CutoverWork, Request, UpgradePlan, Work, policy};
 use crate::runner::{HostEvents, HostJob, StepFailure};
 use crate::ssh::{RemoteCommand, Session};
 use crate::step::Phase;
-use crate::steps::{self, Cutover, SingleUser, Staged};
+use crate::steps::{self, Cutover, SingleUser, Staged, WayBack};
 
 /// `hubfleet upgrade` on one host.
 #[derive(Debug, Clone)]
@@ -27,6 +27,8 @@ pub struct UpgradeJob {
     pub dry_run: bool,
     /// `--allow-active-servers`.
     pub allow_active_servers: bool,
+    /// Not `--no-rollback`: a failure after the stop is rolled back on the host.
+    pub rollback: bool,
     /// `--message`.
     pub message: String,
     /// `--grace`.
@@ -211,9 +213,15 @@ impl UpgradeJob {
             head: work.head.as_deref(),
             restart_version: work.restart_version.as_deref(),
             allow_active_servers: work.allow_active_servers,
+            rollback: self.rollback,
         };
         let down = Instant::now();
-        let done = steps::cutover(host, session, events, &cutover).await?;
+        let mut way_back = WayBack::default();
+        let done = steps::cutover(host, session, events, &cutover, &mut way_back).await;
+        report.kept_db = way_back.kept_db;
+        report.kept_db_sha256 = way_back.kept_sha256;
+        report.by_hand = way_back.by_hand;
+        let done = done?;
         report.downtime_seconds = Some(round(down.elapsed()));
         report.previous_env = done.previous_env;
         if let (Some(installed), Some(before)) = (&done.revisions, &report.revision_before) {

@@ -38,6 +38,14 @@ pub struct UpgradeReport {
     pub singleuser_version_after: Option<String>,
     /// Where the env the upgrade replaced is kept (the package half of a rollback).
     pub previous_env: Option<String>,
+    /// The database as it was at the stop, kept beside it by the cutover: removed once the
+    /// target serves, kept after a rollback (the database put back is byte for byte this) and
+    /// when the hub is left down.
+    pub kept_db: Option<String>,
+    /// Its sha256, recorded right after the copy.
+    pub kept_db_sha256: Option<String>,
+    /// A hub left down: the commands that finish the way back by hand, in order.
+    pub by_hand: Vec<String>,
     /// The plan (with `--dry-run`, which only makes it): every step with its resolved values,
     /// its phase and its way back.
     pub plan: Option<UpgradePlan>,
@@ -85,9 +93,20 @@ impl RecapColumns for UpgradeReport {
     }
 
     fn notes(&self) -> Vec<String> {
-        self.plan
+        let mut notes = self
+            .plan
             .as_ref()
             .map(UpgradePlan::lines)
-            .unwrap_or_default()
+            .unwrap_or_default();
+        if !self.by_hand.is_empty() {
+            notes.push("the hub is DOWN; to finish by hand, on the host:".to_owned());
+            notes.extend(
+                self.by_hand
+                    .iter()
+                    .enumerate()
+                    .map(|(i, command)| format!("  {}. {command}", i + 1)),
+            );
+        }
+        notes
     }
 }

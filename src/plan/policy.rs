@@ -4,7 +4,7 @@
 use crate::facts::HostFacts;
 use crate::facts::alembic::{self, Revisions};
 use crate::inventory::Host;
-use crate::runner::StepFailure;
+use crate::runner::{Ended, StepFailure};
 
 use crate::step::Step;
 
@@ -13,6 +13,7 @@ pub fn refused(reason: String) -> StepFailure {
     StepFailure {
         step: Step::Check.name(),
         reason,
+        ended: Ended::Failed,
     }
 }
 

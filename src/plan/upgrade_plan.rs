@@ -206,7 +206,10 @@ impl UpgradePlan {
                 host.hub.health_url,
                 record
             ),
-            "if it stops the hub but nothing changes after, the hub is started again on its env",
+            &format!(
+                "if it stops the hub but nothing changes after, the hub is started again on its env; once stopped, {db_path} is copied to {} (fsynced, sha256 recorded; fails unchanged if the disk cannot hold it), the way back of every later step",
+                steps::kept_database(&db_path)
+            ),
             Work::Cutover(CutoverWork {
                 staged: target.staged.clone(),
                 db_path: db_path.clone(),
@@ -227,7 +230,9 @@ impl UpgradePlan {
             } => plan.push(
                 Step::Swap,
                 steps::swap_description(env, path, previous, *replaces_previous),
-                &format!("by hand: the env as it was is kept at {previous}; swap it back"),
+                &format!(
+                    "automatic: on a later failure the host swaps {previous}, the env as it was, back in; {ROLLBACK}"
+                ),
                 Work::InCutover,
             ),
             Staged::InPlace => plan.push(
@@ -240,7 +245,7 @@ impl UpgradePlan {
                     steps::Source::Staged,
                 )
                 .to_string(),
-                "by hand: the archive's package list reinstalls the release it had",
+                "none automatic: the previous packages are not kept on the host, so a failure from here leaves the hub DOWN with the commands to finish by hand (the database kept at the stop put back first)",
                 Work::InCutover,
             ),
             Staged::Nothing => {}
@@ -259,19 +264,29 @@ impl UpgradePlan {
                     .as_ref()
                     .map_or(host.hub.workdir.as_str(), |e| e.workdir.as_str()),
             ),
-            "by hand: SQLite cannot be downgraded; restore the archive's database",
+            &format!(
+                "automatic (killed after {}s): the database kept at the stop is put back, verified by its sha256; {ROLLBACK}",
+                host.hub.upgrade_db_timeout.as_secs()
+            ),
             Work::InCutover,
         );
         plan.push(
             Step::Start,
             host.hub.start.clone(),
-            "stop the hub",
+            &format!(
+                "automatic: the hub is stopped ({}) and confirmed stopped, then {ROLLBACK_FROM_DB}",
+                host.hub.stop
+            ),
             Work::InCutover,
         );
         plan.push(
             Step::Health,
-            format!("{} reports {version}", host.hub.health_url),
-            NOTHING_CHANGED,
+            format!(
+                "{} reports {version} within {}s",
+                host.hub.health_url,
+                host.hub.start_timeout.as_secs()
+            ),
+            &format!("automatic: as for start, {ROLLBACK_FROM_DB}"),
             Work::InCutover,
         );
         if let Some(env) = singleuser {
@@ -379,6 +394,12 @@ impl UpgradePlan {
 
 /// The way back of a step that changes nothing.
 const NOTHING_CHANGED: &str = "nothing to undo: nothing is changed";
+
+/// How every automatic rollback ends (`cutover.py`), and what it becomes when it cannot.
+const ROLLBACK: &str = "the hub is started and must report its old release at /hub/api (rolled back); if any of it fails the host is left DOWN with the commands to finish by hand (`--no-rollback`: left stopped)";
+
+/// The automatic rollback from the database on.
+const ROLLBACK_FROM_DB: &str = "the database kept at the stop is put back (sha256 verified), the env as it was swapped back, and the hub started on its old release (rolled back; DOWN with the commands to finish by hand if any of it fails)";
 
 fn facts_action(facts: &HostFacts) -> String {
     format!(

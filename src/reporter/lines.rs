@@ -63,6 +63,12 @@ pub fn render(event: &Event, time: &str) -> Option<String> {
             Outcome::Failed { step, reason } => {
                 format!("{time} {host} failed at {step}: {reason}")
             }
+            Outcome::RolledBack { step, reason } => {
+                format!("{time} {host} rolled back after {step} failed: {reason}")
+            }
+            Outcome::Down { step, reason } => {
+                format!("{time} {host} DOWN after {step} failed: {reason}")
+            }
             Outcome::Unreachable { reason, .. } => {
                 format!("{time} {host} {}: {reason}", outcome.label())
             }
@@ -100,6 +106,22 @@ mod tests {
                 outcome: Outcome::Failed {
                     step: "exec".into(),
                     reason: "`false` exited with code 1".into(),
+                },
+                elapsed: Duration::from_millis(5),
+            },
+            Event::HostFinished {
+                host: "h3".into(),
+                outcome: Outcome::RolledBack {
+                    step: "start".into(),
+                    reason: "authenticator refuses 6.1.1 (exit code 1)".into(),
+                },
+                elapsed: Duration::from_millis(5),
+            },
+            Event::HostFinished {
+                host: "h4".into(),
+                outcome: Outcome::Down {
+                    step: "start".into(),
+                    reason: "authenticator refuses 6.1.1 (exit code 1); THE HUB IS DOWN: …".into(),
                 },
                 elapsed: Duration::from_millis(5),
             },

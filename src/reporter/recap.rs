@@ -9,8 +9,12 @@ use crate::runner::{HostResult, Outcome, RecapColumns};
 pub struct Counts {
     /// Hosts that ended ok.
     pub ok: usize,
-    /// Hosts reached on which a step failed.
+    /// Hosts reached on which a step failed, rolled back ones included.
     pub failed: usize,
+    /// Of the failed hosts, those the host rolled back: the old release serves again.
+    pub rolled_back: usize,
+    /// Hosts left down: a rollback that could not complete, or `--no-rollback`.
+    pub down: usize,
     /// Hosts not reached (no connection, refused host key, no accepted key).
     pub unreachable: usize,
 }
@@ -23,6 +27,11 @@ impl Counts {
             match result.outcome {
                 Outcome::Ok => counts.ok += 1,
                 Outcome::Failed { .. } => counts.failed += 1,
+                Outcome::RolledBack { .. } => {
+                    counts.failed += 1;
+                    counts.rolled_back += 1;
+                }
+                Outcome::Down { .. } => counts.down += 1,
                 Outcome::Unreachable { .. } => counts.unreachable += 1,
             }
         }
@@ -42,6 +51,10 @@ pub fn render<R: RecapColumns>(results: &[HostResult<R>], width: u16) -> String 
             let detail = match &result.outcome {
                 Outcome::Ok => String::new(),
                 Outcome::Failed { step, reason } => format!("{step}: {reason}"),
+                Outcome::RolledBack { step, reason } => {
+                    format!("{step} failed, rolled back: {reason}")
+                }
+                Outcome::Down { step, reason } => format!("{step} failed: {reason}"),
                 Outcome::Unreachable { reason, .. } => reason.clone(),
             };
             let mut row = vec![
@@ -85,8 +98,17 @@ pub fn render<R: RecapColumns>(results: &[HostResult<R>], width: u16) -> String 
         }
     }
     let counts = Counts::of(results);
+    // Rolled back and down are said only when they happened: most runs have neither.
+    let rolled_back = match counts.rolled_back {
+        0 => String::new(),
+        n => format!(" ({n} rolled back)"),
+    };
+    let down = match counts.down {
+        0 => String::new(),
+        n => format!(", {n} DOWN"),
+    };
     format!(
-        "{table}{notes}\n{} hosts: {} ok, {} failed, {} unreachable",
+        "{table}{notes}\n{} hosts: {} ok, {} failed{rolled_back}{down}, {} unreachable",
         results.len(),
         counts.ok,
         counts.failed,
@@ -133,5 +155,36 @@ mod tests {
     #[test]
     fn recap_table() {
         insta::assert_snapshot!(render(&sample(), 100));
+    }
+
+    /// A rolled-back host counts as failed and says so; a hub left down is its own count.
+    #[test]
+    fn recap_of_a_rolled_back_and_a_down_host() {
+        let mut results = sample();
+        results.truncate(1);
+        let result = |host: &str, outcome| HostResult {
+            host: host.to_owned(),
+            outcome,
+            elapsed: Duration::from_millis(9000),
+            report: (),
+            steps: Vec::new(),
+        };
+        results.push(result(
+            "h2",
+            Outcome::RolledBack {
+                step: "start".to_owned(),
+                reason: "authenticator refuses 6.1.1 (exit code 1)".to_owned(),
+            },
+        ));
+        results.push(result(
+            "h3",
+            Outcome::Down {
+                step: "start".to_owned(),
+                reason: "authenticator refuses 6.1.1 (exit code 1); THE HUB IS DOWN: /opt/hub.hubfleet-previous, the env as it was, is missing".to_owned(),
+            },
+        ));
+        let counts = Counts::of(&results);
+        assert_eq!((counts.failed, counts.rolled_back, counts.down), (1, 1, 1));
+        insta::assert_snapshot!(render(&results, 100));
     }
 }

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use super::{Event, HostEvents, Outcome};
+use super::{Ended, Event, HostEvents, Outcome};
 use crate::inventory::Host;
 use crate::ssh::{Credentials, Session, SshError};
 
@@ -22,6 +22,9 @@ pub struct StepFailure {
     pub step: &'static str,
     /// Why, and what to do.
     pub reason: String,
+    /// How the host was left: most failures change nothing, a failure after the stop is rolled
+    /// back or leaves the hub down.
+    pub ended: Ended,
 }
 
 /// The work done on each host once it is connected.
@@ -165,10 +168,11 @@ async fn run_host<J: HostJob>(
         Ok(session) => {
             let outcome = match job.run(host, &session, events, &mut report).await {
                 Ok(()) => Outcome::Ok,
-                Err(StepFailure { step, reason }) => Outcome::Failed {
-                    step: step.to_owned(),
+                Err(StepFailure {
+                    step,
                     reason,
-                },
+                    ended,
+                }) => ended.outcome(step.to_owned(), reason),
             };
             session.close().await;
             outcome

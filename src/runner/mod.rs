@@ -9,4 +9,4 @@ mod outcome;
 pub use event::{Event, StepTiming, Stream, Transfer};
 pub use fleet::{HostJob, HostResult, RecapColumns, StepFailure, run_fleet};
 pub use host_events::{HostEvents, LineSink};
-pub use outcome::Outcome;
+pub use outcome::{Ended, Outcome};

@@ -17,6 +17,22 @@ pub enum Outcome {
         /// One line: why, and what to do.
         reason: String,
     },
+    /// A step failed after the stop, and the host undid the upgrade by itself: the old release
+    /// serves again, on the database as it was at the stop.
+    RolledBack {
+        /// The step that failed.
+        step: String,
+        /// The original failure.
+        reason: String,
+    },
+    /// The hub is left down: a rollback that could not complete, or `--no-rollback`. The reason
+    /// says how the host is left; the commands that finish by hand are in the report.
+    Down {
+        /// The step that failed.
+        step: String,
+        /// The original failure, then the host's state.
+        reason: String,
+    },
     /// The host could not be reached safely: no connection, a refused host key, no accepted key.
     Unreachable {
         /// What kind of failure.
@@ -32,6 +48,8 @@ impl Outcome {
         match self {
             Self::Ok => "ok",
             Self::Failed { .. } => "failed",
+            Self::RolledBack { .. } => "rolled back",
+            Self::Down { .. } => "down",
             Self::Unreachable { failure, .. } => match failure {
                 SshFailure::Unreachable => "unreachable",
                 SshFailure::HostKeyUnknown => "host key unknown",
@@ -46,7 +64,10 @@ impl Outcome {
     pub fn mask_secrets(&mut self) {
         match self {
             Self::Ok => {}
-            Self::Failed { reason, .. } | Self::Unreachable { reason, .. } => {
+            Self::Failed { reason, .. }
+            | Self::RolledBack { reason, .. }
+            | Self::Down { reason, .. }
+            | Self::Unreachable { reason, .. } => {
                 crate::secrets::mask_in_place(reason);
             }
         }
@@ -56,7 +77,32 @@ impl Outcome {
     pub fn reason(&self) -> Option<&str> {
         match self {
             Self::Ok => None,
-            Self::Failed { reason, .. } | Self::Unreachable { reason, .. } => Some(reason),
+            Self::Failed { reason, .. }
+            | Self::RolledBack { reason, .. }
+            | Self::Down { reason, .. }
+            | Self::Unreachable { reason, .. } => Some(reason),
+        }
+    }
+}
+
+/// How a failed host was left, as its job says: the runner makes the [`Outcome`] from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// As the failure left it (before the stop: nothing changed, the hub serves).
+    Failed,
+    /// Rolled back on the host: the old release serves again.
+    RolledBack,
+    /// The hub is down and needs a hand.
+    Down,
+}
+
+impl Ended {
+    /// The outcome of a failure at `step` that ended this way.
+    pub fn outcome(self, step: String, reason: String) -> Outcome {
+        match self {
+            Self::Failed => Outcome::Failed { step, reason },
+            Self::RolledBack => Outcome::RolledBack { step, reason },
+            Self::Down => Outcome::Down { step, reason },
         }
     }
 }

@@ -21,7 +21,7 @@ use crate::archive::{self, Progress, Stored};
 use crate::facts::HostFacts;
 use crate::host_scripts::{BackupArgs, ScriptArgs};
 use crate::inventory::Host;
-use crate::runner::{HostEvents, StepFailure};
+use crate::runner::{Ended, HostEvents, StepFailure};
 use crate::ssh::{ExitStatus, RemoteCommand, RemoteStdout, Session};
 
 /// The remote command that streams `host`'s backup, from its facts. Refuses a hub whose backup
@@ -30,6 +30,7 @@ pub fn backup_command(host: &Host, facts: &HostFacts) -> Result<RemoteCommand, S
     let refuse = |reason: String| StepFailure {
         step: "backup",
         reason,
+        ended: Ended::Failed,
     };
     // A database that may not be the one the hub uses (hub_environment.py): backing it up would
     // vouch for the wrong file.
@@ -79,6 +80,7 @@ pub async fn backup(
     let failed = |reason: String| StepFailure {
         step: "backup",
         reason,
+        ended: Ended::Failed,
     };
     check_controller_space(backup_dir, facts.db_size.unwrap_or(0)).map_err(failed)?;
     events.step("backup", "snapshot of the database");

@@ -5,6 +5,10 @@
 //! The record is a file of JSON lines beside the database ([`Cutover::record`]); the controller
 //! removes it once it has the result, so a record left on a host is the trace of a cutover whose
 //! controller went away.
+//!
+//! Once the stop is confirmed the cutover keeps the database as it is ([`kept_database`]), and a
+//! failure after anything changed is rolled back on the host; the result says how the host ended:
+//! upgraded, rolled back, or down (with the commands that finish by hand).
 
 use serde::Deserialize;
 
@@ -13,7 +17,7 @@ use crate::host_scripts::{
     CUTOVER, Change, CutoverArgs, FollowArgs, HubEnvironmentArgs, LaunchArgs, ScriptArgs,
 };
 use crate::inventory::Host;
-use crate::runner::{HostEvents, StepFailure};
+use crate::runner::{Ended, HostEvents, StepFailure};
 use crate::ssh::{ExitStatus, OutputSink, RemoteCommand, Session};
 
 use super::Staged;
@@ -39,6 +43,25 @@ pub struct Cutover<'a> {
     /// Whether the hub may be stopped with user servers running: checked again right before
     /// the stop, since users may have started servers while the upgrade got ready.
     pub allow_active_servers: bool,
+    /// Whether a failure after the stop is rolled back (`--no-rollback` leaves it stopped).
+    pub rollback: bool,
+}
+
+/// Where the cutover keeps the database as it was at the stop: beside it, so on the same
+/// filesystem (the copy is cheap and its rename back is atomic).
+pub fn kept_database(db_path: &str) -> String {
+    format!("{db_path}.hubfleet-at-stop")
+}
+
+/// What a cutover leaves for the report, however it ended.
+#[derive(Debug, Default)]
+pub struct WayBack {
+    /// The database as it was at the stop, kept beside it (removed once the target serves).
+    pub kept_db: Option<String>,
+    /// Its sha256, as the cutover recorded it right after the copy.
+    pub kept_sha256: Option<String>,
+    /// A hub left down: the commands that finish the way back by hand, in order.
+    pub by_hand: Vec<String>,
 }
 
 /// How a cutover ended well.
@@ -63,18 +86,21 @@ pub fn swap_description(env: &str, next: &str, previous: &str, replaces_previous
     format!("exchange {env} with {next}; the env as it was is kept at {previous}{replacing}")
 }
 
-/// Starts the cutover on the host, detached, and follows it to its result.
+/// Starts the cutover on the host, detached, and follows it to its result; what it kept and what
+/// is left to do by hand go to `way_back`.
 pub async fn cutover(
     host: &Host,
     session: &Session,
     events: &HostEvents,
     cutover: &Cutover<'_>,
+    way_back: &mut WayBack,
 ) -> Result<CutoverDone, StepFailure> {
     let status = cutover.record;
     let line = |step: &'static str, command: RemoteCommand| {
         command.to_command_line().map_err(|e| StepFailure {
             step,
             reason: e.to_string(),
+            ended: Ended::Failed,
         })
     };
     let change = match cutover.staged {
@@ -121,6 +147,20 @@ pub async fn cutover(
         env_python: super::hub_python(host),
         hub: HubEnvironmentArgs::of(host),
         upgrade_db: line("upgrade-db", super::upgrade_db_command(host))?,
+        upgrade_db_timeout: host.hub.upgrade_db_timeout.as_secs(),
+        kept_db: kept_database(cutover.db_path),
+        rollback: cutover.rollback,
+        reinstall_previous: cutover.restart_version.map(|previous| {
+            super::install_command(
+                host,
+                host.hub.installer,
+                &host.hub.env,
+                previous,
+                super::Source::Index,
+            )
+            .become_(host.hub.become_.clone())
+            .to_string()
+        }),
         change,
     };
     let pid = launch(host, session, status, args).await?;
@@ -135,6 +175,7 @@ pub async fn cutover(
         began: None,
         result: None,
         revisions: None,
+        kept: None,
     };
     let followed = session.exec(&follow, &mut record).await;
     record.step_ended(matches!(record.result, Some(Outcome::Ok { .. })));
@@ -142,13 +183,19 @@ pub async fn cutover(
         step,
         result,
         revisions,
+        kept,
         ..
     } = record;
+    if let Some((path, sha256)) = kept {
+        way_back.kept_db = Some(path);
+        way_back.kept_sha256 = Some(sha256);
+    }
     let lost = |why: String| StepFailure {
         step,
         reason: format!(
             "{why}; the host carries on by itself (pid {pid}, its record in {status}): run the upgrade again to see where it got"
         ),
+        ended: Ended::Failed,
     };
     if result.is_some() {
         // Read to its end: the record has served (best effort; the next cutover replaces it).
@@ -166,7 +213,31 @@ pub async fn cutover(
         (_, Some(Outcome::Failed { step, reason })) => Err(StepFailure {
             step: step_name(&step),
             reason,
+            ended: Ended::Failed,
         }),
+        (_, Some(Outcome::RolledBack { step, reason })) => Err(StepFailure {
+            step: step_name(&step),
+            reason,
+            ended: Ended::RolledBack,
+        }),
+        (
+            _,
+            Some(Outcome::Down {
+                step,
+                reason,
+                state,
+                by_hand,
+            }),
+        ) => {
+            way_back.by_hand = by_hand;
+            Err(StepFailure {
+                step: step_name(&step),
+                reason: format!(
+                    "{reason}; THE HUB IS DOWN: {state}; the commands that finish by hand are under the recap and in the report"
+                ),
+                ended: Ended::Down,
+            })
+        }
         (Err(e), None) => Err(lost(format!(
             "lost the connection during the cutover: {}",
             crate::error::one_line(&e, &e.hints())
@@ -176,6 +247,7 @@ pub async fn cutover(
             reason: format!(
                 "the cutover on the host (pid {pid}) ended without a result: see its record in {status}"
             ),
+            ended: Ended::Failed,
         }),
         (Ok(status), None) => Err(lost(format!(
             "following the cutover ended without its result ({})",
@@ -205,6 +277,7 @@ async fn launch(
         reason: format!(
             "{why}; the cutover may be running on the host: its record is {status}; run the upgrade again to see where it got"
         ),
+        ended: Ended::Failed,
     };
     let (exit, stdout, stderr) = session
         .exec_capture(&launch)
@@ -217,6 +290,7 @@ async fn launch(
         (ExitStatus::Code(3), _) => Err(StepFailure {
             step: "stop",
             reason: String::from_utf8_lossy(&stderr).trim().to_owned(),
+            ended: Ended::Failed,
         }),
         _ => Err(unsure(format!(
             "starting the cutover gave {} and no pid: {}",
@@ -237,6 +311,17 @@ enum Outcome {
         step: String,
         reason: String,
     },
+    #[serde(rename = "rolled-back")]
+    RolledBack {
+        step: String,
+        reason: String,
+    },
+    Down {
+        step: String,
+        reason: String,
+        state: String,
+        by_hand: Vec<String>,
+    },
 }
 
 /// One line of the record.
@@ -247,11 +332,17 @@ struct Line {
     output: Option<String>,
     revisions: Option<Revisions>,
     result: Option<String>,
+    kept: Option<String>,
+    sha256: Option<String>,
 }
 
 /// The step names the cutover reports, as the runner's events name them: a name the record
 /// does not know (a newer `cutover.py` than this controller) is reported as `cutover`.
 fn step_name(step: &str) -> &'static str {
+    // The rollback is not a step of the plan: it is what the downtime's steps do when one fails.
+    if step == "rollback" {
+        return "rollback";
+    }
     crate::step::Step::of_cutover(step).map_or("cutover", crate::step::Step::name)
 }
 
@@ -279,6 +370,8 @@ struct Record<'a> {
     began: Option<std::time::Instant>,
     result: Option<Outcome>,
     revisions: Option<Revisions>,
+    /// The database kept at the stop, and its sha256.
+    kept: Option<(String, String)>,
 }
 
 impl Record<'_> {
@@ -315,6 +408,8 @@ impl Record<'_> {
             sink.stdout(b"\n");
         } else if line.revisions.is_some() {
             self.revisions = line.revisions;
+        } else if let (Some(kept), Some(sha256)) = (line.kept, line.sha256) {
+            self.kept = Some((kept, sha256));
         }
     }
 }

@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use crate::host_scripts::{HubEnvironmentArgs, RehearseArgs};
 use crate::inventory::Host;
-use crate::runner::{HostEvents, StepFailure};
+use crate::runner::{Ended, HostEvents, StepFailure};
 use crate::ssh::Session;
 
 #[derive(Deserialize)]
@@ -57,6 +57,7 @@ pub async fn rehearse(
                 "upgrade-db with the new release left a copy of {db_path} at revision {}, not {head}: nothing was changed",
                 rehearsed.revision
             ),
+            ended: Ended::Failed,
         });
     }
     events.step(

@@ -5,7 +5,7 @@ use serde::de::DeserializeOwned;
 
 use crate::host_scripts::ScriptArgs;
 use crate::inventory::Host;
-use crate::runner::{HostEvents, StepFailure};
+use crate::runner::{Ended, HostEvents, StepFailure};
 use crate::ssh::{ExitStatus, RemoteCommand, Session};
 
 /// The hub env's Python, which runs every script hubfleet sends to a host.
@@ -110,7 +110,11 @@ pub async fn run_command(
 }
 
 fn failure(step: &'static str, reason: String) -> StepFailure {
-    StepFailure { step, reason }
+    StepFailure {
+        step,
+        reason,
+        ended: Ended::Failed,
+    }
 }
 
 /// `exit code 3` / `killed by SIGTERM`.

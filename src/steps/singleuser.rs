@@ -6,7 +6,7 @@
 //! Python too old, a pin) stops the upgrade before the hub changes, not after.
 
 use crate::inventory::Host;
-use crate::runner::{HostEvents, StepFailure};
+use crate::runner::{Ended, HostEvents, StepFailure};
 use crate::ssh::{RemoteCommand, Session};
 
 /// What [`singleuser`] does with the install.
@@ -55,6 +55,7 @@ pub async fn singleuser(
                 "the single-user env {env} cannot take jupyterhub {version}, which the hub would then need: {}; nothing was changed",
                 failure.reason
             ),
+            ended: Ended::Failed,
         }),
     }
 }

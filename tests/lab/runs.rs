@@ -1,8 +1,11 @@
 //! What the integration tests of upgrades and backups share: running `hubfleet upgrade` on a lab,
 //! reading its databases and archives.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+use sha2::{Digest, Sha256};
 
 use super::{Lab, text};
 
@@ -110,4 +113,42 @@ pub fn assert_upgraded(lab: &Lab, out: &std::process::Output, db: &Path) {
         sqlite(db, "SELECT version_num FROM alembic_version"),
         NEWEST_HEAD
     );
+}
+
+/// Every file of an env as it was before its upgrade (`before`, from `tree_hashes`) is in
+/// `previous`, byte for byte: the copy shares most of its files with the env by hard links, and
+/// installing into the copy must never have written into one of them.
+pub fn assert_kept(before: &BTreeMap<PathBuf, String>, previous: &Path) {
+    let after = tree_hashes(previous);
+    let changed: Vec<_> = before
+        .iter()
+        .filter(|(path, hash)| after.get(*path) != Some(*hash))
+        .map(|(path, _)| path)
+        .collect();
+    assert!(
+        changed.is_empty(),
+        "{} files of the env differ in {}: {changed:?}",
+        changed.len(),
+        previous.display()
+    );
+}
+
+/// sha256 of every file under `dir` but the hub's own logs and the stand-in's pid/log files,
+/// which a running hub writes whatever hubfleet does.
+pub fn tree_hashes(dir: &Path) -> BTreeMap<PathBuf, String> {
+    let mut hashes = BTreeMap::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                todo.push(path);
+            } else if path.extension().is_none_or(|e| e != "log") {
+                let bytes = std::fs::read(&path).unwrap_or_default();
+                let relative = path.strip_prefix(dir).unwrap().to_path_buf();
+                hashes.insert(relative, hex::encode(Sha256::digest(&bytes)));
+            }
+        }
+    }
+    hashes
 }
