@@ -198,9 +198,9 @@ impl Bars {
                 if let Some(line) = lines::render(event, "") {
                     let _ = self.multi.println(line.trim_start());
                 }
-                // A host that ends in its downtime stays down (its hub did not come back); one
-                // that ends well is up.
-                if *outcome == Outcome::Ok {
+                // A hub that ends down stays counted down; any other end (upgraded, rolled back,
+                // failed before its stop) has it serving.
+                if !matches!(outcome, Outcome::Down { .. }) {
                     self.down.remove(host);
                 }
                 if !matches!(outcome, Outcome::Ok) {
