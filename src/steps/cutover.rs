@@ -347,8 +347,10 @@ fn step_name(step: &str) -> &'static str {
 }
 
 /// What the display says of a cutover step while it runs.
-fn words(step: &str) -> &'static str {
-    match step {
+/// `None` for a step whose record lines are themselves the account (the rollback's), shown as
+/// they come.
+fn words(step: &str) -> Option<&'static str> {
+    Some(match step {
         "check" => "user servers and the database in use",
         "stop" => "stopping the hub",
         "swap" => "exchanging the envs",
@@ -356,8 +358,8 @@ fn words(step: &str) -> &'static str {
         "upgrade-db" => "migrating the database",
         "start" => "starting the hub",
         "health" => "waiting for /hub/api",
-        _ => "",
-    }
+        _ => return None,
+    })
 }
 
 /// Turns the record's lines into the host's events as they arrive.
@@ -394,12 +396,21 @@ impl Record<'_> {
             self.result = serde_json::from_slice(raw).ok();
         } else if let (Some(step), Some(text)) = (&line.step, line.text) {
             let step = step_name(step);
-            // What the host runs goes to the log; the display gets a few words per step.
-            self.events.command(step, text);
-            if self.began.is_none() || step != self.step {
+            let new_step = self.began.is_none() || step != self.step;
+            if new_step {
                 self.step_ended(true);
                 self.began = Some(std::time::Instant::now());
-                self.events.step(step, words(step));
+            }
+            // What the host runs goes to the log, the display gets a few words per step; the
+            // rollback's lines are its account, shown as they are.
+            match words(step) {
+                Some(words) => {
+                    self.events.command(step, text);
+                    if new_step {
+                        self.events.step(step, words);
+                    }
+                }
+                None => self.events.step(step, text),
             }
             self.step = step;
         } else if let Some(output) = line.output {
