@@ -346,20 +346,11 @@ fn step_name(step: &str) -> &'static str {
     crate::step::Step::of_cutover(step).map_or("cutover", crate::step::Step::name)
 }
 
-/// What the display says of a cutover step while it runs.
-/// `None` for a step whose record lines are themselves the account (the rollback's), shown as
-/// they come.
+/// What the display says of a cutover step while it runs: the step's own description; `None`
+/// for lines that are themselves the account (the rollback's, or a step this controller does
+/// not know), shown as they come.
 fn words(step: &str) -> Option<&'static str> {
-    Some(match step {
-        "check" => "user servers and the database in use",
-        "stop" => "stopping the hub",
-        "swap" => "exchanging the envs",
-        "install" => "installing offline",
-        "upgrade-db" => "migrating the database",
-        "start" => "starting the hub",
-        "health" => "waiting for /hub/api",
-        _ => return None,
-    })
+    crate::step::Step::of_cutover(step).map(crate::step::Step::description)
 }
 
 /// Turns the record's lines into the host's events as they arrive.
