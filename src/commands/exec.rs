@@ -24,6 +24,7 @@ pub fn run(args: &ExecArgs, printer: &Printer) -> Result<u8, FatalError> {
         fleet: &args.fleet,
         json: false,
         logs: None,
+        rollout: None,
     };
     run_job(&options, Arc::new(job), printer)
 }

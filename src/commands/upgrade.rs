@@ -21,6 +21,7 @@ pub fn run(args: &UpgradeArgs, printer: &Printer) -> Result<u8, FatalError> {
         fleet: &args.fleet,
         json: args.json,
         logs: Some(&args.backups.dir),
+        rollout: Some(&args.rollout),
     };
     let job = UpgradeJob {
         to: to.to_string(),

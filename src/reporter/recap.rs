@@ -17,6 +17,16 @@ pub struct Counts {
     pub down: usize,
     /// Hosts not reached (no connection, refused host key, no accepted key).
     pub unreachable: usize,
+    /// Hosts the run stopped before their stop (Ctrl-C): their hubs untouched.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub interrupted: usize,
+    /// Hosts the run never started: its failure budget was spent, or it was interrupted.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub not_started: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl Counts {
@@ -33,6 +43,8 @@ impl Counts {
                 }
                 Outcome::Down { .. } => counts.down += 1,
                 Outcome::Unreachable { .. } => counts.unreachable += 1,
+                Outcome::Interrupted { .. } => counts.interrupted += 1,
+                Outcome::NotStarted { .. } => counts.not_started += 1,
             }
         }
         counts
@@ -55,7 +67,10 @@ pub fn render<R: RecapColumns>(results: &[HostResult<R>], width: u16) -> String 
                     format!("{step} failed, rolled back: {reason}")
                 }
                 Outcome::Down { step, reason } => format!("{step} failed: {reason}"),
-                Outcome::Unreachable { reason, .. } => reason.clone(),
+                Outcome::Interrupted { step, reason } => format!("before {step}: {reason}"),
+                Outcome::Unreachable { reason, .. } | Outcome::NotStarted { reason } => {
+                    reason.clone()
+                }
             };
             let mut row = vec![
                 result.host.clone(),
@@ -107,8 +122,17 @@ pub fn render<R: RecapColumns>(results: &[HostResult<R>], width: u16) -> String 
         0 => String::new(),
         n => format!(", {n} DOWN"),
     };
+    // So are hosts a stopped run left alone.
+    let left = [
+        (counts.interrupted, "interrupted"),
+        (counts.not_started, "not started"),
+    ]
+    .iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, what)| format!(", {n} {what}"))
+    .collect::<String>();
     format!(
-        "{table}{notes}\n{} hosts: {} ok, {} failed{rolled_back}{down}, {} unreachable",
+        "{table}{notes}\n{} hosts: {} ok, {} failed{rolled_back}{down}, {} unreachable{left}",
         results.len(),
         counts.ok,
         counts.failed,
