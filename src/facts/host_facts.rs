@@ -57,6 +57,10 @@ pub struct HostFacts {
     /// The pid of a cutover an earlier upgrade started on this host and that still runs.
     #[serde(default)]
     pub cutover_running: Option<u32>,
+    /// The record an earlier cutover left, which no controller read to its result (its
+    /// controller was killed or exited at a second Ctrl-C): the upgrade reports how it ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cutover_left: Option<String>,
     /// What could not be read, one line each.
     #[serde(default)]
     pub problems: Vec<String>,

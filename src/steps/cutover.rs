@@ -4,7 +4,8 @@
 //!
 //! The record is a file of JSON lines beside the database ([`Cutover::record`]); the controller
 //! removes it once it has the result, so a record left on a host is the trace of a cutover whose
-//! controller went away.
+//! controller went away: the next run reads it and reports how that cutover ended
+//! ([`earlier_cutover`]) before it removes it, and the launcher refuses to start beside it.
 //!
 //! Once the stop is confirmed the cutover keeps the database as it is ([`kept_database`]), and a
 //! failure after anything changed is rolled back on the host; the result says how the host ended:
@@ -164,6 +165,7 @@ pub async fn cutover(
         change,
     };
     let pid = launch(host, session, status, args).await?;
+    events.cutover_started(status);
 
     let follow = FollowArgs { status, pid }
         .command(super::hub_python(host))
@@ -198,37 +200,58 @@ pub async fn cutover(
         ended: Ended::Failed,
     };
     if result.is_some() {
-        // Read to its end: the record has served (best effort; the next cutover replaces it).
-        let remove = RemoteCommand::new("rm")
-            .args(["-f", "--", status])
-            .become_(host.hub.become_.clone());
-        let _ = session.exec_capture(&remove).await;
+        remove_record(host, session, status).await;
     }
-    match (followed, result) {
-        (_, Some(Outcome::Ok { previous, revision })) => Ok(CutoverDone {
+    if let Some(ended) = ended(result, revisions, way_back) {
+        return ended;
+    }
+    match followed {
+        Err(e) => Err(lost(format!(
+            "lost the connection during the cutover: {}",
+            crate::error::one_line(&e, &e.hints())
+        ))),
+        Ok(ExitStatus::Code(3)) => Err(StepFailure {
+            step,
+            reason: format!(
+                "the cutover on the host (pid {pid}) ended without a result: see its record in {status}"
+            ),
+            ended: Ended::Failed,
+        }),
+        Ok(status) => Err(lost(format!(
+            "following the cutover ended without its result ({})",
+            super::describe(status)
+        ))),
+    }
+}
+
+/// How a cutover ended, from the result its record holds; `None` without one.
+fn ended(
+    result: Option<Outcome>,
+    revisions: Option<Revisions>,
+    way_back: &mut WayBack,
+) -> Option<Result<CutoverDone, StepFailure>> {
+    Some(match result? {
+        Outcome::Ok { previous, revision } => Ok(CutoverDone {
             previous_env: previous,
             revision,
             revisions,
         }),
-        (_, Some(Outcome::Failed { step, reason })) => Err(StepFailure {
+        Outcome::Failed { step, reason } => Err(StepFailure {
             step: step_name(&step),
             reason,
             ended: Ended::Failed,
         }),
-        (_, Some(Outcome::RolledBack { step, reason })) => Err(StepFailure {
+        Outcome::RolledBack { step, reason } => Err(StepFailure {
             step: step_name(&step),
             reason,
             ended: Ended::RolledBack,
         }),
-        (
-            _,
-            Some(Outcome::Down {
-                step,
-                reason,
-                state,
-                by_hand,
-            }),
-        ) => {
+        Outcome::Down {
+            step,
+            reason,
+            state,
+            by_hand,
+        } => {
             way_back.by_hand = by_hand;
             Err(StepFailure {
                 step: step_name(&step),
@@ -238,22 +261,49 @@ pub async fn cutover(
                 ended: Ended::Down,
             })
         }
-        (Err(e), None) => Err(lost(format!(
-            "lost the connection during the cutover: {}",
-            crate::error::one_line(&e, &e.hints())
-        ))),
-        (Ok(ExitStatus::Code(3)), None) => Err(StepFailure {
-            step,
-            reason: format!(
-                "the cutover on the host (pid {pid}) ended without a result: see its record in {status}"
-            ),
-            ended: Ended::Failed,
-        }),
-        (Ok(status), None) => Err(lost(format!(
-            "following the cutover ended without its result ({})",
-            super::describe(status)
-        ))),
+    })
+}
+
+/// The record of an earlier cutover that no controller read to its end (its controller was
+/// killed, lost, or exited at a second Ctrl-C), as the facts found it beside the database: its
+/// lines are reported as they were recorded, and how it ended is returned (`None`: it holds no
+/// result, the cutover died without one). The caller removes the record only once it is read.
+pub fn earlier_cutover(
+    events: &HostEvents,
+    text: &str,
+    way_back: &mut WayBack,
+) -> Option<Result<CutoverDone, StepFailure>> {
+    let mut record = Record {
+        events,
+        partial: Vec::new(),
+        step: "stop",
+        began: None,
+        result: None,
+        revisions: None,
+        kept: None,
+    };
+    record.stdout(text.as_bytes());
+    record.stdout(b"\n");
+    let Record {
+        result,
+        revisions,
+        kept,
+        ..
+    } = record;
+    if let Some((path, sha256)) = kept {
+        way_back.kept_db = Some(path);
+        way_back.kept_sha256 = Some(sha256);
     }
+    ended(result, revisions, way_back)
+}
+
+/// Removes a record read to its result: it has served, and the next cutover refuses to start
+/// beside a record nobody read (best effort: the next run reads it again otherwise).
+pub async fn remove_record(host: &Host, session: &Session, record: &str) {
+    let remove = RemoteCommand::new("rm")
+        .args(["-f", "--", record])
+        .become_(host.hub.become_.clone());
+    let _ = session.exec_capture(&remove).await;
 }
 
 /// Starts the cutover with `args` on the host, its record at `status`; its pid.

@@ -13,7 +13,10 @@ mod stage;
 mod upgrade_db;
 
 pub use backup::{backup, backup_command};
-pub use cutover::{Cutover, CutoverDone, WayBack, cutover, kept_database, swap_description};
+pub use cutover::{
+    Cutover, CutoverDone, WayBack, cutover, earlier_cutover, kept_database, remove_record,
+    swap_description,
+};
 pub use gather_facts::gather_facts;
 pub use install::{Source, install_command};
 pub use notify::notify;

@@ -44,6 +44,19 @@ class Record(unittest.TestCase):
             f.flush()
             self.assertIsNone(cutover_record.running_cutover(f.name))
 
+    def test_a_left_record_is_read_whole_and_never_through_a_link(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            record = os.path.join(tmp, ".db.hubfleet-cutover.jsonl")
+            self.assertIsNone(cutover_record.left_record(record))
+            lines = json.dumps({"pid": 1}) + "\n" + json.dumps({"result": "rolled-back", "step": "start", "reason": "x"}) + "\n"
+            with open(record, "w") as f:
+                f.write(lines)
+            self.assertEqual(cutover_record.left_record(record), lines)
+            link = os.path.join(tmp, ".other.hubfleet-cutover.jsonl")
+            os.symlink(record, link)
+            with self.assertRaises(OSError):
+                cutover_record.left_record(link)
+
 
 if __name__ == "__main__":
     unittest.main()
