@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use super::rollout::Gate;
+use super::rollout::{Gate, Tally};
 use super::{Ended, Event, HostEvents, Outcome, Rollout, StopReason};
 use crate::inventory::Host;
 use crate::ssh::{Credentials, Session, SshError};
@@ -112,11 +112,12 @@ pub async fn run_fleet<J: HostJob>(
         async move {
             interrupt.wait().await;
             let signal = interrupt.signal().unwrap_or("a signal");
-            stop(&gate, &events, StopReason::Interrupted { signal });
+            gate.stop(StopReason::Interrupted { signal }, &events);
         }
     });
     let mut results: Vec<Option<HostResult<J::Report>>> = vec![None; hosts.len()];
-    let (mut first, mut run_failed) = (0, 0);
+    let tally = Tally::default();
+    let mut first = 0;
     for size in rollout.serial.batches(hosts.len()) {
         let batch = first..first + size;
         first += size;
@@ -125,27 +126,34 @@ pub async fn run_fleet<J: HostJob>(
         if gate.reason().is_some() {
             break;
         }
+        tally.new_batch(size);
         let mut tasks = JoinSet::new();
         let mut task_hosts = std::collections::HashMap::new();
         for index in batch {
+            // Slots are taken here, in inventory order, so hosts start in the order the
+            // inventory lists them. The semaphore is never closed: acquiring only waits.
+            let slot = slots.clone().acquire_owned().await;
+            if let Some(reason) = gate.reason() {
+                results[index] = Some(not_started(&hosts[index], &reason, &events));
+                continue;
+            }
             let host = hosts[index].clone();
-            let (slots, credentials, job) = (slots.clone(), credentials.clone(), job.clone());
+            let (credentials, job, tally) = (credentials.clone(), job.clone(), tally.clone());
             let (events, gate, board) = (events.clone(), gate.clone(), rollout.board.clone());
-            let interrupt = rollout.interrupt.clone();
+            let (interrupt, budget) = (rollout.interrupt.clone(), rollout.budget);
             let task = tasks.spawn(async move {
-                // The semaphore is never closed, so acquiring only waits for a slot.
-                let _slot = slots.acquire_owned().await;
-                if let Some(reason) = gate.reason() {
-                    return (index, not_started(&host, &reason, &events));
-                }
+                let _slot = slot;
                 // Created once the host has its slot: its step timings count from here.
-                let events = HostEvents::new(&host.name, events).watched(interrupt, board);
-                (index, run_host(&host, &credentials, &*job, &events).await)
+                let host_events =
+                    HostEvents::new(&host.name, events.clone()).watched(interrupt, board.clone());
+                let result = run_host(&host, &credentials, &*job, &host_events).await;
+                board.ended(&result.host, ended_line(&result.outcome));
+                // Counted before the slot is given back: the next host sees a spent budget.
+                tally.count(&result.host, &result.outcome, budget, &gate, &events);
+                (index, result)
             });
             task_hosts.insert(task.id(), index);
         }
-        let mut batch_failed = 0;
-        let mut last_failed = None;
         while let Some(joined) = tasks.join_next().await {
             let (index, result) = match joined {
                 Ok(done) => done,
@@ -161,34 +169,20 @@ pub async fn run_fleet<J: HostJob>(
                         outcome: result.outcome.clone(),
                         elapsed: result.elapsed,
                     });
+                    tally.count(
+                        &result.host,
+                        &result.outcome,
+                        rollout.budget,
+                        &gate,
+                        &events,
+                    );
                     (index, result)
                 }
             };
-            rollout
-                .board
-                .ended(&result.host, ended_line(&result.outcome));
-            if result.outcome.counts_as_failed() {
-                (run_failed, batch_failed) = (run_failed + 1, batch_failed + 1);
-                last_failed = Some(result.host.clone());
-                if rollout
-                    .budget
-                    .is_spent(run_failed, batch_failed, size, false)
-                {
-                    let by = result.host.clone();
-                    let budget = rollout.budget;
-                    stop(&gate, &events, StopReason::BudgetSpent { budget, by });
-                }
-            }
             results[index] = Some(result);
         }
-        if let Some(by) = last_failed
-            && rollout
-                .budget
-                .is_spent(run_failed, batch_failed, size, true)
-            && first < hosts.len()
-        {
-            let budget = rollout.budget;
-            stop(&gate, &events, StopReason::BudgetSpent { budget, by });
+        if first < hosts.len() {
+            tally.batch_done(rollout.budget, &gate, &events);
         }
     }
     watcher.abort();
@@ -212,14 +206,6 @@ pub async fn run_fleet<J: HostJob>(
     });
     let stopped = reason.filter(|r| left_out || matches!(r, StopReason::Interrupted { .. }));
     FleetRun { results, stopped }
-}
-
-/// Closes the gate for `reason` and, the first time, tells the reporters why no new host starts.
-fn stop(gate: &Gate, events: &SyncSender<Event>, reason: StopReason) {
-    let text = reason.to_string();
-    if gate.close(reason) {
-        let _ = events.send(Event::RunStopping { reason: text });
-    }
 }
 
 /// The result of a host the run never started, for `reason`.

@@ -3,9 +3,10 @@
 //! hosts already running finish, and those in their cutover are followed to their end.
 
 use std::fmt;
+use std::sync::mpsc::SyncSender;
 use std::sync::{Arc, Mutex};
 
-use super::{Board, FailureBudget, Interrupt, Serial};
+use super::{Board, Event, FailureBudget, Interrupt, Outcome, Serial};
 
 /// The rules a run releases its hosts by.
 #[derive(Debug, Clone)]
@@ -87,9 +88,96 @@ impl Gate {
         first
     }
 
+    /// Closes the gate for `reason` and, the first time, tells the reporters why no new host
+    /// starts.
+    pub(super) fn stop(&self, reason: StopReason, events: &SyncSender<Event>) {
+        let text = reason.to_string();
+        if self.close(reason) {
+            let _ = events.send(Event::RunStopping { reason: text });
+        }
+    }
+
     /// Why the gate is closed, if it is.
     pub(super) fn reason(&self) -> Option<StopReason> {
         self.reason.lock().ok().and_then(|r| r.clone())
+    }
+}
+
+/// The failed hosts of a run and of its current batch, counted as each host ends (before its
+/// slot is given back), so that the budget is spent before the next host could start.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Tally {
+    counts: Arc<Mutex<Counts>>,
+}
+
+#[derive(Debug, Default)]
+struct Counts {
+    run_failed: usize,
+    batch_failed: usize,
+    batch_size: usize,
+    last_failed: Option<String>,
+}
+
+impl Tally {
+    /// A batch of `size` hosts begins.
+    pub(super) fn new_batch(&self, size: usize) {
+        if let Ok(mut counts) = self.counts.lock() {
+            counts.batch_failed = 0;
+            counts.batch_size = size;
+            counts.last_failed = None;
+        }
+    }
+
+    /// `host` ended with `outcome`: a failure may spend `budget`, which closes `gate`.
+    pub(super) fn count(
+        &self,
+        host: &str,
+        outcome: &Outcome,
+        budget: FailureBudget,
+        gate: &Gate,
+        events: &SyncSender<Event>,
+    ) {
+        if !outcome.counts_as_failed() {
+            return;
+        }
+        let Ok(mut counts) = self.counts.lock() else {
+            return;
+        };
+        counts.run_failed += 1;
+        counts.batch_failed += 1;
+        counts.last_failed = Some(host.to_owned());
+        if budget.is_spent(
+            counts.run_failed,
+            counts.batch_failed,
+            counts.batch_size,
+            false,
+        ) {
+            let by = host.to_owned();
+            gate.stop(StopReason::BudgetSpent { budget, by }, events);
+        }
+    }
+
+    /// The batch has ended and hosts are left: a budget spent by the batch as a whole (every
+    /// host of it failed, without `--max-fail`) closes `gate`.
+    pub(super) fn batch_done(
+        &self,
+        budget: FailureBudget,
+        gate: &Gate,
+        events: &SyncSender<Event>,
+    ) {
+        let Ok(counts) = self.counts.lock() else {
+            return;
+        };
+        if let Some(by) = counts.last_failed.clone()
+            && budget.is_spent(
+                counts.run_failed,
+                counts.batch_failed,
+                counts.batch_size,
+                true,
+            )
+        {
+            gate.stop(StopReason::BudgetSpent { budget, by }, events);
+        }
     }
 }
 
@@ -123,6 +211,46 @@ mod tests {
         assert_eq!(
             StopReason::Interrupted { signal: "SIGTERM" }.to_string(),
             "interrupted by SIGTERM"
+        );
+    }
+
+    #[test]
+    fn failures_spend_the_budget_as_hosts_end_and_batches_close() {
+        let (tx, rx) = std::sync::mpsc::sync_channel(16);
+        let failed = Outcome::RolledBack {
+            step: "start".to_owned(),
+            reason: "x".to_owned(),
+        };
+        // --max-fail 1: the second failed host spends it, whichever batch it is in.
+        let (gate, tally) = (Gate::default(), Tally::default());
+        let budget = FailureBudget::Hosts(1);
+        tally.new_batch(1);
+        tally.count("h1", &failed, budget, &gate, &tx);
+        tally.batch_done(budget, &gate, &tx);
+        assert_eq!(gate.reason(), None);
+        tally.new_batch(2);
+        tally.count("h2", &Outcome::Ok, budget, &gate, &tx);
+        tally.count("h3", &failed, budget, &gate, &tx);
+        let spent = StopReason::BudgetSpent {
+            budget,
+            by: "h3".to_owned(),
+        };
+        assert_eq!(gate.reason(), Some(spent));
+        // Without --max-fail, only a batch that failed whole, once it is done.
+        let (gate, tally) = (Gate::default(), Tally::default());
+        let budget = FailureBudget::WholeBatch;
+        tally.new_batch(2);
+        tally.count("h1", &failed, budget, &gate, &tx);
+        tally.count("h2", &failed, budget, &gate, &tx);
+        assert_eq!(gate.reason(), None);
+        tally.batch_done(budget, &gate, &tx);
+        assert!(matches!(gate.reason(), Some(StopReason::BudgetSpent { by, .. }) if by == "h2"));
+        drop(tx);
+        let stopping: Vec<Event> = rx.iter().collect();
+        assert_eq!(
+            stopping.len(),
+            2,
+            "one line each time a run stops: {stopping:?}"
         );
     }
 }
