@@ -5,9 +5,75 @@
 //! with `--dry-run` while the hub still serves, so that an env that cannot take the release (its
 //! Python too old, a pin) stops the upgrade before the hub changes, not after.
 
+use futures::FutureExt;
+use futures::future::BoxFuture;
+
+use super::{Done, OnHost, StepWork};
 use crate::inventory::Host;
 use crate::runner::{Ended, HostEvents, StepFailure};
 use crate::ssh::{RemoteCommand, Session};
+use crate::step::{Phase, Step};
+
+/// The single-user env's check or install, as the plan holds it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Singleuser {
+    /// The single-user env.
+    pub env: String,
+    /// The release it is brought to.
+    pub version: String,
+    /// Checked before the stop, or installed once the hub is healthy.
+    pub mode: SingleUser,
+    /// Its jupyterhub now, for the way back.
+    pub before: Option<String>,
+}
+
+impl StepWork for Singleuser {
+    fn name(&self) -> &'static str {
+        Step::Singleuser.name()
+    }
+
+    fn phase(&self) -> Phase {
+        match self.mode {
+            SingleUser::Check => Step::SingleuserCheck.phase(),
+            SingleUser::Upgrade => Step::Singleuser.phase(),
+        }
+    }
+
+    fn action(&self, host: &Host) -> String {
+        let install = singleuser_install_command(host, &self.env, &self.version);
+        match self.mode {
+            SingleUser::Check => install.arg("--dry-run").to_string(),
+            SingleUser::Upgrade => {
+                format!("{install} (running user servers keep the code they loaded)")
+            }
+        }
+    }
+
+    fn way_back(&self) -> String {
+        match self.mode {
+            SingleUser::Check => "nothing to undo: a dry run".to_owned(),
+            SingleUser::Upgrade => format!(
+                "by hand: reinstall jupyterhub {} in {}",
+                self.before.as_deref().unwrap_or("as it was"),
+                self.env
+            ),
+        }
+    }
+
+    fn run<'a>(&'a self, on: OnHost<'a>) -> BoxFuture<'a, Result<Done, StepFailure>> {
+        let done = singleuser(
+            on.host,
+            on.session,
+            on.events,
+            &self.env,
+            &self.version,
+            self.mode,
+        );
+        let version = (self.mode == SingleUser::Upgrade).then(|| self.version.clone());
+        done.map(|done| done.map(|()| version.map_or(Done::Nothing, Done::Singleuser)))
+            .boxed()
+    }
+}
 
 /// What [`singleuser`] does with the install.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
