@@ -12,9 +12,9 @@ use super::policy;
 use crate::facts::HostFacts;
 use crate::facts::alembic;
 use crate::inventory::Host;
-use crate::runner::StepFailure;
 use crate::ssh::RemoteCommand;
 use crate::step::{Phase, Step};
+use crate::step_failure::StepFailure;
 use crate::steps::{self, SingleUser, Staged, StepWork, Target};
 
 /// What the operator asked for, besides the target.

@@ -19,7 +19,8 @@ use futures::FutureExt;
 use futures::future::BoxFuture;
 use tokio::io::AsyncReadExt;
 
-use super::{Done, OnHost, StepWork};
+use super::script::hub_python;
+use super::step_work::{Done, OnHost, StepWork};
 use crate::archive::{self, Progress, Stored};
 use crate::facts::HostFacts;
 use crate::host_scripts::{BackupArgs, ScriptArgs};
@@ -103,7 +104,7 @@ pub fn backup_command(host: &Host, facts: &HostFacts) -> Result<RemoteCommand, S
         uv: &host.hub.uv,
     };
     Ok(args
-        .command(super::hub_python(host))
+        .command(hub_python(host))
         .env("PYTHONDONTWRITEBYTECODE", "1")
         .become_(host.hub.become_.clone()))
 }
@@ -128,7 +129,7 @@ pub async fn backup(
         "backup",
         format!(
             "{} -c <backup.py> (snapshot of {})",
-            super::hub_python(host),
+            hub_python(host),
             facts.db_path.as_deref().unwrap_or("-")
         ),
     );

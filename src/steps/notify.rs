@@ -6,7 +6,8 @@ use std::time::Duration;
 use futures::FutureExt;
 use futures::future::BoxFuture;
 
-use super::{Done, OnHost, StepWork};
+use super::script::run_command;
+use super::step_work::{Done, OnHost, StepWork};
 use crate::inventory::Host;
 use crate::runner::{HostEvents, StepFailure};
 use crate::ssh::{RemoteCommand, Session};
@@ -60,7 +61,7 @@ pub async fn notify(
     let command = RemoteCommand::shell(notify)
         .env("HUBFLEET_MESSAGE", message)
         .become_(host.hub.become_.clone());
-    super::run_command("notify", "telling users", session, events, &command).await?;
+    run_command("notify", "telling users", session, events, &command).await?;
     if !grace.is_zero() {
         events.step(
             "notify",

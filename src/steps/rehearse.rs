@@ -7,7 +7,8 @@ use futures::FutureExt;
 use futures::future::BoxFuture;
 use serde::Deserialize;
 
-use super::{Done, OnHost, StepWork};
+use super::script::{env_python, run_script_with};
+use super::step_work::{Done, OnHost, StepWork};
 use crate::host_scripts::{HubEnvironmentArgs, RehearseArgs};
 use crate::inventory::Host;
 use crate::runner::{Ended, HostEvents, StepFailure};
@@ -61,7 +62,7 @@ struct Rehearsed {
 pub fn rehearse_description(host: &Host, next_env: &str, db_path: &str) -> String {
     format!(
         "upgrade-db with {} on a copy of {db_path}, with the hub's config {} (while the hub serves)",
-        super::env_python(next_env),
+        env_python(next_env),
         host.hub.config
     )
 }
@@ -82,12 +83,12 @@ pub async fn rehearse(
         db_path,
         hub: HubEnvironmentArgs::of(host),
     };
-    let rehearsed: Rehearsed = super::run_script_with(
+    let rehearsed: Rehearsed = run_script_with(
         "rehearse",
         host,
         session,
         Some(events),
-        &super::env_python(next_env),
+        &env_python(next_env),
         &args,
     )
     .await?;

@@ -8,7 +8,9 @@
 use futures::FutureExt;
 use futures::future::BoxFuture;
 
-use super::{Done, OnHost, StepWork};
+use super::install::{Source, install_command};
+use super::script::run_command;
+use super::step_work::{Done, OnHost, StepWork};
 use crate::inventory::Host;
 use crate::runner::{Ended, HostEvents, StepFailure};
 use crate::ssh::{RemoteCommand, Session};
@@ -101,7 +103,7 @@ pub async fn singleuser(
         SingleUser::Check => "trying the single-user env's install",
         SingleUser::Upgrade => "installing in the single-user env",
     };
-    let done = super::run_command("singleuser", what, session, events, &command).await;
+    let done = run_command("singleuser", what, session, events, &command).await;
     match (done, mode) {
         (done, SingleUser::Upgrade) => done,
         (Ok(()), SingleUser::Check) => Ok(()),
@@ -129,11 +131,11 @@ pub async fn singleuser(
 /// The install of jupyterhub `version` into the single-user env `env`, with its installer and
 /// its own package source (without `become`).
 pub fn singleuser_install_command(host: &Host, env: &str, version: &str) -> RemoteCommand {
-    super::install_command(
+    install_command(
         host,
         host.hub.singleuser_installer,
         env,
         version,
-        super::Source::Index,
+        Source::Index,
     )
 }
