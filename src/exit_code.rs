@@ -12,7 +12,7 @@
 //!
 //! The codes add up: 6 is failed and unreachable, 10 failed and down, 18 failed and stopped.
 
-use crate::reporter::Counts;
+use crate::runner::Counts;
 
 /// Nothing ran.
 pub const USAGE: u8 = 1;

@@ -2,6 +2,7 @@
 //! and per-host outcomes.
 
 mod board;
+mod counts;
 mod event;
 mod failure_budget;
 mod fleet;
@@ -11,12 +12,14 @@ mod outcome;
 mod rollout;
 mod serial;
 
+pub use crate::step_failure::{Ended, StepFailure};
 pub use board::Board;
+pub use counts::Counts;
 pub use event::{Event, StepTiming, Stream, Transfer};
 pub use failure_budget::{FailureBudget, FailureBudgetError};
-pub use fleet::{FleetRun, HostJob, HostResult, RecapColumns, StepFailure, run_fleet};
+pub use fleet::{FleetRun, HostJob, HostResult, run_fleet};
 pub use host_events::{HostEvents, LineSink};
 pub use interrupt::Interrupt;
-pub use outcome::{Ended, Outcome};
+pub use outcome::Outcome;
 pub use rollout::{Rollout, StopReason};
 pub use serial::{BatchSize, Serial, SerialError};

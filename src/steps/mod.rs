@@ -10,18 +10,20 @@ mod rehearse;
 mod script;
 mod singleuser;
 mod stage;
+mod step_work;
 mod upgrade_db;
 
-pub use backup::{backup, backup_command};
+pub use backup::{Backup, backup, backup_command};
 pub use cutover::{
     Cutover, CutoverDone, WayBack, cutover, earlier_cutover, kept_database, remove_record,
     swap_description,
 };
 pub use gather_facts::gather_facts;
 pub use install::{Source, install_command};
-pub use notify::notify;
-pub use rehearse::{rehearse, rehearse_description};
+pub use notify::{Notify, notify};
+pub use rehearse::{Rehearse, rehearse, rehearse_description};
 pub use script::{describe, env_python, hub_python, run_command, run_script, run_script_with};
-pub use singleuser::{SingleUser, singleuser, singleuser_install_command};
+pub use singleuser::{SingleUser, Singleuser, singleuser, singleuser_install_command};
 pub use stage::{Staged, Target, stage, stage_dir};
+pub use step_work::{Done, OnHost, StepWork};
 pub use upgrade_db::upgrade_db_command;
