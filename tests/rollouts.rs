@@ -106,6 +106,30 @@ fn finish(
     (status.code(), stdout, seen.join("\n"))
 }
 
+/// The cutover's record of `host`, beside its database.
+fn record_of(host: &LabHost) -> PathBuf {
+    host.hub_db()
+        .with_file_name(".jupyterhub.sqlite.hubfleet-cutover.jsonl")
+}
+
+/// Waits until the cutover that writes `record`, with no controller following it, has written
+/// its result; the whole record.
+fn wait_for_result(record: &Path) -> String {
+    let deadline = Instant::now() + Duration::from_secs(180);
+    loop {
+        let text = std::fs::read_to_string(record).unwrap_or_default();
+        if text.contains("{\"result\"") {
+            return text;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no result in {}: {text}",
+            record.display()
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
 fn signal(child: &Child, name: &str) {
     let sent = std::process::Command::new("kill")
         .args([format!("-{name}"), child.id().to_string()])
@@ -334,23 +358,9 @@ fn a_controller_killed_during_a_cutover_that_fails_is_rolled_back_by_the_host_an
     let _ = finish(child, lines, seen);
 
     // The host carries on alone: its record gets the rollback's result.
-    let record = host
-        .hub_db()
-        .with_file_name(".jupyterhub.sqlite.hubfleet-cutover.jsonl");
-    let deadline = Instant::now() + Duration::from_secs(180);
-    loop {
-        let text = std::fs::read_to_string(&record).unwrap_or_default();
-        if text.contains("{\"result\"") {
-            assert!(text.contains("rolled-back"), "{text}");
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no result in {}: {text}",
-            record.display()
-        );
-        std::thread::sleep(Duration::from_millis(500));
-    }
+    let record = record_of(host);
+    let result = wait_for_result(&record);
+    assert!(result.contains("rolled-back"), "{result}");
     assert_eq!(lab.hub_version(0).unwrap(), "4.1.6");
 
     // The rerun reports that outcome from the record, starts no second downtime, and removes
@@ -383,4 +393,51 @@ fn a_controller_killed_during_a_cutover_that_fails_is_rolled_back_by_the_host_an
     );
     assert!(!record.exists(), "{}", record.display());
     assert_eq!(lab.hub_version(0).unwrap(), "4.1.6");
+}
+
+#[test]
+fn a_second_sigint_exits_at_once_saying_where_each_host_is_and_the_rerun_reports_the_cutover_from_its_record()
+ {
+    let lab = lab(1);
+    let host = &lab.hosts()[0];
+    let (child, lines) = spawn_upgrade(&lab, &[]);
+    let mut seen = Vec::new();
+    wait_for(&lines, " h1 stop ", &mut seen);
+    signal(&child, "INT");
+    wait_for(&lines, "run stopping: interrupted by SIGINT", &mut seen);
+    signal(&child, "INT");
+    let (code, stdout, stderr) = finish(child, lines, seen);
+    assert_eq!(code, Some(130), "{stdout}\n{stderr}");
+    let record = record_of(host);
+    assert!(
+        stderr.contains("SIGINT again: exiting at once; where each host was left:")
+            && stderr.contains("  h1: in ")
+            && stderr.contains(&format!(
+                "its cutover carries on on the host by itself (it ends upgraded or rolled back): its record is {}",
+                record.display()
+            )),
+        "{stderr}"
+    );
+
+    // Nobody watched the cutover end; the rerun reports it from the record, then finds the hub
+    // at the target and leaves it as it is.
+    let result = wait_for_result(&record);
+    assert!(result.contains("\"ok\""), "{result}");
+    let out = upgrade_to_newest(&lab, &lab.dir().join("backups"), &[]);
+    let stderr = text(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{stderr}",
+        text(&out.stdout)
+    );
+    assert!(
+        stderr.contains("h1 record an earlier run's cutover left its record unread: ")
+            && stderr.contains(" h1 health ")
+            && stderr.contains(" h1 ok ("),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("h1 stage "), "{stderr}");
+    assert!(!record.exists(), "{}", record.display());
+    assert_eq!(lab.hub_version(0).unwrap(), NEWEST);
 }

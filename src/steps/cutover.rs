@@ -170,15 +170,7 @@ pub async fn cutover(
     let follow = FollowArgs { status, pid }
         .command(super::hub_python(host))
         .become_(host.hub.become_.clone());
-    let mut record = Record {
-        events,
-        partial: Vec::new(),
-        step: "stop",
-        began: None,
-        result: None,
-        revisions: None,
-        kept: None,
-    };
+    let mut record = Record::new(events);
     let followed = session.exec(&follow, &mut record).await;
     record.step_ended(matches!(record.result, Some(Outcome::Ok { .. })));
     let Record {
@@ -273,15 +265,7 @@ pub fn earlier_cutover(
     text: &str,
     way_back: &mut WayBack,
 ) -> Option<Result<CutoverDone, StepFailure>> {
-    let mut record = Record {
-        events,
-        partial: Vec::new(),
-        step: "stop",
-        began: None,
-        result: None,
-        revisions: None,
-        kept: None,
-    };
+    let mut record = Record::new(events);
     record.stdout(text.as_bytes());
     record.stdout(b"\n");
     let Record {
@@ -417,7 +401,20 @@ struct Record<'a> {
     kept: Option<(String, String)>,
 }
 
-impl Record<'_> {
+impl<'a> Record<'a> {
+    /// A record read from its first line, its events sent to `events`.
+    fn new(events: &'a HostEvents) -> Self {
+        Self {
+            events,
+            partial: Vec::new(),
+            step: "stop",
+            began: None,
+            result: None,
+            revisions: None,
+            kept: None,
+        }
+    }
+
     /// Times the step running now, if any, as ended.
     fn step_ended(&mut self, ok: bool) {
         if let Some(began) = self.began.take() {
