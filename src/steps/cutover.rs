@@ -265,7 +265,10 @@ pub fn earlier_cutover(
     text: &str,
     way_back: &mut WayBack,
 ) -> Option<Result<CutoverDone, StepFailure>> {
-    let mut record = Record::new(events);
+    let mut record = Record {
+        replay: true,
+        ..Record::new(events)
+    };
     record.stdout(text.as_bytes());
     record.stdout(b"\n");
     let Record {
@@ -399,6 +402,8 @@ struct Record<'a> {
     revisions: Option<Revisions>,
     /// The database kept at the stop, and its sha256.
     kept: Option<(String, String)>,
+    /// Whether the record is read after its cutover ended (an earlier run's), not followed live.
+    replay: bool,
 }
 
 impl<'a> Record<'a> {
@@ -412,6 +417,7 @@ impl<'a> Record<'a> {
             result: None,
             revisions: None,
             kept: None,
+            replay: false,
         }
     }
 
@@ -434,6 +440,13 @@ impl<'a> Record<'a> {
             self.result = serde_json::from_slice(raw).ok();
         } else if let (Some(step), Some(text)) = (&line.step, line.text) {
             let step = step_name(step);
+            // An earlier run's cutover, read afterwards: its lines are told as that record's,
+            // not as steps this run takes.
+            if self.replay {
+                self.events.step("record", format!("{step}: {text}"));
+                self.step = step;
+                return;
+            }
             let new_step = self.began.is_none() || step != self.step;
             if new_step {
                 self.step_ended(true);
