@@ -2,16 +2,18 @@
 
 mod backup;
 mod completions;
+mod confirm;
 mod exec;
 mod facts;
 mod inventory;
 mod man;
+mod output;
 mod run_job;
 mod targets;
 mod upgrade;
 mod verify;
 
-use run_job::{RunOptions, run_job, terminal_width};
+use run_job::{Fleet, RunOptions, run_job, terminal_width};
 
 use crate::cli::{Cli, Command};
 use crate::error::render;
@@ -32,7 +34,7 @@ pub fn run(cli: &Cli) -> u8 {
         Command::Backup(args) => backup::run(args, &printer),
         Command::Upgrade(args) => upgrade::run(args, &printer),
         Command::Facts(args) => facts::run(args, &printer),
-        Command::Verify(args) => Ok(verify::run(args, &printer)),
+        Command::Verify(args) => verify::run(args, &printer),
         Command::Completions(args) => Ok(completions::run(args, &printer)),
         Command::Man(args) => man::run(args, &printer),
     };

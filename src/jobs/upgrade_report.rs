@@ -13,8 +13,10 @@ use crate::runner::RecapColumns;
 pub struct UpgradeReport {
     /// JupyterHub before.
     pub version_before: Option<String>,
-    /// The version the upgrade aims at (`--to latest` resolved on the host).
+    /// The version the upgrade aims at (`--to latest` resolved).
     pub version_target: Option<String>,
+    /// `--to latest`: the host that resolved it for the whole run.
+    pub latest_resolved_on: Option<String>,
     /// JupyterHub after (the target, once healthy).
     pub version_after: Option<String>,
     /// Alembic revision before.
@@ -86,7 +88,7 @@ impl RecapColumns for UpgradeReport {
                 .map(|s| format!("{s:.1}s"))
                 .unwrap_or_default(),
             match (&self.archive, &self.archive_sha256) {
-                (Some(path), Some(sum)) => format!("{}\nsha256 {}", path.display(), &sum[..16]),
+                (Some(path), Some(sum)) => format!("{} (sha256 {})", path.display(), &sum[..16]),
                 _ => String::new(),
             },
         ]
@@ -98,6 +100,14 @@ impl RecapColumns for UpgradeReport {
             .as_ref()
             .map(UpgradePlan::lines)
             .unwrap_or_default();
+        // The plan says where its target came from; a real run says it once, on stderr.
+        if let (Some(host), Some(plan)) = (&self.latest_resolved_on, &self.plan) {
+            let pinned = super::Pinned {
+                host: host.clone(),
+                version: plan.target.clone(),
+            };
+            notes.insert(0, pinned.line());
+        }
         if !self.by_hand.is_empty() {
             notes.push("the hub is DOWN; to finish by hand, on the host:".to_owned());
             notes.extend(

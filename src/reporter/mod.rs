@@ -9,7 +9,7 @@ mod summary;
 
 pub use host_logs::HostLogs;
 pub use recap::{Counts, render as render_recap};
-pub use summary::{SCHEMA_VERSION, Summary, lossy_path};
+pub use summary::{Envelope, SCHEMA_VERSION, Summary, lossy_path};
 
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::JoinHandle;

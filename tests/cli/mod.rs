@@ -40,7 +40,9 @@ pub fn command(dir: &Path) -> Command {
         .env("NO_COLOR", "1")
         .env_remove("HUBFLEET_INVENTORY")
         .env_remove("HUBFLEET_BACKUP_DIR")
-        .env_remove("SSH_AUTH_SOCK");
+        .env_remove("SSH_AUTH_SOCK")
+        // Never asked to confirm: a test that answers a prompt gives hubfleet a terminal itself.
+        .stdin(std::process::Stdio::null());
     command
 }
 

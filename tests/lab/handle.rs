@@ -164,8 +164,9 @@ impl Lab {
     }
 
     /// A command for the hubfleet binary at `bin` (pass `env!("CARGO_BIN_EXE_hubfleet")`), run
-    /// in the lab directory with `HOME` set to [`Lab::home`], `COLUMNS=160`, `NO_COLOR=1` and no
-    /// ssh-agent. The inventory is not added: tests say `-i` themselves.
+    /// in the lab directory with `HOME` set to [`Lab::home`], `COLUMNS=160`, `NO_COLOR=1`, no
+    /// ssh-agent and no stdin (so never asked to confirm). The inventory is not added: tests say
+    /// `-i` themselves.
     pub fn hubfleet_at(&self, bin: impl AsRef<Path>) -> Command {
         let mut command = Command::new(bin.as_ref());
         command
@@ -174,7 +175,8 @@ impl Lab {
             .env("COLUMNS", "160")
             .env("NO_COLOR", "1")
             .env_remove("SSH_AUTH_SOCK")
-            .env_remove("SSH_AGENT_PID");
+            .env_remove("SSH_AGENT_PID")
+            .stdin(std::process::Stdio::null());
         command
     }
 
