@@ -38,6 +38,9 @@ pub struct Printer {
     pub bars: bool,
     /// Whether results on stdout may be coloured.
     pub color: bool,
+    /// `--json`: stdout carries the JSON document alone, so the hosts' own output (which the
+    /// JSON holds where a command keeps it) goes to stderr.
+    pub json: bool,
 }
 
 /// What the environment says about the terminal, read once.
@@ -93,6 +96,16 @@ impl Printer {
             verbosity,
             bars,
             color: terminal.color(),
+            json: false,
+        }
+    }
+
+    /// A line of a host's own output: stdout's on stdout, unless stdout carries `--json`.
+    pub fn host_output(&self, stdout: bool, line: &str) {
+        if stdout && !self.json {
+            self.out(line);
+        } else {
+            self.err(line);
         }
     }
 

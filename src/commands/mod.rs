@@ -21,10 +21,19 @@ use crate::printer::{Printer, Verbosity};
 
 /// Runs the command line and returns the process exit code.
 pub fn run(cli: &Cli) -> u8 {
-    let printer = Printer::new(
+    let mut printer = Printer::new(
         Verbosity::from_flags(cli.quiet, cli.verbose),
         cli.no_progress,
     );
+    printer.json = match &cli.command {
+        Command::Inventory(args) => args.output.json,
+        Command::Verify(args) => args.output.json,
+        Command::Exec(args) => args.fleet.output.json,
+        Command::Backup(args) => args.fleet.output.json,
+        Command::Upgrade(args) => args.fleet.output.json,
+        Command::Facts(args) => args.fleet.output.json,
+        Command::Completions(_) | Command::Man(_) => false,
+    };
     if printer.verbosity == Verbosity::Debug {
         crate::debug_log::install(printer);
     }

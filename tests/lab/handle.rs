@@ -242,6 +242,30 @@ impl Lab {
         Ok(())
     }
 
+    /// Gives host `i`'s hub env a package index without JupyterHub `release`: a directory of
+    /// links to every other wheel of the wheelhouse, which the env's `pip.conf` then points at
+    /// (a host whose mirror lags behind).
+    pub fn index_without(&self, i: usize, release: &str) -> Result<()> {
+        let index = self
+            .dir()
+            .join(format!("index-without-{release}-h{}", i + 1));
+        fs::create_dir_all(&index)?;
+        let hidden = format!("jupyterhub-{release}-");
+        for entry in fs::read_dir(&self.wheelhouse)? {
+            let entry = entry?;
+            let name = entry.file_name();
+            if !name.to_string_lossy().starts_with(&hidden) {
+                std::os::unix::fs::symlink(entry.path(), index.join(&name))?;
+            }
+        }
+        let conf = format!(
+            "[global]\nno-index = true\nfind-links = {}\n",
+            index.display()
+        );
+        fs::write(self.hubs[i].env.join("pip.conf"), conf)?;
+        Ok(())
+    }
+
     /// Starts host `i`'s hub (its `start.sh`) and waits until `/hub/api` answers; its version.
     pub fn start_hub(&self, i: usize) -> Result<String> {
         self.hubs[i].start()?;
