@@ -6,8 +6,10 @@
 // rather than `expect`, which would fail in the binaries that use them all.
 #![allow(dead_code)]
 
+use std::net::TcpListener;
 use std::path::Path;
 use std::process::Command;
+use std::sync::mpsc;
 
 /// What one run printed and returned.
 pub struct Run {
@@ -49,4 +51,48 @@ pub fn command(dir: &Path) -> Command {
 /// The example inventory of the repository.
 pub fn example() -> String {
     format!("{}/inventories/example.toml", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A TCP port that records every connection made to it: the address of every host of the
+/// inventory it writes.
+pub struct Recorder {
+    /// The port.
+    pub port: u16,
+    /// Every connection, as it is accepted.
+    pub connections: mpsc::Receiver<std::net::TcpStream>,
+}
+
+impl Recorder {
+    /// Listens on a free port of 127.0.0.1.
+    pub fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (tx, connections) = mpsc::channel();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                if tx.send(stream).is_err() {
+                    break;
+                }
+            }
+        });
+        Self { port, connections }
+    }
+
+    /// An inventory of two hosts, both on this port, written to `dir/inv.toml`.
+    pub fn inventory(&self, dir: &Path) {
+        let port = self.port;
+        std::fs::write(
+            dir.join("inv.toml"),
+            format!(
+                "[defaults]\naddress = \"127.0.0.1\"\nport = {port}\nconnect_timeout = 5\n\
+                 host_key_policy = \"accept-new\"\n[hosts.h1]\n[hosts.h2]\n"
+            ),
+        )
+        .unwrap();
+    }
+
+    /// How many connections were made since the last call.
+    pub fn connections(&self) -> usize {
+        self.connections.try_iter().count()
+    }
 }
