@@ -5,117 +5,37 @@
 
 #[path = "cli/mod.rs"]
 mod cli;
+#[path = "pty/mod.rs"]
+mod pty;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use cli::{Recorder, hubfleet};
+use pty::{Tmux, shell_line};
 
-/// hubfleet in a pane of a tmux server of its own (a real pty), stopped when dropped.
-struct Pane {
-    socket: String,
-    exit_file: PathBuf,
+/// `hubfleet ARGS` as `cli::command` runs it, in a 120×30 pane; the pane says `EXIT=CODE` at the
+/// end and stays.
+fn in_a_pane(dir: &Path, args: &[&str]) -> Tmux {
+    let mut hubfleet = cli::command(dir);
+    hubfleet.args(args);
+    let line = format!("{}; echo EXIT=$?; sleep 600", shell_line(&hubfleet));
+    Tmux::start(&line, (120, 30))
 }
 
-impl Pane {
-    /// Runs `hubfleet ARGS` in `dir` as `cli::command` would, in an 120×30 terminal.
-    fn start(dir: &Path, args: &[&str]) -> Self {
-        let socket = format!("hubfleet-confirm-{}-{}", std::process::id(), args.len());
-        let exit_file = dir.join(format!("exit-{}", args.len()));
-        let quoted: Vec<String> = args
-            .iter()
-            .map(|a| shlex::try_quote(a).unwrap().into_owned())
-            .collect();
-        let script = format!(
-            "cd {dir} && env -u HUBFLEET_INVENTORY -u HUBFLEET_BACKUP_DIR -u SSH_AUTH_SOCK HOME={dir} USER=op COLUMNS=120 NO_COLOR=1 {bin} {args}; echo $? > {exit}; sleep 60\n",
-            dir = dir.display(),
-            bin = env!("CARGO_BIN_EXE_hubfleet"),
-            args = quoted.join(" "),
-            exit = exit_file.display(),
+/// Waits until the pane shows `text`; the screen then.
+fn wait_for(pane: &Tmux, text: &str) -> String {
+    let start = Instant::now();
+    loop {
+        let screen = pane.capture(false, false);
+        if screen.contains(text) {
+            return screen;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "no `{text}` in:\n{screen}"
         );
-        let script_file = dir.join(format!("run-{}.sh", args.len()));
-        std::fs::write(&script_file, script).unwrap();
-        let status = Command::new("tmux")
-            .args([
-                "-L",
-                &socket,
-                "-f",
-                "/dev/null",
-                "new-session",
-                "-d",
-                "-x",
-                "120",
-                "-y",
-                "30",
-                "sh",
-            ])
-            .arg(&script_file)
-            .status()
-            .expect("tmux (installed by scripts/setup)");
-        assert!(status.success());
-        Self { socket, exit_file }
-    }
-
-    /// What the pane shows now.
-    fn screen(&self) -> String {
-        let out = Command::new("tmux")
-            .args(["-L", &self.socket, "capture-pane", "-p", "-J", "-t", "0"])
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// Waits until the pane shows `text`; the screen then.
-    fn wait_for(&self, text: &str) -> String {
-        let start = Instant::now();
-        loop {
-            let screen = self.screen();
-            if screen.contains(text) {
-                return screen;
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(30),
-                "no `{text}` in:\n{screen}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    /// Types `keys` and Enter.
-    fn answer(&self, keys: &str) {
-        let status = Command::new("tmux")
-            .args(["-L", &self.socket, "send-keys", "-t", "0", keys, "Enter"])
-            .status()
-            .unwrap();
-        assert!(status.success());
-    }
-
-    /// Waits for hubfleet to exit; its exit code.
-    fn exit_code(&self) -> i32 {
-        let start = Instant::now();
-        loop {
-            if let Ok(code) = std::fs::read_to_string(&self.exit_file)
-                && !code.is_empty()
-            {
-                return code.trim().parse().unwrap();
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(60),
-                "hubfleet did not exit:\n{}",
-                self.screen()
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Pane {
-    fn drop(&mut self) {
-        // This test's own tmux server, by its socket name: nothing else is touched.
-        let _ = Command::new("tmux")
-            .args(["-L", &self.socket, "kill-server"])
-            .status();
+        std::thread::sleep(Duration::from_millis(100));
     }
 }
 
@@ -126,8 +46,8 @@ fn a_terminal_is_asked_and_no_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let hosts = Recorder::start();
     hosts.inventory(dir.path());
-    let pane = Pane::start(dir.path(), &["upgrade", "-i", "inv.toml", "--to", "6.1.1"]);
-    let screen = pane.wait_for("Continue? [y/N]");
+    let pane = in_a_pane(dir.path(), &["upgrade", "-i", "inv.toml", "--to", "6.1.1"]);
+    let screen = wait_for(&pane, "Continue? [y/N]");
     assert!(screen.contains(SUMMARY), "{screen}");
     assert_eq!(
         hosts.connections(),
@@ -135,8 +55,8 @@ fn a_terminal_is_asked_and_no_changes_nothing() {
         "a host was dialled before the answer"
     );
     pane.answer("n");
-    assert_eq!(pane.exit_code(), 1);
-    let screen = pane.screen();
+    let screen = wait_for(&pane, "EXIT=");
+    assert!(screen.contains("EXIT=1"), "{screen}");
     assert!(
         screen.contains("error: `upgrade` was not confirmed: nothing was changed"),
         "{screen}"
@@ -152,10 +72,11 @@ fn yes_and_a_stdin_that_is_no_terminal_are_not_asked() {
     let args = [
         "upgrade", "-i", "inv.toml", "--to", "6.1.1", "--limit", "h1",
     ];
-    let pane = Pane::start(dir.path(), &[&args[..], &["--yes"]].concat());
+    let pane = in_a_pane(dir.path(), &[&args[..], &["--yes"]].concat());
     // The listener is no sshd: the host ends unreachable (exit 4), after being dialled.
-    assert_eq!(pane.exit_code(), 4, "{}", pane.screen());
-    assert!(!pane.screen().contains("Continue?"), "{}", pane.screen());
+    let screen = wait_for(&pane, "EXIT=");
+    assert!(screen.contains("EXIT=4"), "{screen}");
+    assert!(!screen.contains("Continue?"), "{screen}");
     assert_eq!(hosts.connections(), 1);
     // Not a terminal (`cli::command` gives no stdin): never asked.
     let run = hubfleet(dir.path(), &args);
