@@ -9,7 +9,8 @@ use crate::cli::ExecArgs;
 use crate::error::FatalError;
 use crate::inventory::Host;
 use crate::printer::Printer;
-use crate::runner::{Ended, HostEvents, HostJob, LineSink, RecapColumns, StepFailure};
+use crate::reporter::RecapColumns;
+use crate::runner::{Ended, HostEvents, HostJob, LineSink, StepFailure};
 use crate::ssh::{Become, ExitStatus, OutputSink, RemoteCommand, Session};
 
 /// Runs the command everywhere; the exit code says whether some host failed or was unreachable.

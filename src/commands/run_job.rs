@@ -10,8 +10,8 @@ use crate::cli::FleetArgs;
 use crate::error::FatalError;
 use crate::inventory::{Host, Targets};
 use crate::printer::{Printer, Verbosity};
-use crate::reporter::{HostLogs, Reporter, Summary, render_recap};
-use crate::runner::{HostJob, HostResult, RecapColumns, run_fleet};
+use crate::reporter::{HostLogs, RecapColumns, Reporter, Summary, render_recap};
+use crate::runner::{HostJob, HostResult, run_fleet};
 use crate::ssh::{Credentials, PassphrasePrompt};
 
 use super::{output, targets};
@@ -44,7 +44,10 @@ pub(super) fn run_job<J: HostJob>(
     options: &RunOptions<'_>,
     job: Arc<J>,
     printer: &Printer,
-) -> Result<u8, FatalError> {
+) -> Result<u8, FatalError>
+where
+    J::Report: RecapColumns,
+{
     Fleet::prepare(options, printer)?.run(job)
 }
 
@@ -106,7 +109,10 @@ impl<'a> Fleet<'a> {
 
     /// Runs `job` on every selected host, prints the recap (or JSON), writes the report, and
     /// returns the exit code.
-    pub(super) fn run<J: HostJob>(self, job: Arc<J>) -> Result<u8, FatalError> {
+    pub(super) fn run<J: HostJob>(self, job: Arc<J>) -> Result<u8, FatalError>
+    where
+        J::Report: RecapColumns,
+    {
         let logs = self
             .options
             .logs

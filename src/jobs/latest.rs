@@ -6,7 +6,7 @@
 use serde::Serialize;
 
 use crate::inventory::Host;
-use crate::runner::{HostEvents, HostJob, RecapColumns, StepFailure};
+use crate::runner::{HostEvents, HostJob, StepFailure};
 use crate::ssh::Session;
 use crate::steps;
 
@@ -19,16 +19,6 @@ pub struct ResolveLatest;
 pub struct Resolved {
     /// The release `latest` is on that host.
     pub version: Option<String>,
-}
-
-impl RecapColumns for Resolved {
-    fn headers() -> Vec<&'static str> {
-        vec!["LATEST"]
-    }
-
-    fn cells(&self) -> Vec<String> {
-        vec![self.version.clone().unwrap_or_default()]
-    }
 }
 
 impl HostJob for ResolveLatest {
