@@ -134,20 +134,12 @@ fn bad_inventory_values_exit_1_before_any_connection() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     let hosts = Recorder::start();
-    let port = hosts.port;
     let cases = [
         ("address_empty", "[hosts.h1]\naddress = \"\"\n"),
         ("key_misspelt", "[hosts.h1]\nadress = \"127.0.0.1\"\n"),
     ];
     for (name, h1) in cases {
-        std::fs::write(
-            root.join("bad.toml"),
-            format!(
-                "[defaults]\naddress = \"127.0.0.1\"\nport = {port}\nconnect_timeout = 5\n\
-                 host_key_policy = \"accept-new\"\n{h1}[hosts.h2]\n"
-            ),
-        )
-        .unwrap();
+        hosts.inventory_with(&root.join("bad.toml"), h1);
         for command in [
             &["exec", "-i", "bad.toml", "--", "true"][..],
             &["upgrade", "-i", "bad.toml", "--to", "6.1.1", "--yes"],

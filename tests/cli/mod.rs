@@ -80,12 +80,18 @@ impl Recorder {
 
     /// An inventory of two hosts, both on this port, written to `dir/inv.toml`.
     pub fn inventory(&self, dir: &Path) {
+        self.inventory_with(&dir.join("inv.toml"), "[hosts.h1]\n");
+    }
+
+    /// An inventory of two hosts on this port written to `path`, `h1` declared by the TOML `h1`
+    /// (a test's bad value), then a good `h2`.
+    pub fn inventory_with(&self, path: &Path, h1: &str) {
         let port = self.port;
         std::fs::write(
-            dir.join("inv.toml"),
+            path,
             format!(
                 "[defaults]\naddress = \"127.0.0.1\"\nport = {port}\nconnect_timeout = 5\n\
-                 host_key_policy = \"accept-new\"\n[hosts.h1]\n[hosts.h2]\n"
+                 host_key_policy = \"accept-new\"\n{h1}[hosts.h2]\n"
             ),
         )
         .unwrap();
