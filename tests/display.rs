@@ -58,7 +58,7 @@ fn in_a_terminal_bars_show_each_hosts_step_then_give_way_to_the_recap() {
         "--to",
         "latest",
         "--allow-active-servers",
-        // A terminal is asked before hubs stop (tests/confirm.rs); this one goes ahead.
+        // A terminal is asked before hubs stop (tests/terminal.rs); this one goes ahead.
         "--yes",
         "--backup-dir",
         backups.to_str().unwrap(),
