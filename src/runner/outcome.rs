@@ -64,7 +64,7 @@ impl Outcome {
             Self::Ok => "ok",
             Self::Failed { .. } => "failed",
             Self::RolledBack { .. } => "rolled back",
-            Self::Down { .. } => "down",
+            Self::Down { .. } => "DOWN",
             Self::Interrupted { .. } => "interrupted",
             Self::NotStarted { .. } => "not started",
             Self::Unreachable { failure, .. } => match failure {
