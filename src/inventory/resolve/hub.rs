@@ -55,11 +55,7 @@ impl Resolver<'_> {
 
     /// Hub values that cannot work: a relative path (the host has no working directory to
     /// resolve it against) or an empty command.
-    fn check_hub_values(
-        &self,
-        name: &str,
-        vars: &RawVars,
-    ) -> Result<(), InventoryError> {
+    fn check_hub_values(&self, name: &str, vars: &RawVars) -> Result<(), InventoryError> {
         let paths = [
             ("hub_env", &vars.hub_env),
             ("singleuser_env", &vars.singleuser_env),
