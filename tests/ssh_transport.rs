@@ -1,36 +1,41 @@
-//! The SSH transport against a real OpenSSH sshd on a private loopback address (127.77.x.y).
+//! The SSH transport against a real OpenSSH sshd on a private loopback address.
 //!
-//! Each test starts its own `sshd -D` with its own host key, authorized keys and known_hosts in a
-//! temporary directory; nothing in `/etc/ssh` or `~/.ssh` is used. Without `/usr/sbin/sshd` the
-//! tests print a note and pass (CI installs openssh-server).
+//! Each test starts its own sshd from the lab harness (`tests/lab/sshd.rs`: its own config, host
+//! key, pid file and log, on a free `127.A.B.1` of `tests/lab/subnet.rs`), with its own client
+//! keys, authorized keys and known_hosts in a temporary directory; nothing in `/etc/ssh` or
+//! `~/.ssh` is used. Without `/usr/sbin/sshd` the tests print a note and pass (CI installs
+//! openssh-server).
+
+#[path = "lab/mod.rs"]
+mod lab;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use hubfleet::ssh::{
     Credentials, ExitStatus, HostKeyPolicy, PassphrasePrompt, RemoteCommand, Session, SshError,
     SshFailure, SshTarget,
 };
+use lab::sshd::PORT;
 use tokio::io::AsyncReadExt;
 
 const SSHD: &str = "/usr/sbin/sshd";
-const PORT: u16 = 22022;
 const PASSPHRASE: &str = "correct horse";
 
-/// A private sshd and the client-side files to reach it.
+/// A private sshd of the lab harness and the client-side files to reach it.
 struct Sshd {
     dir: tempfile::TempDir,
     address: String,
-    child: Child,
+    server: lab::sshd::Sshd,
 }
 
 impl Sshd {
-    /// Starts sshd on a free 127.77.x.y:22022 with extra sshd_config lines, or `None` (with a
+    /// Starts sshd on a free 127.A.B.1:22022 with extra sshd_config lines, or `None` (with a
     /// note) when sshd is not installed.
     fn start_with(extra_config: &str) -> Result<Option<Sshd>> {
         if !Path::new(SSHD).exists() {
@@ -45,7 +50,6 @@ impl Sshd {
         }
         let dir = tempfile::tempdir()?;
         let d = dir.path();
-        keygen(&d.join("host_ed25519"), "ed25519", "")?;
         keygen(&d.join("id_ed25519"), "ed25519", "")?;
         keygen(&d.join("id_rsa"), "rsa", "")?;
         keygen(&d.join("id_ecdsa"), "ecdsa", "")?;
@@ -59,76 +63,41 @@ impl Sshd {
         std::fs::create_dir_all("/run/sshd")?;
 
         let address = free_address()?;
-        let config = format!(
-            "ListenAddress {address}:{PORT}\n\
-             HostKey {d}/host_ed25519\n\
-             PidFile {d}/sshd.pid\n\
-             AuthorizedKeysFile {d}/authorized_keys\n\
-             PubkeyAuthentication yes\n\
-             PasswordAuthentication no\n\
-             KbdInteractiveAuthentication no\n\
-             PermitRootLogin prohibit-password\n\
-             UsePAM no\n\
-             StrictModes no\n\
-             UseDNS no\n\
-             MaxStartups 200:30:400\n\
-             MaxSessions 64\n\
-             {extra_config}\n",
-            d = d.display()
-        );
-        std::fs::write(d.join("sshd_config"), config)?;
-        let child = Command::new(SSHD)
-            .arg("-D")
-            .arg("-f")
-            .arg(d.join("sshd_config"))
-            .arg("-E")
-            .arg(d.join("sshd.log"))
-            .stdin(Stdio::null())
-            .spawn()
-            .context("starting sshd")?;
+        let server = lab::sshd::Sshd::create(
+            Path::new(SSHD),
+            &d.join("sshd"),
+            &[address.parse()?],
+            &d.join("authorized_keys"),
+        )?;
+        server.add_config(&format!("{extra_config}\n"))?;
+        // Stopped on drop from here on, even if it does not come up.
         let sshd = Sshd {
             dir,
             address,
-            child,
+            server,
         };
-        sshd.wait_listening()?;
+        sshd.server.start()?;
         Ok(Some(sshd))
-    }
-
-    fn wait_listening(&self) -> Result<()> {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if std::net::TcpStream::connect((self.address.as_str(), PORT)).is_ok() {
-                return Ok(());
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        bail!("sshd did not listen: {}", self.log())
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.path("sshd.log")).unwrap_or_default()
     }
 
     fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
 
+    /// The host key's public file.
+    fn host_key(&self) -> PathBuf {
+        self.path("sshd/ssh_host_ed25519_key.pub")
+    }
+
     /// The host key line as known_hosts wants it.
     fn known_hosts_line(&self) -> String {
-        let public = std::fs::read_to_string(self.path("host_ed25519.pub")).unwrap();
-        let mut fields = public.split_whitespace();
-        format!(
-            "[{}]:{PORT} {} {}\n",
-            self.address,
-            fields.next().unwrap(),
-            fields.next().unwrap()
-        )
+        let key = self.server.public_key().unwrap();
+        format!("[{}]:{PORT} {key}\n", self.address)
     }
 
     /// `SHA256:…` of the host key, as `ssh-keygen -lf` prints it.
     fn host_fingerprint(&self) -> String {
-        fingerprint(&self.path("host_ed25519.pub"))
+        fingerprint(&self.host_key())
     }
 
     /// A target with a known_hosts that already trusts the host and the plain ed25519 key.
@@ -155,9 +124,8 @@ impl Sshd {
 
 impl Drop for Sshd {
     fn drop(&mut self) {
-        // Our own child, by its pid; per-connection sshd processes end with their connections.
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        // By its pid file; per-connection sshd processes end with their connections.
+        self.server.stop();
     }
 }
 
@@ -190,21 +158,10 @@ fn whoami() -> String {
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 
-/// A 127.77.x.y address where port 22022 is free. Tests run in parallel threads and other test
-/// processes may run too: the pid spreads processes, the counter threads, the bind check the rest.
+/// A loopback address where port 22022 is free, in a subnet of its own (the lab's pick).
 fn free_address() -> Result<String> {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    let base = std::process::id() as usize;
-    for _ in 0..200 {
-        let n = base
-            .wrapping_mul(37)
-            .wrapping_add(NEXT.fetch_add(1, Ordering::Relaxed));
-        let address = format!("127.77.{}.{}", (n / 250) % 250 + 1, n % 250 + 1);
-        if TcpListener::bind((address.as_str(), PORT)).is_ok() {
-            return Ok(address);
-        }
-    }
-    bail!("no free 127.77.x.y address")
+    let subnet = lab::subnet::pick(None, 1, false)?;
+    Ok(lab::subnet::address(subnet, 1).to_string())
 }
 
 fn no_prompt() -> PassphrasePrompt {
