@@ -55,8 +55,7 @@ macro_rules! script {
 }
 
 /// The fact-gathering script (`gather.py`), run by the hub's Python.
-pub const GATHER: HostScript =
-    script!("revisions", "database", "cutover_record", "hub_environment"; "gather");
+pub const GATHER: HostScript = script!("revisions", "database", "database_server", "cutover_record", "hub_environment"; "gather");
 
 /// What `gather.py` reads.
 #[derive(Debug, Serialize)]

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::alembic::{self, Revisions};
+use super::database::{DbBackend, ServerFacts};
 
 /// The facts of one host. Optional fields are facts that may truly be absent (no database file
 /// yet, a hub that is not running); `problems` says why something could not be read.
@@ -23,8 +24,11 @@ pub struct HostFacts {
     pub code_revisions: Revisions,
     /// The database URL as JupyterHub resolves it, password masked.
     pub db_url: Option<String>,
-    /// `sqlite`, `postgresql`, `mysql`…
+    /// `sqlite`, `postgresql`, `mysql`… (SQLAlchemy's name; [`HostFacts::backend`] judges it).
     pub db_backend: Option<String>,
+    /// A database server's driver, version and the host's dump tools (`None` for SQLite).
+    #[serde(default)]
+    pub server: Option<ServerFacts>,
     /// How the hub runs: whose environment and working directory resolved its config.
     #[serde(default)]
     pub hub_environment: Option<HubEnvironment>,
@@ -71,6 +75,19 @@ impl HostFacts {
         }
         for line in self.problems.iter_mut().chain(&mut self.blockers) {
             crate::secrets::mask_in_place(line);
+        }
+    }
+
+    /// The database backend, or why hubfleet does not know it.
+    pub fn backend(&self) -> Result<DbBackend, String> {
+        match self.db_backend.as_deref() {
+            Some(name) => DbBackend::from_name(name).ok_or_else(|| {
+                format!("database backend `{name}` is not one hubfleet knows (SQLite, PostgreSQL, MySQL/MariaDB)")
+            }),
+            None => Err(format!(
+                "the hub's database URL could not be resolved ({})",
+                self.problems.join("; ")
+            )),
         }
     }
 

@@ -37,13 +37,17 @@ pub fn backup_command(host: &Host, facts: &HostFacts) -> Result<RemoteCommand, S
     if let Some(reason) = facts.blocked() {
         return Err(refuse(reason));
     }
-    let backend = facts.db_backend.as_deref().unwrap_or("unknown");
-    // PostgreSQL and MySQL dumps come with the database seam of the roadmap; until then a wrong
-    // backup would be worse than none.
-    if backend != "sqlite" {
-        return Err(refuse(format!(
-            "database backend `{backend}` is not supported yet: only SQLite hubs can be backed up, so this hub is left untouched"
-        )));
+    // PostgreSQL and MySQL dumps come with issue 13's backup step; until then a wrong backup
+    // would be worse than none.
+    match facts.backend() {
+        Ok(backend) if backend.backed_up() => {}
+        Ok(_) => {
+            return Err(refuse(format!(
+                "database backend `{}` is not supported yet: only SQLite hubs can be backed up, so this hub is left untouched",
+                facts.db_backend.as_deref().unwrap_or_default()
+            )));
+        }
+        Err(reason) => return Err(refuse(format!("{reason}: this hub is left untouched"))),
     }
     let Some(db_path) = &facts.db_path else {
         return Err(refuse(format!(

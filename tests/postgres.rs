@@ -1,0 +1,116 @@
+//! Hubs on PostgreSQL and MariaDB (issue 13): a lab hub on a private server of its own, its
+//! password only in the environment file its service reads. hubfleet reads the facts of the
+//! database the hub really uses, and refuses what it cannot yet back up safely before anything
+//! changes, leaking the password nowhere.
+
+#[path = "lab/mod.rs"]
+mod lab;
+
+use lab::runs::{archives, failed_at, upgrade_to_newest};
+use lab::{Backend, DatabaseServer, HubOnServer, Hubs, Lab, text};
+
+/// A password nothing else in a run could contain by chance.
+fn password() -> String {
+    format!("pw-{:016x}-secret", rand_u64())
+}
+
+fn rand_u64() -> u64 {
+    use std::hash::{BuildHasher, RandomState};
+    RandomState::new().hash_one(std::process::id())
+}
+
+/// A one-host lab whose hub runs on a private `backend` server; the hub is stopped.
+fn lab_on(backend: Backend) -> (Lab, DatabaseServer, HubOnServer, String) {
+    let lab = Lab::builder()
+        .hosts(1)
+        .hubs(Hubs::Installed)
+        .jupyterhub("4.1.6")
+        .start()
+        .unwrap();
+    let server = DatabaseServer::start(backend, lab.dir()).unwrap();
+    let password = password();
+    let hub = lab.move_hub_to(0, &server, &password).unwrap();
+    (lab, server, hub, password)
+}
+
+/// `hubfleet facts --json` with the hub's environment file: the host's report.
+fn facts(lab: &Lab, hub: &HubOnServer) -> (serde_json::Value, std::process::Output) {
+    let [env_file, _] = hub.inventory_vars();
+    let inventory = lab.inventory().to_str().unwrap();
+    let out = lab.hubfleet(&["facts", "-i", inventory, "--json", "-e", &env_file]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    (summary["hosts"][0]["report"].clone(), out)
+}
+
+/// Every file under `dir` (logs, archives, reports) and both streams of every run: none holds
+/// `password`.
+fn assert_nowhere(password: &str, dir: &std::path::Path, outputs: &[&std::process::Output]) {
+    for out in outputs {
+        assert!(!text(&out.stdout).contains(password), "password in stdout");
+        assert!(!text(&out.stderr).contains(password), "password in stderr");
+    }
+    let found = std::process::Command::new("grep")
+        .args(["-r", "-l", "-a", "-F", password])
+        .arg(dir)
+        .output()
+        .unwrap();
+    let files = text(&found.stdout);
+    assert!(files.trim().is_empty(), "password in {files}");
+}
+
+#[test]
+fn a_postgresql_hub_is_read_from_its_environment_file_and_its_password_stays_there() {
+    let (lab, server, hub, password) = lab_on(Backend::Postgres);
+    assert_eq!(
+        server
+            .sql("jupyterhub", "SELECT COUNT(*) FROM users")
+            .unwrap(),
+        "4"
+    );
+    let (report, facts_out) = facts(&lab, &hub);
+    assert_eq!(report["db_backend"], "postgresql", "{report}");
+    assert_eq!(report["db_revision"], "0eee8c825d24", "{report}");
+    assert_eq!(report["users"], 4, "{report}");
+    let url = report["db_url"].as_str().unwrap();
+    assert!(
+        url.starts_with("postgresql+psycopg2://hub:***@127.0.0.1:"),
+        "{url}"
+    );
+
+    // Not yet upgradable: refused before the stop, nothing changed, no archive kept.
+    let backups = lab.dir().join("backups");
+    let vars = hub.inventory_vars();
+    let out = upgrade_to_newest(&lab, &backups, &["-e", &vars[0], "-e", &vars[1]]);
+    let (line, _) = failed_at(&out, "h1");
+    assert!(line.contains("postgresql"), "{line}");
+    assert!(archives(&backups.join("h1")).is_empty());
+    assert_nowhere(&password, &lab.dir().join("backups"), &[&facts_out, &out]);
+}
+
+#[test]
+fn a_mariadb_hub_is_read_from_its_environment_file_and_its_password_stays_there() {
+    let (lab, server, hub, password) = lab_on(Backend::MariaDb);
+    assert_eq!(
+        server
+            .sql("jupyterhub", "SELECT COUNT(*) FROM users")
+            .unwrap(),
+        "4"
+    );
+    let (report, facts_out) = facts(&lab, &hub);
+    assert_eq!(report["db_backend"], "mysql", "{report}");
+    assert_eq!(report["db_revision"], "0eee8c825d24", "{report}");
+    let url = report["db_url"].as_str().unwrap();
+    assert!(
+        url.starts_with("mysql+pymysql://hub:***@127.0.0.1:"),
+        "{url}"
+    );
+
+    let backups = lab.dir().join("backups");
+    let vars = hub.inventory_vars();
+    let out = upgrade_to_newest(&lab, &backups, &["-e", &vars[0], "-e", &vars[1]]);
+    let (line, _) = failed_at(&out, "h1");
+    assert!(line.contains("mysql"), "{line}");
+    assert!(archives(&backups.join("h1")).is_empty());
+    assert_nowhere(&password, &lab.dir().join("backups"), &[&facts_out, &out]);
+}
