@@ -77,13 +77,29 @@ fn a_postgresql_hub_is_read_from_its_environment_file_and_its_password_stays_the
         url.starts_with("postgresql+psycopg2://hub:***@127.0.0.1:"),
         "{url}"
     );
+    let facts_of_server = &report["server"];
+    assert_eq!(facts_of_server["driver"], "psycopg2", "{report}");
+    let version = server.sql("", "SHOW server_version").unwrap();
+    assert_eq!(facts_of_server["server_version"], version.as_str());
+    assert_eq!(facts_of_server["may_create_databases"], true);
+    let tools: Vec<&str> = facts_of_server["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(tools, ["pg_dump", "pg_restore", "psql"], "{report}");
+    assert!(report["db_size"].as_u64().unwrap() > 0, "{report}");
 
     // Not yet upgradable: refused before the stop, nothing changed, no archive kept.
     let backups = lab.dir().join("backups");
     let vars = hub.inventory_vars();
     let out = upgrade_to_newest(&lab, &backups, &["-e", &vars[0], "-e", &vars[1]]);
-    let (line, _) = failed_at(&out, "h1");
-    assert!(line.contains("postgresql"), "{line}");
+    let (line, _) = failed_at(&out, "not supported yet");
+    assert!(
+        line.contains("h1") && line.contains("`postgresql`"),
+        "{line}"
+    );
     assert!(archives(&backups.join("h1")).is_empty());
     assert_nowhere(&password, &lab.dir().join("backups"), &[&facts_out, &out]);
 }
@@ -105,12 +121,58 @@ fn a_mariadb_hub_is_read_from_its_environment_file_and_its_password_stays_there(
         url.starts_with("mysql+pymysql://hub:***@127.0.0.1:"),
         "{url}"
     );
+    assert_eq!(report["users"], 4, "{report}");
+    let version = server.sql("", "SELECT VERSION()").unwrap();
+    assert_eq!(report["server"]["server_version"], version.as_str());
+    assert_eq!(report["server"]["driver"], "pymysql", "{report}");
 
     let backups = lab.dir().join("backups");
     let vars = hub.inventory_vars();
     let out = upgrade_to_newest(&lab, &backups, &["-e", &vars[0], "-e", &vars[1]]);
-    let (line, _) = failed_at(&out, "h1");
-    assert!(line.contains("mysql"), "{line}");
+    let (line, _) = failed_at(&out, "not supported yet");
+    assert!(line.contains("h1") && line.contains("`mysql`"), "{line}");
     assert!(archives(&backups.join("h1")).is_empty());
     assert_nowhere(&password, &lab.dir().join("backups"), &[&facts_out, &out]);
+}
+
+/// Rewrites the hub's environment file: `edit` gets and returns its text.
+fn edit_env_file(hub: &HubOnServer, edit: impl FnOnce(String) -> String) {
+    let text = std::fs::read_to_string(&hub.env_file).unwrap();
+    std::fs::write(&hub.env_file, edit(text)).unwrap();
+}
+
+#[test]
+fn a_host_without_the_dump_tool_or_psycopg_3_is_refused_before_the_stop_naming_the_package() {
+    let (lab, server, hub, password) = lab_on(Backend::Postgres);
+    let backups = lab.dir().join("backups");
+    let vars = hub.inventory_vars();
+    let upgrade = || upgrade_to_newest(&lab, &backups, &["-e", &vars[0], "-e", &vars[1]]);
+
+    // The hub's service PATH reaches no PostgreSQL client: the dump could not run.
+    edit_env_file(&hub, |text| format!("{text}PATH=/nonexistent\n"));
+    let out = upgrade();
+    let (line, _) = failed_at(&out, "pg_dump");
+    assert!(
+        line.contains("h1") && line.contains("`postgresql-client`"),
+        "{line}"
+    );
+
+    // A bare postgresql:// means psycopg 3 from SQLAlchemy 2.1, and the env has psycopg2 only.
+    edit_env_file(&hub, |text| {
+        text.replace("PATH=/nonexistent\n", "")
+            .replace("postgresql+psycopg2://", "postgresql://")
+    });
+    let out = upgrade();
+    let (line, _) = failed_at(&out, "psycopg");
+    assert!(line.contains("`psycopg[binary]`"), "{line}");
+
+    // Refused before the stop: the hub's database and files are as they were, no archive.
+    assert!(archives(&backups.join("h1")).is_empty());
+    assert_eq!(
+        server
+            .sql("jupyterhub", "SELECT version_num FROM alembic_version")
+            .unwrap(),
+        "0eee8c825d24"
+    );
+    assert_nowhere(&password, &backups, &[&out]);
 }

@@ -29,12 +29,11 @@ _SERVER_SQL["mariadb"] = _SERVER_SQL["mysql"]
 
 
 def client_tools(backend, path):
-    # [{"name", "path", "version"}] of the tools found on `path` (the hub's PATH, then the usual
-    # directories: a service's PATH may be short).
-    search = os.pathsep.join([path or "", "/usr/local/bin", "/usr/bin", "/bin"])
+    # [{"name", "path", "version"}] of the tools found on `path`: the hub's own PATH, which is
+    # what its service (and the dump, run in its environment) sees.
     found = []
     for name in CLIENT_TOOLS.get(backend, []):
-        where = _shutil.which(name, path=search)
+        where = _shutil.which(name, path=path or os.defpath)
         if where is None:
             continue
         try:
