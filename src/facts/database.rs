@@ -11,9 +11,9 @@ use serde::{Deserialize, Serialize};
 pub enum DbBackend {
     /// SQLite: the database member is a snapshot taken with SQLite's online backup API.
     Sqlite,
-    /// PostgreSQL (not backed up yet).
+    /// PostgreSQL: the database member is a `pg_dump -Fc` custom-format dump.
     Postgresql,
-    /// MySQL or MariaDB (not backed up yet).
+    /// MySQL or MariaDB: the database member is a `mariadb-dump --single-transaction` SQL dump.
     Mysql,
 }
 
@@ -79,10 +79,10 @@ impl DbBackend {
         }
     }
 
-    /// Whether hubfleet can back this backend up and bring it back yet. Dumps of database
-    /// servers land with issue 13's backup step; until then a wrong backup would be worse than
-    /// none, so such a hub is left untouched.
-    pub fn backed_up(self) -> bool {
+    /// Whether hubfleet can upgrade a hub on this backend: back it up, rehearse `upgrade-db` and
+    /// bring it back after the stop. Database servers are backed up (a dump) but neither
+    /// rehearsed nor restored yet (issue 13), so their hubs are left untouched.
+    pub fn upgradable(self) -> bool {
         self == DbBackend::Sqlite
     }
 
@@ -332,10 +332,10 @@ mod tests {
     }
 
     #[test]
-    fn backends_come_from_sqlalchemy_names_and_only_sqlite_is_backed_up_yet() {
+    fn backends_come_from_sqlalchemy_names_and_only_sqlite_is_upgradable_yet() {
         assert_eq!(DbBackend::from_name("mariadb"), Some(DbBackend::Mysql));
         assert_eq!(DbBackend::from_name("oracle"), None);
-        assert!(DbBackend::Sqlite.backed_up());
-        assert!(!DbBackend::Postgresql.backed_up());
+        assert!(DbBackend::Sqlite.upgradable());
+        assert!(!DbBackend::Postgresql.upgradable());
     }
 }

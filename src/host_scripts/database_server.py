@@ -28,6 +28,17 @@ _SERVER_SQL = {
 _SERVER_SQL["mariadb"] = _SERVER_SQL["mysql"]
 
 
+def hub_db_url(config):
+    # (JupyterHub app, its db_url as a SQLAlchemy URL) as JupyterHub's own config loader
+    # resolves it; call inside `applied(hub)`, with the hub's environment and working directory.
+    from jupyterhub.app import JupyterHub
+    from sqlalchemy.engine import make_url
+
+    app = JupyterHub()
+    app.load_config_file(os.path.abspath(config))
+    return app, make_url(app.db_url)
+
+
 def client_tools(backend, path):
     # [{"name", "path", "version"}] of the tools found on `path`: the hub's own PATH, which is
     # what its service (and the dump, run in its environment) sees.
@@ -37,7 +48,10 @@ def client_tools(backend, path):
         if where is None:
             continue
         try:
-            out = _subprocess.run([where, "--version"], capture_output=True, text=True, timeout=10)
+            # Not the hub's environment (this runs inside `applied(hub)`): its variables may hold
+            # the database URL, password included, and `ps e` shows a process's environment.
+            env = {"PATH": path or os.defpath, "LANG": "C.UTF-8"}
+            out = _subprocess.run([where, "--version"], capture_output=True, text=True, timeout=10, env=env)
             version = out.stdout.strip().splitlines()[0] if out.stdout.strip() else None
         except (OSError, _subprocess.SubprocessError):
             version = None

@@ -75,14 +75,8 @@ server_url = None
 try:
     if not can_resolve:
         raise LookupError("skipped")
-    from jupyterhub.app import JupyterHub
-    from sqlalchemy.engine import make_url
-
     with applied(hub) as running:
-        app = JupyterHub()
-        app.load_config_file(os.path.abspath(config))
-        url = app.db_url
-        parsed = make_url(url)
+        app, parsed = hub_db_url(config)
         facts["db_url"] = parsed.render_as_string(hide_password=True)
         facts["db_backend"] = parsed.get_backend_name()
         if facts["db_backend"] == "sqlite" and parsed.database not in (None, "", ":memory:"):

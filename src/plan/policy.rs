@@ -34,7 +34,7 @@ pub fn may_touch(facts: &HostFacts) -> Result<(), StepFailure> {
 /// Refuses a hub whose database hubfleet cannot back up and bring back, before anything is
 /// readied: a backend it does not know, a server URL whose driver the target's SQLAlchemy reads
 /// otherwise, dump tools missing or older than the server (each naming what to install), and,
-/// until dumps of database servers land (issue 13), any database server. Facts that could not
+/// until their rehearsal and restore land (issue 13), any database server. Facts that could not
 /// resolve the URL at all are refused later, where the database is needed.
 pub fn database(facts: &HostFacts) -> Result<(), StepFailure> {
     if facts.db_backend.is_none() {
@@ -48,9 +48,9 @@ pub fn database(facts: &HostFacts) -> Result<(), StepFailure> {
         problems.extend(server.driver_problem(backend));
         problems.extend(server.tools_problem(backend));
     }
-    if !backend.backed_up() {
+    if !backend.upgradable() {
         problems.push(format!(
-            "database backend `{}` is not supported yet: hubfleet backs up only SQLite, and never stops a hub it cannot back up",
+            "database backend `{}` is not supported yet by `upgrade`: hubfleet backs it up (`hubfleet backup`) but cannot yet rehearse its migration nor bring it back after the stop, and never stops a hub it cannot bring back",
             facts.db_backend.as_deref().unwrap_or_default()
         ));
     }

@@ -262,6 +262,41 @@ impl DatabaseServer {
         )
     }
 
+    /// Restores `dump` (a `pg_dump -Fc` file, or a SQL dump for MariaDB) into a new database
+    /// `database`, as the superuser: for tests that read what an archive holds.
+    pub fn restore(&self, database: &str, dump: &Path) -> Result<()> {
+        self.sql("", &format!("CREATE DATABASE {database}"))?;
+        // From stdin: the dump may live where the `postgres` user cannot read.
+        let input = fs::File::open(dump)?;
+        let mut command = match self.backend {
+            Backend::Postgres => {
+                let mut restore = as_postgres(&postgres_bin()?.join("pg_restore"));
+                restore
+                    .args(["--no-owner", "--exit-on-error", "-h"])
+                    .arg(self.socket_dir())
+                    .args([
+                        "-p",
+                        &self.port.to_string(),
+                        "-U",
+                        "postgres",
+                        "-d",
+                        database,
+                    ]);
+                restore
+            }
+            Backend::MariaDb => {
+                let mut client = Command::new(which("mariadb")?);
+                client
+                    .args(["--no-defaults", "-u", "root"])
+                    .arg(format!("--socket={}", self.socket()))
+                    .arg(database);
+                client
+            }
+        };
+        command.stdin(input).checked("restore")?;
+        Ok(())
+    }
+
     /// The server's version, as `SELECT version()` reports it.
     pub fn version(&self) -> Result<String> {
         self.sql("", "SELECT version()")

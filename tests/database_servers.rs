@@ -176,3 +176,122 @@ fn a_host_without_the_dump_tool_or_psycopg_3_is_refused_before_the_stop_naming_t
     );
     assert_nowhere(&password, &backups, &[&out]);
 }
+
+/// `hubfleet backup` of the lab's hub into `backups` with `--report`, sampling `ps -ef` and
+/// `ps e` (every process's environment) meanwhile: the run, and whether a sample held `password`.
+fn backup_sampling_ps(
+    lab: &Lab,
+    hub: &HubOnServer,
+    backups: &std::path::Path,
+    password: &str,
+) -> (std::process::Output, usize, Option<String>) {
+    let [env_file, _] = hub.inventory_vars();
+    let report = backups.join("backup-report.json");
+    std::fs::create_dir_all(backups).unwrap();
+    let child = lab
+        .hubfleet_at(env!("CARGO_BIN_EXE_hubfleet"))
+        .args(["backup", "-i", lab.inventory().to_str().unwrap()])
+        .args(["--backup-dir", backups.to_str().unwrap(), "-e", &env_file])
+        .args(["--report", report.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (mut samples, mut leak) = (0, None);
+    let pid = child.id();
+    while std::path::Path::new(&format!("/proc/{pid}/stat")).exists() && samples < 2000 {
+        for args in [&["-ef"][..], &["axeww", "e"][..]] {
+            let ps = std::process::Command::new("ps")
+                .args(args)
+                .output()
+                .unwrap();
+            let seen = text(&ps.stdout);
+            if leak.is_none() && seen.contains(password) {
+                leak = seen
+                    .lines()
+                    .find(|l| l.contains(password))
+                    .map(str::to_owned);
+            }
+        }
+        samples += 1;
+        // A zombie child still has /proc/PID: stop sampling once it exited.
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        if stat
+            .rsplit_once(')')
+            .is_some_and(|(_, s)| s.trim_start().starts_with('Z'))
+        {
+            break;
+        }
+    }
+    (child.wait_with_output().unwrap(), samples, leak)
+}
+
+/// A hub on `backend` is backed up with a dump that verifies, restores to the same users and
+/// tokens, and the password is in no output, report, log, archive or process listing.
+fn backed_up_without_leaks(backend: Backend, member: &str) {
+    let (lab, server, hub, password) = lab_on(backend);
+    let tokens = server
+        .sql("jupyterhub", "SELECT COUNT(*) FROM api_tokens")
+        .unwrap();
+    let backups = lab.dir().join("backups");
+    let (out, samples, leak) = backup_sampling_ps(&lab, &hub, &backups, &password);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(samples > 0);
+    assert_eq!(leak, None, "the password was in a process listing");
+    let archive = &archives(&backups.join("h1"))[0];
+
+    let verified = lab.hubfleet(&["verify", archive.to_str().unwrap()]);
+    assert_eq!(
+        verified.status.code(),
+        Some(0),
+        "{}",
+        text(&verified.stdout)
+    );
+
+    let extracted = lab.dir().join("extracted");
+    std::fs::create_dir_all(&extracted).unwrap();
+    let tar = std::process::Command::new("tar")
+        .arg("-xzf")
+        .arg(archive)
+        .arg("-C")
+        .arg(&extracted)
+        .status()
+        .unwrap();
+    assert!(tar.success());
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(extracted.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["alembic_revision"], "0eee8c825d24", "{manifest}");
+    let members: Vec<&str> = manifest["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["path"].as_str().unwrap())
+        .collect();
+    assert!(members.contains(&member), "{members:?}");
+
+    server.restore("restored", &extracted.join(member)).unwrap();
+    assert_eq!(
+        server
+            .sql("restored", "SELECT COUNT(*) FROM users")
+            .unwrap(),
+        "4"
+    );
+    assert_eq!(
+        server
+            .sql("restored", "SELECT COUNT(*) FROM api_tokens")
+            .unwrap(),
+        tokens
+    );
+    assert_nowhere(&password, &backups, &[&out, &verified]);
+    assert_nowhere(&password, &extracted, &[]);
+}
+
+#[test]
+fn a_postgresql_hub_is_backed_up_with_pg_dump_and_its_password_appears_nowhere() {
+    backed_up_without_leaks(Backend::Postgres, "db/jupyterhub.pgdump");
+}
+
+#[test]
+fn a_mariadb_hub_is_backed_up_with_mariadb_dump_and_its_password_appears_nowhere() {
+    backed_up_without_leaks(Backend::MariaDb, "db/jupyterhub.sql");
+}
