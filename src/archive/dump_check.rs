@@ -2,10 +2,13 @@
 //! them (memory bounded whatever the dump's size): a `pg_dump -Fc` file starts with its `PGDMP`
 //! magic; a SQL dump from `mariadb-dump`/`mysqldump` creates `alembic_version` and ends with the
 //! `-- Dump completed` trailer, which the tool writes only when it finished.
-//! The host checked the dump before the manifest was written (`pg_restore --list`, dump.py);
-//! this finds an archive altered or damaged since, besides the sums.
+//! Where the controller has PostgreSQL's `pg_restore`, a custom-format dump is also streamed into
+//! `pg_restore --list`, which must list `alembic_version`'s data, as the host checked it before the
+//! manifest was written (dump.py). This finds an archive altered or damaged since, besides the sums.
 
-use std::io;
+use std::io::{self, Read, Write};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::thread::JoinHandle;
 
 /// The member of a custom-format PostgreSQL dump (as backup.py names it).
 pub const PG_DUMP_MEMBER: &str = "db/jupyterhub.pgdump";
@@ -16,6 +19,85 @@ const PG_MAGIC: &[u8] = b"PGDMP";
 const ALEMBIC_TABLE: &[u8] = b"CREATE TABLE `alembic_version`";
 const TRAILER: &str = "-- Dump completed";
 const TAIL: usize = 4096;
+
+/// How a custom-format dump is checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listing {
+    /// With `pg_restore --list` where the controller has it, else by its header.
+    PgRestoreIfInstalled,
+    /// By its header only.
+    #[cfg_attr(
+        not(test),
+        expect(
+            dead_code,
+            reason = "the unit tests feed made-up dumps that pg_restore rejects"
+        )
+    )]
+    HeaderOnly,
+}
+
+/// `pg_restore --list` reading the dump from its stdin, its listing read by a thread.
+#[derive(Debug)]
+struct PgRestore {
+    child: Child,
+    /// `None` once `pg_restore` stopped reading (it needs only the table of contents).
+    stdin: Option<ChildStdin>,
+    listing: JoinHandle<String>,
+}
+
+impl PgRestore {
+    fn spawn() -> Option<PgRestore> {
+        let mut child = Command::new("pg_restore")
+            .arg("--list")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .ok()?;
+        let mut stdout = child.stdout.take()?;
+        let listing = std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = stdout.read_to_string(&mut text);
+            text
+        });
+        Some(PgRestore {
+            stdin: child.stdin.take(),
+            child,
+            listing,
+        })
+    }
+
+    fn feed(&mut self, buf: &[u8]) {
+        if let Some(stdin) = &mut self.stdin
+            && stdin.write_all(buf).is_err()
+        {
+            // It has read what it lists and exited: the rest of the dump is not its business.
+            self.stdin = None;
+        }
+    }
+
+    fn finish(mut self) -> Option<String> {
+        drop(self.stdin.take());
+        let status = self.child.wait().ok()?;
+        let listing = self.listing.join().unwrap_or_default();
+        if !status.success() {
+            let mut stderr = String::new();
+            if let Some(mut err) = self.child.stderr.take() {
+                let _ = err.read_to_string(&mut stderr);
+            }
+            return Some(format!(
+                "(database) is rejected by `pg_restore --list` ({status}: {})",
+                stderr.trim()
+            ));
+        }
+        let holds = listing
+            .lines()
+            .any(|l| l.contains("TABLE DATA") && l.contains(" alembic_version "));
+        (!holds).then(|| {
+            "(database) is a dump whose `pg_restore --list` shows no data of `alembic_version`: not a JupyterHub database".to_owned()
+        })
+    }
+}
 
 /// What kind of dump a member is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,11 +120,13 @@ pub struct DumpCheck {
     alembic: bool,
     /// The last bytes read.
     tail: Vec<u8>,
+    /// The controller's `pg_restore --list`, for a custom-format dump.
+    pg_restore: Option<PgRestore>,
 }
 
 impl DumpCheck {
     /// The check for the member at `path`, if it is a dump.
-    pub fn for_member(path: &str) -> Option<DumpCheck> {
+    pub fn for_member(path: &str, listing: Listing) -> Option<DumpCheck> {
         let kind = match path {
             PG_DUMP_MEMBER => Kind::Custom,
             SQL_DUMP_MEMBER => Kind::Sql,
@@ -55,14 +139,19 @@ impl DumpCheck {
             in_prefix: true,
             alembic: false,
             tail: Vec::new(),
+            pg_restore: (kind == Kind::Custom && listing == Listing::PgRestoreIfInstalled)
+                .then(PgRestore::spawn)
+                .flatten(),
         })
     }
 
     /// What is wrong with the dump, once all of it was written; `None` when it looks whole.
     pub fn finish(self) -> Option<String> {
         match self.kind {
-            Kind::Custom => (!self.head.starts_with(PG_MAGIC))
-                .then(|| "(database) is not a `pg_dump -Fc` dump (no `PGDMP` header)".to_owned()),
+            Kind::Custom if !self.head.starts_with(PG_MAGIC) => {
+                Some("(database) is not a `pg_dump -Fc` dump (no `PGDMP` header)".to_owned())
+            }
+            Kind::Custom => self.pg_restore.and_then(PgRestore::finish),
             Kind::Sql => {
                 let tail = String::from_utf8_lossy(&self.tail);
                 let last = tail.trim_end().lines().last().unwrap_or_default();
@@ -85,6 +174,9 @@ impl io::Write for DumpCheck {
         if self.head.len() < PG_MAGIC.len() {
             let take = (PG_MAGIC.len() - self.head.len()).min(buf.len());
             self.head.extend_from_slice(&buf[..take]);
+        }
+        if let Some(pg_restore) = &mut self.pg_restore {
+            pg_restore.feed(buf);
         }
         if self.kind == Kind::Sql {
             for &byte in buf {
@@ -118,13 +210,11 @@ impl io::Write for DumpCheck {
 
 #[cfg(test)]
 mod tests {
-    use std::io::Write;
-
     use super::*;
 
     /// Feeds `bytes` in chunks of `chunk` (so that lines cross writes), then finishes.
     fn check(path: &str, bytes: &[u8], chunk: usize) -> Option<String> {
-        let mut check = DumpCheck::for_member(path).unwrap();
+        let mut check = DumpCheck::for_member(path, Listing::HeaderOnly).unwrap();
         for part in bytes.chunks(chunk) {
             check.write_all(part).unwrap();
         }
@@ -165,9 +255,7 @@ mod tests {
         assert_eq!(check(PG_DUMP_MEMBER, b"PGDMP\x01\x0f\x00rest", 2), None);
         let problem = check(PG_DUMP_MEMBER, b"SQLite format 3\0", 4).unwrap();
         assert!(problem.contains("PGDMP"), "{problem}");
-        assert_eq!(
-            DumpCheck::for_member("db/jupyterhub.sqlite").map(|_| ()),
-            None
-        );
+        let sqlite = DumpCheck::for_member("db/jupyterhub.sqlite", Listing::HeaderOnly);
+        assert!(sqlite.is_none());
     }
 }

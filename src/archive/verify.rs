@@ -10,7 +10,7 @@ use std::io::{self, BufReader, Read};
 use std::path::Path;
 
 use super::codec::Codec;
-use super::dump_check::DumpCheck;
+use super::dump_check::{DumpCheck, Listing};
 use super::hashing::{HashingReader, Sha256Sum};
 use super::manifest::{MANIFEST_PATH, MAX_MANIFEST_BYTES, Manifest};
 
@@ -174,7 +174,7 @@ pub fn verify_reader(input: impl Read) -> Verification {
                     let size = entry.size();
                     let mut hashing = HashingReader::new(&mut entry);
                     // A database server's dump is also checked for its structure as it streams.
-                    let mut dump = DumpCheck::for_member(&path);
+                    let mut dump = DumpCheck::for_member(&path, Listing::PgRestoreIfInstalled);
                     let copied = match &mut dump {
                         Some(check) => io::copy(&mut hashing, check),
                         None => io::copy(&mut hashing, &mut io::sink()),
