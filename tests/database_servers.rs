@@ -150,6 +150,12 @@ fn a_host_without_the_dump_tool_or_psycopg_3_is_refused_before_the_stop_naming_t
 
     // The hub's service PATH reaches no PostgreSQL client: the dump could not run.
     edit_env_file(&hub, |text| format!("{text}PATH=/nonexistent\n"));
+    // facts warn in their table: the server's version, and what the dump would lack.
+    let inventory = lab.inventory().to_str().unwrap();
+    let table = lab.hubfleet(&["facts", "-i", inventory, "-e", &vars[0]]);
+    let shown = text(&table.stdout);
+    assert!(shown.contains("postgresql 1"), "{shown}");
+    assert!(shown.contains("`postgresql-client`"), "{shown}");
     let out = upgrade();
     let (line, _) = failed_at(&out, "pg_dump");
     assert!(

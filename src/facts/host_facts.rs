@@ -91,6 +91,35 @@ impl HostFacts {
         }
     }
 
+    /// What a dump of this hub's database server would lack (a tool, psycopg 3), one line each
+    /// with its fix: `facts` warn, `backup` and `upgrade` refuse.
+    pub fn database_warnings(&self) -> Vec<String> {
+        match (self.backend(), &self.server) {
+            (Ok(backend), Some(server)) => server
+                .driver_problem(backend)
+                .into_iter()
+                .chain(server.tools_problem(backend))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// `BACKEND [SERVER VERSION]` for display (`postgresql 15.18`), `-` when unresolved.
+    pub fn database_label(&self) -> String {
+        let Some(backend) = &self.db_backend else {
+            return "-".to_owned();
+        };
+        let version = self
+            .server
+            .as_ref()
+            .and_then(|s| s.server_version.as_deref())
+            .and_then(|v| v.split_whitespace().next());
+        match version {
+            Some(version) => format!("{backend} {version}"),
+            None => backend.clone(),
+        }
+    }
+
     /// Why this host's database cannot be trusted, as one line; `None` when it can.
     pub fn blocked(&self) -> Option<String> {
         (!self.blockers.is_empty()).then(|| self.blockers.join("; "))
@@ -123,4 +152,39 @@ pub struct HubEnvironment {
     pub variables: Vec<String>,
     /// The variables the config read while it loaded.
     pub config_reads: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::facts::ClientTool;
+
+    #[test]
+    fn a_server_is_labelled_with_its_version_and_warned_of_a_missing_tool() {
+        let facts = HostFacts {
+            db_backend: Some("postgresql".into()),
+            server: Some(ServerFacts {
+                driver: "psycopg2".into(),
+                driver_named: true,
+                server_version: Some("15.18 (Debian 15.18-0+deb12u1)".into()),
+                tools: vec![ClientTool {
+                    name: "psql".into(),
+                    path: "/usr/bin/psql".into(),
+                    version: Some("psql (PostgreSQL) 15.18".into()),
+                }],
+                ..ServerFacts::default()
+            }),
+            ..HostFacts::default()
+        };
+        assert_eq!(facts.database_label(), "postgresql 15.18");
+        let warnings = facts.database_warnings();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(warnings[0].contains("`pg_dump`"), "{warnings:?}");
+        let sqlite = HostFacts {
+            db_backend: Some("sqlite".into()),
+            ..HostFacts::default()
+        };
+        assert_eq!(sqlite.database_label(), "sqlite");
+        assert!(sqlite.database_warnings().is_empty());
+    }
 }
