@@ -133,6 +133,28 @@ fn a_mariadb_hub_is_read_from_its_environment_file_and_its_password_stays_there(
     assert!(line.contains("h1") && line.contains("`mysql`"), "{line}");
     assert!(archives(&backups.join("h1")).is_empty());
     assert_nowhere(&password, &lab.dir().join("backups"), &[&facts_out, &out]);
+
+    // Without MariaDB's client tools on the hub's PATH, facts name the package and backup refuses.
+    edit_env_file(&hub, |text| format!("{text}PATH=/nonexistent\n"));
+    let inventory = lab.inventory().to_str().unwrap();
+    let table = lab.hubfleet(&["facts", "-i", inventory, "-e", &vars[0]]);
+    assert!(
+        text(&table.stdout).contains("`mariadb-client`"),
+        "{}",
+        text(&table.stdout)
+    );
+    let backup = lab.hubfleet(&[
+        "backup",
+        "-i",
+        inventory,
+        "--backup-dir",
+        backups.to_str().unwrap(),
+        "-e",
+        &vars[0],
+    ]);
+    let (line, _) = failed_at(&backup, "mariadb-dump");
+    assert!(line.contains("`mariadb-client`"), "{line}");
+    assert!(archives(&backups.join("h1")).is_empty());
 }
 
 /// Rewrites the hub's environment file: `edit` gets and returns its text.
