@@ -59,27 +59,61 @@ fn assert_nowhere(password: &str, dir: &std::path::Path, outputs: &[&std::proces
     assert!(files.trim().is_empty(), "password in {files}");
 }
 
-#[test]
-fn a_postgresql_hub_is_read_from_its_environment_file_and_its_password_stays_there() {
-    let (lab, server, hub, password) = lab_on(Backend::Postgres);
-    assert_eq!(
-        server
-            .sql("jupyterhub", "SELECT COUNT(*) FROM users")
-            .unwrap(),
-        "4"
-    );
+/// A hub moved onto `backend`, and its facts read with its environment file: the real
+/// database's revision, users and masked URL (`url_prefix`) are checked.
+struct Read {
+    lab: Lab,
+    server: DatabaseServer,
+    hub: HubOnServer,
+    password: String,
+    report: serde_json::Value,
+    facts_out: std::process::Output,
+}
+
+fn read_hub_on(backend: Backend, url_prefix: &str) -> Read {
+    let (lab, server, hub, password) = lab_on(backend);
+    let users = server.sql("jupyterhub", "SELECT COUNT(*) FROM users");
+    assert_eq!(users.unwrap(), "4");
     let (report, facts_out) = facts(&lab, &hub);
-    assert_eq!(report["db_backend"], "postgresql", "{report}");
     assert_eq!(report["db_revision"], "0eee8c825d24", "{report}");
     assert_eq!(report["users"], 4, "{report}");
     let url = report["db_url"].as_str().unwrap();
-    assert!(
-        url.starts_with("postgresql+psycopg2://hub:***@127.0.0.1:"),
-        "{url}"
+    assert!(url.starts_with(url_prefix), "{url}");
+    Read {
+        lab,
+        server,
+        hub,
+        password,
+        report,
+        facts_out,
+    }
+}
+
+impl Read {
+    /// `upgrade` refuses the hub before anything changes, naming `backend`; no archive is kept
+    /// and the password is in no output.
+    fn assert_upgrade_refused(&self, backend: &str) {
+        let backups = self.lab.dir().join("backups");
+        let vars = self.hub.inventory_vars();
+        let out = upgrade_to_newest(&self.lab, &backups, &["-e", &vars[0], "-e", &vars[1]]);
+        let (line, _) = failed_at(&out, "not supported yet");
+        assert!(line.contains("h1") && line.contains(backend), "{line}");
+        assert!(archives(&backups.join("h1")).is_empty());
+        assert_nowhere(&self.password, &backups, &[&self.facts_out, &out]);
+    }
+}
+
+#[test]
+fn a_postgresql_hub_is_read_from_its_environment_file_and_its_password_stays_there() {
+    let read = read_hub_on(
+        Backend::Postgres,
+        "postgresql+psycopg2://hub:***@127.0.0.1:",
     );
+    let report = &read.report;
+    assert_eq!(report["db_backend"], "postgresql", "{report}");
     let facts_of_server = &report["server"];
     assert_eq!(facts_of_server["driver"], "psycopg2", "{report}");
-    let version = server.sql("", "SHOW server_version").unwrap();
+    let version = read.server.sql("", "SHOW server_version").unwrap();
     assert_eq!(facts_of_server["server_version"], version.as_str());
     assert_eq!(facts_of_server["may_create_databases"], true);
     let tools: Vec<&str> = facts_of_server["tools"]
@@ -90,52 +124,24 @@ fn a_postgresql_hub_is_read_from_its_environment_file_and_its_password_stays_the
         .collect();
     assert_eq!(tools, ["pg_dump", "pg_restore", "psql"], "{report}");
     assert!(report["db_size"].as_u64().unwrap() > 0, "{report}");
-
-    // Not yet upgradable: refused before the stop, nothing changed, no archive kept.
-    let backups = lab.dir().join("backups");
-    let vars = hub.inventory_vars();
-    let out = upgrade_to_newest(&lab, &backups, &["-e", &vars[0], "-e", &vars[1]]);
-    let (line, _) = failed_at(&out, "not supported yet");
-    assert!(
-        line.contains("h1") && line.contains("`postgresql`"),
-        "{line}"
-    );
-    assert!(archives(&backups.join("h1")).is_empty());
-    assert_nowhere(&password, &lab.dir().join("backups"), &[&facts_out, &out]);
+    read.assert_upgrade_refused("`postgresql`");
 }
 
 #[test]
 fn a_mariadb_hub_is_read_from_its_environment_file_and_its_password_stays_there() {
-    let (lab, server, hub, password) = lab_on(Backend::MariaDb);
-    assert_eq!(
-        server
-            .sql("jupyterhub", "SELECT COUNT(*) FROM users")
-            .unwrap(),
-        "4"
-    );
-    let (report, facts_out) = facts(&lab, &hub);
+    let read = read_hub_on(Backend::MariaDb, "mysql+pymysql://hub:***@127.0.0.1:");
+    let report = &read.report;
     assert_eq!(report["db_backend"], "mysql", "{report}");
-    assert_eq!(report["db_revision"], "0eee8c825d24", "{report}");
-    let url = report["db_url"].as_str().unwrap();
-    assert!(
-        url.starts_with("mysql+pymysql://hub:***@127.0.0.1:"),
-        "{url}"
-    );
-    assert_eq!(report["users"], 4, "{report}");
-    let version = server.sql("", "SELECT VERSION()").unwrap();
+    let version = read.server.sql("", "SELECT VERSION()").unwrap();
     assert_eq!(report["server"]["server_version"], version.as_str());
     assert_eq!(report["server"]["driver"], "pymysql", "{report}");
-
+    read.assert_upgrade_refused("`mysql`");
+    let (lab, hub) = (&read.lab, &read.hub);
     let backups = lab.dir().join("backups");
     let vars = hub.inventory_vars();
-    let out = upgrade_to_newest(&lab, &backups, &["-e", &vars[0], "-e", &vars[1]]);
-    let (line, _) = failed_at(&out, "not supported yet");
-    assert!(line.contains("h1") && line.contains("`mysql`"), "{line}");
-    assert!(archives(&backups.join("h1")).is_empty());
-    assert_nowhere(&password, &lab.dir().join("backups"), &[&facts_out, &out]);
 
     // Without MariaDB's client tools on the hub's PATH, facts name the package and backup refuses.
-    edit_env_file(&hub, |text| format!("{text}PATH=/nonexistent\n"));
+    edit_env_file(hub, |text| format!("{text}PATH=/nonexistent\n"));
     let inventory = lab.inventory().to_str().unwrap();
     let table = lab.hubfleet(&["facts", "-i", inventory, "-e", &vars[0]]);
     assert!(

@@ -9,13 +9,14 @@ use std::fs;
 use std::net::TcpListener;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use tempfile::TempDir;
 
+use super::hub;
 use super::teardown::{self, Tracked};
 
 /// Which server, and the facts of its Debian packaging the lab relies on.
@@ -118,28 +119,32 @@ impl DatabaseServer {
         let data = self.path("data");
         // Local (socket) connections trusted, for the test's own administration; TCP wants a
         // password, as a hub's connection does in production.
-        as_postgres(&bin.join("initdb"))
-            .args([
-                "-U",
-                "postgres",
-                "--auth-local=trust",
-                "--auth-host=scram-sha-256",
-            ])
-            .args(["--no-sync", "-E", "UTF8", "--locale=C", "-D"])
-            .arg(&data)
-            .checked("initdb")?;
+        checked(
+            "initdb",
+            as_postgres(&bin.join("initdb"))
+                .args([
+                    "-U",
+                    "postgres",
+                    "--auth-local=trust",
+                    "--auth-host=scram-sha-256",
+                ])
+                .args(["--no-sync", "-E", "UTF8", "--locale=C", "-D"])
+                .arg(&data),
+        )?;
         let options = format!(
             "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c shared_buffers=16MB",
             self.port,
             self.socket_dir().display()
         );
-        as_postgres(&bin.join("pg_ctl"))
-            .arg("-D")
-            .arg(&data)
-            .args(["-w", "-t", "60", "-l"])
-            .arg(self.path("server.log"))
-            .args(["-o", &options, "start"])
-            .checked("pg_ctl start")?;
+        checked(
+            "pg_ctl start",
+            as_postgres(&bin.join("pg_ctl"))
+                .arg("-D")
+                .arg(&data)
+                .args(["-w", "-t", "60", "-l"])
+                .arg(self.path("server.log"))
+                .args(["-o", &options, "start"]),
+        )?;
         // postmaster.pid holds more than the pid: the lab's teardown wants it alone.
         let postmaster = fs::read_to_string(data.join("postmaster.pid"))?;
         let pid = postmaster.lines().next().unwrap_or_default();
@@ -151,26 +156,30 @@ impl DatabaseServer {
         let data = self.path("data");
         fs::create_dir_all(self.socket_dir())?;
         let install = which("mariadb-install-db")?;
-        Command::new(install)
-            .args(["--no-defaults", "--user=root", "--skip-test-db"])
-            .arg(format!("--datadir={}", data.display()))
-            .arg("--auth-root-authentication-method=socket")
-            .checked("mariadb-install-db")?;
+        checked(
+            "mariadb-install-db",
+            Command::new(install)
+                .args(["--no-defaults", "--user=root", "--skip-test-db"])
+                .arg(format!("--datadir={}", data.display()))
+                .arg("--auth-root-authentication-method=socket"),
+        )?;
         let log = fs::File::create(self.path("server.log"))?;
-        Command::new("setsid")
-            .arg("-f")
-            .arg(which("mariadbd")?)
-            .args(["--no-defaults", "--user=root", "--bind-address=127.0.0.1"])
-            .arg(format!("--datadir={}", data.display()))
-            .arg(format!("--port={}", self.port))
-            .arg(format!("--socket={}", self.socket()))
-            .arg(format!("--pid-file={}", self.tracked.pid_file.display()))
-            .args(["--skip-log-bin", "--innodb-buffer-pool-size=16M"])
-            .args(["--innodb-flush-log-at-trx-commit=0", "--skip-name-resolve"])
-            .stdin(Stdio::null())
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            .checked("mariadbd")?;
+        checked(
+            "mariadbd",
+            Command::new("setsid")
+                .arg("-f")
+                .arg(which("mariadbd")?)
+                .args(["--no-defaults", "--user=root", "--bind-address=127.0.0.1"])
+                .arg(format!("--datadir={}", data.display()))
+                .arg(format!("--port={}", self.port))
+                .arg(format!("--socket={}", self.socket()))
+                .arg(format!("--pid-file={}", self.tracked.pid_file.display()))
+                .args(["--skip-log-bin", "--innodb-buffer-pool-size=16M"])
+                .args(["--innodb-flush-log-at-trx-commit=0", "--skip-name-resolve"])
+                .stdin(Stdio::null())
+                .stdout(log.try_clone()?)
+                .stderr(log),
+        )?;
         let deadline = Instant::now() + Duration::from_secs(60);
         while self.sql("", "SELECT 1").is_err() {
             if Instant::now() > deadline {
@@ -266,22 +275,19 @@ impl DatabaseServer {
     /// `database`, as the superuser: for tests that read what an archive holds.
     pub fn restore(&self, database: &str, dump: &Path) -> Result<()> {
         self.sql("", &format!("CREATE DATABASE {database}"))?;
-        // From stdin: the dump may live where the `postgres` user cannot read.
-        let input = fs::File::open(dump)?;
         let mut command = match self.backend {
             Backend::Postgres => {
+                // A copy the `postgres` user may read: the dump may live in a private directory.
+                let copy = self.path("restore.pgdump");
+                fs::copy(dump, &copy)?;
+                owned_by_postgres(&copy)?;
                 let mut restore = as_postgres(&postgres_bin()?.join("pg_restore"));
                 restore
                     .args(["--no-owner", "--exit-on-error", "-h"])
                     .arg(self.socket_dir())
-                    .args([
-                        "-p",
-                        &self.port.to_string(),
-                        "-U",
-                        "postgres",
-                        "-d",
-                        database,
-                    ]);
+                    .args(["-p", &self.port.to_string(), "-U", "postgres"])
+                    .args(["-d", database])
+                    .arg(copy);
                 restore
             }
             Backend::MariaDb => {
@@ -289,11 +295,12 @@ impl DatabaseServer {
                 client
                     .args(["--no-defaults", "-u", "root"])
                     .arg(format!("--socket={}", self.socket()))
+                    .arg(format!("--execute=source {}", dump.display()))
                     .arg(database);
                 client
             }
         };
-        command.stdin(input).checked("restore")?;
+        checked("restore", &mut command)?;
         Ok(())
     }
 
@@ -357,10 +364,10 @@ fn as_postgres(program: &Path) -> Command {
 }
 
 fn owned_by_postgres(path: &Path) -> Result<()> {
-    Command::new("chown")
-        .arg("postgres:postgres")
-        .arg(path)
-        .checked("chown")?;
+    checked(
+        "chown",
+        Command::new("chown").arg("postgres:postgres").arg(path),
+    )?;
     Ok(())
 }
 
@@ -369,23 +376,7 @@ fn free_port() -> Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
-trait Checked {
-    /// Runs the command; its stderr in the error if it fails.
-    fn checked(&mut self, what: &str) -> Result<Output>;
-}
-
-impl Checked for Command {
-    fn checked(&mut self, what: &str) -> Result<Output> {
-        let output = self
-            .output()
-            .with_context(|| format!("running `{what}`: {RUN_SETUP}"))?;
-        if !output.status.success() {
-            bail!(
-                "`{what}` failed ({}): {}",
-                output.status,
-                String::from_utf8_lossy(&output.stderr).trim()
-            );
-        }
-        Ok(output)
-    }
+/// Runs `command` (the lab's [`hub::run`]: its stderr in the error), saying what to install.
+fn checked(what: &str, command: &mut Command) -> Result<()> {
+    hub::run(command).with_context(|| format!("`{what}` failed: {RUN_SETUP}"))
 }
