@@ -15,7 +15,7 @@ mod serial;
 pub use crate::step_failure::{Ended, StepFailure};
 pub use board::Board;
 pub use counts::Counts;
-pub use event::{Event, StepTiming, Stream, Transfer};
+pub use event::{Event, StepTiming, Stream, Summary, Transfer};
 pub use failure_budget::{FailureBudget, FailureBudgetError};
 pub use fleet::{FleetRun, HostJob, HostResult, run_fleet};
 pub use host_events::{HostEvents, LineSink};
