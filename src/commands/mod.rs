@@ -6,6 +6,7 @@ mod exec;
 mod facts;
 mod inventory;
 mod man;
+mod rollback;
 mod run_job;
 mod targets;
 mod upgrade;
@@ -31,6 +32,7 @@ pub fn run(cli: &Cli) -> u8 {
         Command::Exec(args) => exec::run(args, &printer),
         Command::Backup(args) => backup::run(args, &printer),
         Command::Upgrade(args) => upgrade::run(args, &printer),
+        Command::Rollback(args) => rollback::run(args, &printer),
         Command::Facts(args) => facts::run(args, &printer),
         Command::Verify(args) => Ok(verify::run(args, &printer)),
         Command::Completions(args) => Ok(completions::run(args, &printer)),

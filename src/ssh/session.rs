@@ -188,6 +188,35 @@ impl Session {
         Ok((status, capture.stdout, capture.stderr))
     }
 
+    /// Runs one command with `input` as its standard input (then EOF), streaming its output to
+    /// `sink`: for an upload, such as an archive sent back to its host.
+    pub async fn exec_with_input(
+        &self,
+        command: &RemoteCommand,
+        mut input: impl tokio::io::AsyncRead + Unpin + Send + 'static,
+        sink: &mut dyn OutputSink,
+    ) -> Result<ExitStatus, SshError> {
+        use tokio::io::AsyncWriteExt;
+        let mut running = self.start(command).await?;
+        let mut writer = running.channel.make_writer();
+        // Sent beside the reading below: a command that writes while it reads must not block
+        // on a window nobody drains. Shutting the writer down sends EOF.
+        let send = tokio::spawn(async move {
+            tokio::io::copy(&mut input, &mut writer).await?;
+            writer.shutdown().await
+        });
+        while let Some(output) = running.next().await? {
+            match output {
+                Output::Stdout(chunk) => sink.stdout(&chunk),
+                Output::Stderr(chunk) => sink.stderr(&chunk),
+            }
+        }
+        // A command that exits before reading all of its input ends the upload: its exit status
+        // says why, so a failed send is not the error reported.
+        send.abort();
+        running.status()
+    }
+
     /// Runs one command and hands back its standard output as a stream, for large downloads.
     /// Read it to EOF, then call [`RemoteStdout::finish`] for the exit status and stderr.
     pub async fn exec_reader(&self, command: &RemoteCommand) -> Result<RemoteStdout, SshError> {
