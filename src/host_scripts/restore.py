@@ -23,6 +23,28 @@ def aside(path):
     return path + args["aside_suffix"]
 
 
+def put_in_place(archived, sha256, live):
+    # The archive's copy in place of `live` (restore_database: checked against its sha256, side
+    # files of a database removed, atomic), with the live file's mode and owner: the extracted
+    # copy has this process's, and a cookie secret readable by others is refused by JupyterHub.
+    # A file that was not there gets 0600. A description of what is wrong, or None.
+    try:
+        st = os.stat(live)
+        mode, owner = st.st_mode & 0o7777, (st.st_uid, st.st_gid)
+    except FileNotFoundError:
+        mode, owner = 0o600, None
+    wrong = restore_database(archived, sha256, live)
+    if wrong:
+        return wrong
+    try:
+        os.chmod(live, mode)
+        if owner is not None and os.geteuid() == 0:
+            os.chown(live, *owner)
+    except OSError as e:
+        return f"cannot give {live} its mode and owner back: {e}"
+    return None
+
+
 def restore():
     db, env = args["db"], args["env"]
     q = shlex.quote
@@ -33,6 +55,9 @@ def restore():
         if e.down:
             raise Failed("stop", started_again(e.reason)) from None
         raise
+    except Failed as e:
+        # The stop command failed: whether it stopped the hub or not, it goes back up as it was.
+        raise Failed("stop", started_again(e.reason)) from None
     try:
         size = keep_database(db, args["kept_db"])
     except NotKept as e:
@@ -56,11 +81,11 @@ def restore():
                 done.append(f"cp -p {q(aside(live))} {q(live)}")
             else:
                 record(step="rollback", text=f"restore {live} from the archive (there is none now)")
-            wrong = restore_database(f["archived"], f["sha256"], live)
+            wrong = put_in_place(f["archived"], f["sha256"], live)
             if wrong:
                 down("rollback", f"{live} could not be restored: {wrong}")
         record(step="rollback", text=f"put back {db} from the archive (sha256 {args['database']['sha256']})")
-        wrong = restore_database(args["database"]["archived"], args["database"]["sha256"], db)
+        wrong = put_in_place(args["database"]["archived"], args["database"]["sha256"], db)
         if wrong:
             down("rollback", f"the database could not be put back: {wrong}")
         change = args["change"]
@@ -93,6 +118,8 @@ try:
 except Down as e:
     record(result="down", step=e.step, reason=e.reason, state=e.state, by_hand=e.by_hand)
 except Failed as e:
+    # Nothing was changed: the extracted archive is not needed any more.
+    shutil.rmtree(args["stage"], ignore_errors=True)
     record(result="failed", step=e.step, reason=e.reason)
 except BaseException as e:  # noqa: BLE001 - the controller must always get a result
     record(result="failed", step="rollback", reason=f"{type(e).__name__}: {e}")

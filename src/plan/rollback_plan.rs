@@ -258,14 +258,125 @@ fn install_packages(host: &Host, list: &str) -> RemoteCommand {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::archive::fixtures::HostBackup;
+    use crate::inventory::{Inventory, RawVars, ResolveContext, SshConfig};
+    use crate::steps::{Differing, PreviousEnv};
+
+    fn host(name: &str) -> Host {
+        let context = ResolveContext {
+            home: PathBuf::from("/home/op"),
+            ssh_config: SshConfig::default(),
+            local_user: "op".to_owned(),
+            extra_vars: RawVars::default(),
+        };
+        let source = format!(
+            "[hosts.{name}]\nhub_env = \"/opt/hub\"\nconfig = \"/srv/hub/jupyterhub_config.py\"\n"
+        );
+        let inventory = Inventory::parse(Path::new("inv.toml"), &source, &context).unwrap();
+        inventory.hosts()[0].clone()
+    }
+
+    /// The fixture's archive (hub-berlin, jupyterhub 5.2.1 at 5.x's head), with `edit` applied to
+    /// its manifest.
+    fn verification(edit: impl FnOnce(&mut serde_json::Value)) -> Verification {
+        let mut json = HostBackup::good().manifest_json();
+        edit(&mut json);
+        Verification {
+            manifest: Some(Manifest::parse(json.to_string().as_bytes()).unwrap()),
+            findings: Vec::new(),
+            sha256: None,
+        }
+    }
 
     #[test]
-    fn a_version_has_the_schema_of_its_release_line() {
-        assert_eq!(release_line("4.1.6").as_deref(), Some("4.x"));
-        assert_eq!(release_line("5.3.0b1").as_deref(), Some("5.x"));
-        assert_eq!(release_line("x").as_deref(), None);
-        // The lab's releases and their heads: what check_archive compares.
-        assert_eq!(alembic::release_of("0eee8c825d24"), Some("4.x"));
-        assert_eq!(alembic::release_of("f460b0348206"), Some("6.x"));
+    fn an_archive_that_cannot_be_put_back_is_refused_before_anything_stops() {
+        let archive = Path::new("/b/hub-berlin/20261125T130501Z.tar.gz");
+        let berlin = host("hub-berlin");
+        assert!(check_archive(&berlin, archive, verification(|_| ())).is_ok());
+        let reason = |host: &Host, v: Verification| {
+            let refusal = check_archive(host, archive, v).unwrap_err();
+            assert_eq!(refusal.step, "check");
+            refusal.reason
+        };
+        let damaged = Verification {
+            findings: vec![crate::archive::Finding {
+                severity: crate::archive::Severity::Error,
+                member: Some("db/jupyterhub.sqlite".into()),
+                message: "has sha256 0000, the manifest says 1111".into(),
+            }],
+            ..verification(|_| ())
+        };
+        let reasons = [
+            reason(&host("hub-paris"), verification(|_| ())),
+            reason(&berlin, damaged),
+            reason(
+                &berlin,
+                verification(|m| m["alembic_revision"] = "0eee8c825d24".into()),
+            ),
+            reason(
+                &berlin,
+                verification(|m| m["alembic_revision"] = "abcdef".into()),
+            ),
+        ];
+        for reason in &reasons {
+            assert!(reason.ends_with("nothing was stopped"), "{reason}");
+        }
+        insta::assert_snapshot!(reasons.join("\n"));
+    }
+
+    #[test]
+    fn the_plan_says_what_is_lost_and_what_comes_back() {
+        let host = host("hub-berlin");
+        let facts = HostFacts {
+            jupyterhub_version: Some("6.1.1".into()),
+            db_path: Some("/srv/hub/jupyterhub.sqlite".into()),
+            ..HostFacts::default()
+        };
+        let manifest = verification(|_| ()).manifest.unwrap();
+        let mut inspection = Inspection {
+            stage: Some("/srv/hub/.hubfleet-restore-x".into()),
+            losses: Losses {
+                users: Some(2),
+                tokens: Some(1),
+                servers: None,
+                new_users: vec!["ada".into(), "bob".into()],
+            },
+            differing: vec![Differing {
+                live: "/srv/hub/jupyterhub_config.py".into(),
+                archived: "/srv/hub/.hubfleet-restore-x/config/jupyterhub_config.py".into(),
+                sha256: "00".into(),
+            }],
+            previous_env: Some(PreviousEnv {
+                path: "/opt/hub.hubfleet-previous".into(),
+                version: Some("5.2.1".into()),
+                knows_revision: true,
+            }),
+        };
+        let archive = Path::new("/b/hub-berlin/20261125T130501Z.tar.gz");
+        let build = |inspection: &Inspection| {
+            RollbackPlan::build(
+                &host,
+                &facts,
+                (archive, "ab12", &manifest),
+                inspection,
+                "/srv/hub/jupyterhub.sqlite.hubfleet-before-rollback-X".into(),
+            )
+        };
+        let with_previous = build(&inspection);
+        assert_eq!(
+            with_previous.env,
+            EnvPlan::Previous {
+                path: "/opt/hub.hubfleet-previous".into()
+            }
+        );
+        // An env kept by an upgrade to another release is not the archive's: install instead.
+        inspection.previous_env.as_mut().unwrap().version = Some("5.0.0".into());
+        let installed = build(&inspection);
+        assert!(matches!(installed.env, EnvPlan::Install { .. }));
+        insta::assert_snapshot!(
+            [with_previous.lines(), installed.lines()]
+                .concat()
+                .join("\n")
+        );
     }
 }
