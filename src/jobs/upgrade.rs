@@ -14,7 +14,7 @@ use crate::plan::{CutoverWork, Request, UpgradePlan, Work, policy};
 use crate::runner::{HostEvents, HostJob, StepFailure};
 use crate::ssh::{RemoteCommand, Session};
 use crate::step::Phase;
-use crate::steps::{self, Cutover, SingleUser, Staged, WayBack};
+use crate::steps::{self, Cutover, Done, OnHost, Staged, WayBack};
 
 /// `hubfleet upgrade` on one host.
 #[derive(Debug, Clone)]
@@ -117,9 +117,9 @@ impl HostJob for UpgradeJob {
 }
 
 impl UpgradeJob {
-    /// Walks `plan` (a dry run only records it). Until the stop, a failure removes what was
-    /// staged; from the stop on, the cutover on the host owns it.
-    async fn execute(
+    /// Walks `plan` (a dry run only records it), each step in its order. Until the stop, a
+    /// failure removes what was staged; from the stop on, the cutover on the host owns it.
+    pub async fn execute(
         &self,
         host: &Host,
         session: &Session,
@@ -147,45 +147,25 @@ impl UpgradeJob {
             if matches!(planned.work, Work::Cutover(_)) {
                 staged = None;
             }
-            let began = std::time::Instant::now();
             let done = match &planned.work {
                 Work::Done | Work::InCutover => Ok(()),
-                Work::Backup => steps::backup(host, facts, session, events, &self.backup_dir)
-                    .await
-                    .map(|stored| record_backup(report, &stored)),
-                Work::Rehearse {
-                    next_env,
-                    db_path,
-                    head,
-                } => steps::rehearse(host, session, events, next_env, db_path, head).await,
-                Work::SingleuserCheck { env } => {
-                    steps::singleuser(host, session, events, env, &plan.target, SingleUser::Check)
-                        .await
-                }
-                Work::Notify { message, grace } => {
-                    steps::notify(host, session, events, message, *grace).await
+                Work::Run(work) => {
+                    let on = OnHost {
+                        host,
+                        facts,
+                        session,
+                        events,
+                    };
+                    // The cutover times its own steps, from its record; the job times the others.
+                    let began = Instant::now();
+                    let done = work.run(on).await;
+                    events.timing(planned.step, began, done.is_ok());
+                    done.map(|done| record(report, done))
                 }
                 Work::Cutover(cutover) => {
                     self.cutover(host, session, events, cutover, report).await
                 }
-                Work::Singleuser { env } => steps::singleuser(
-                    host,
-                    session,
-                    events,
-                    env,
-                    &plan.target,
-                    SingleUser::Upgrade,
-                )
-                .await
-                .map(|()| report.singleuser_version_after = Some(plan.target.clone())),
             };
-            // The cutover times its own steps, from its record.
-            if !matches!(
-                planned.work,
-                Work::Done | Work::InCutover | Work::Cutover(_)
-            ) {
-                events.timing(planned.step.name(), began, done.is_ok());
-            }
             if let Err(failure) = done {
                 if let Some(staged) = &staged {
                     discard(host, session, staged).await;
@@ -231,6 +211,15 @@ impl UpgradeJob {
         report.revision_after = Some(done.revision);
         report.version_after = Some(work.version.clone());
         Ok(())
+    }
+}
+
+/// Puts what a step leaves for the report in it.
+fn record(report: &mut UpgradeReport, done: Done) {
+    match done {
+        Done::Nothing => {}
+        Done::Archive(stored) => record_backup(report, &stored),
+        Done::Singleuser(version) => report.singleuser_version_after = Some(version),
     }
 }
 

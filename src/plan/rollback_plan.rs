@@ -11,8 +11,8 @@ use super::policy::refused;
 use crate::archive::{DbBackend, Manifest, Role, Verification};
 use crate::facts::{HostFacts, alembic};
 use crate::inventory::{Host, Installer};
-use crate::runner::StepFailure;
 use crate::ssh::RemoteCommand;
+use crate::step_failure::StepFailure;
 use crate::steps::{Inspection, Losses};
 
 /// Refuses an archive that cannot be put back on `host`: one that does not verify (the same
@@ -93,7 +93,7 @@ pub enum EnvPlan {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RollbackPlan {
     /// The archive, verified on the controller.
-    #[serde(serialize_with = "crate::reporter::lossy_path")]
+    #[serde(serialize_with = "crate::lossy_path::serialize")]
     pub archive: Option<PathBuf>,
     /// Its sha256.
     pub archive_sha256: String,
@@ -259,27 +259,14 @@ fn install_packages(host: &Host, list: &str) -> RemoteCommand {
 mod tests {
     use super::*;
     use crate::archive::fixtures::HostBackup;
-    use crate::inventory::{Inventory, RawVars, ResolveContext, SshConfig};
+    use crate::plan::upgrade_plan::tests::host;
     use crate::steps::{Differing, PreviousEnv};
 
-    fn host(name: &str) -> Host {
-        let context = ResolveContext {
-            home: PathBuf::from("/home/op"),
-            ssh_config: SshConfig::default(),
-            local_user: "op".to_owned(),
-            extra_vars: RawVars::default(),
-        };
-        let source = format!(
-            "[hosts.{name}]\nhub_env = \"/opt/hub\"\nconfig = \"/srv/hub/jupyterhub_config.py\"\n"
-        );
-        let inventory = Inventory::parse(Path::new("inv.toml"), &source, &context).unwrap();
-        inventory.hosts()[0].clone()
-    }
-
-    /// The fixture's archive (hub-berlin, jupyterhub 5.2.1 at 5.x's head), with `edit` applied to
-    /// its manifest.
+    /// The fixture's archive (jupyterhub 5.2.1 at 5.x's head), taken from `h1`, with `edit` applied
+    /// to its manifest.
     fn verification(edit: impl FnOnce(&mut serde_json::Value)) -> Verification {
         let mut json = HostBackup::good().manifest_json();
+        json["host"] = "h1".into();
         edit(&mut json);
         Verification {
             manifest: Some(Manifest::parse(json.to_string().as_bytes()).unwrap()),
@@ -290,9 +277,9 @@ mod tests {
 
     #[test]
     fn an_archive_that_cannot_be_put_back_is_refused_before_anything_stops() {
-        let archive = Path::new("/b/hub-berlin/20261125T130501Z.tar.gz");
-        let berlin = host("hub-berlin");
-        assert!(check_archive(&berlin, archive, verification(|_| ())).is_ok());
+        let archive = Path::new("/b/h1/20261125T130501Z.tar.gz");
+        let h1 = host("");
+        assert!(check_archive(&h1, archive, verification(|_| ())).is_ok());
         let reason = |host: &Host, v: Verification| {
             let refusal = check_archive(host, archive, v).unwrap_err();
             assert_eq!(refusal.step, "check");
@@ -307,14 +294,14 @@ mod tests {
             ..verification(|_| ())
         };
         let reasons = [
-            reason(&host("hub-paris"), verification(|_| ())),
-            reason(&berlin, damaged),
+            reason(&h1, verification(|m| m["host"] = "hub-berlin".into())),
+            reason(&h1, damaged),
             reason(
-                &berlin,
+                &h1,
                 verification(|m| m["alembic_revision"] = "0eee8c825d24".into()),
             ),
             reason(
-                &berlin,
+                &h1,
                 verification(|m| m["alembic_revision"] = "abcdef".into()),
             ),
         ];
@@ -326,7 +313,7 @@ mod tests {
 
     #[test]
     fn the_plan_says_what_is_lost_and_what_comes_back() {
-        let host = host("hub-berlin");
+        let host = host("");
         let facts = HostFacts {
             jupyterhub_version: Some("6.1.1".into()),
             db_path: Some("/srv/hub/jupyterhub.sqlite".into()),
@@ -352,7 +339,7 @@ mod tests {
                 knows_revision: true,
             }),
         };
-        let archive = Path::new("/b/hub-berlin/20261125T130501Z.tar.gz");
+        let archive = Path::new("/b/h1/20261125T130501Z.tar.gz");
         let build = |inspection: &Inspection| {
             RollbackPlan::build(
                 &host,

@@ -170,27 +170,25 @@ impl Session {
         &self,
         command: &RemoteCommand,
     ) -> Result<(ExitStatus, Vec<u8>, Vec<u8>), SshError> {
-        #[derive(Default)]
-        struct Capture {
-            stdout: Vec<u8>,
-            stderr: Vec<u8>,
-        }
-        impl OutputSink for Capture {
-            fn stdout(&mut self, chunk: &[u8]) {
-                self.stdout.extend_from_slice(chunk);
-            }
-            fn stderr(&mut self, chunk: &[u8]) {
-                self.stderr.extend_from_slice(chunk);
-            }
-        }
         let mut capture = Capture::default();
         let status = self.exec(command, &mut capture).await?;
         Ok((status, capture.stdout, capture.stderr))
     }
 
-    /// Runs one command with `input` as its standard input (then EOF), streaming its output to
-    /// `sink`: for an upload, such as an archive sent back to its host.
+    /// Runs one command with `input` as its standard input (then EOF) and collects its whole
+    /// output: for an upload with a small answer, such as an archive sent back to its host.
     pub async fn exec_with_input(
+        &self,
+        command: &RemoteCommand,
+        input: impl tokio::io::AsyncRead + Unpin + Send + 'static,
+    ) -> Result<(ExitStatus, Vec<u8>, Vec<u8>), SshError> {
+        let mut capture = Capture::default();
+        let status = self.send_input(command, input, &mut capture).await?;
+        Ok((status, capture.stdout, capture.stderr))
+    }
+
+    /// [`Session::exec_with_input`], the output streamed to `sink`.
+    async fn send_input(
         &self,
         command: &RemoteCommand,
         mut input: impl tokio::io::AsyncRead + Unpin + Send + 'static,
@@ -288,6 +286,22 @@ impl Session {
         } else {
             self.host.protocol(doing)(error)
         }
+    }
+}
+
+/// A command's whole output, for the small ones.
+#[derive(Default)]
+struct Capture {
+    stdout: Vec<u8>,
+    stderr: Vec<u8>,
+}
+
+impl OutputSink for Capture {
+    fn stdout(&mut self, chunk: &[u8]) {
+        self.stdout.extend_from_slice(chunk);
+    }
+    fn stderr(&mut self, chunk: &[u8]) {
+        self.stderr.extend_from_slice(chunk);
     }
 }
 

@@ -108,14 +108,13 @@ pub async fn restore_check(
         .command(super::hub_python(host))
         .env("PYTHONDONTWRITEBYTECODE", "1")
         .become_(host.hub.become_.clone());
-    let mut capture = Capture::default();
-    let status = session
-        .exec_with_input(&command, file, &mut capture)
+    let (status, stdout, stderr) = session
+        .exec_with_input(&command, file)
         .await
         .map_err(|e| failure(crate::error::one_line(&e, &e.hints())))?;
     if !status.success() {
-        OutputSink::stderr(&mut events.output(), &capture.stderr);
-        let text = String::from_utf8_lossy(&capture.stderr);
+        OutputSink::stderr(&mut events.output(), &stderr);
+        let text = String::from_utf8_lossy(&stderr);
         let last = text.lines().rev().find(|l| !l.trim().is_empty());
         return Err(failure(format!(
             "{} ({})",
@@ -123,7 +122,7 @@ pub async fn restore_check(
             describe(status)
         )));
     }
-    serde_json::from_slice(&capture.stdout).map_err(|e| {
+    serde_json::from_slice(&stdout).map_err(|e| {
         failure(format!(
             "the host's check printed something unexpected: {e}"
         ))
@@ -198,22 +197,5 @@ pub async fn restore(
             ),
             ended: Ended::Failed,
         }),
-    }
-}
-
-/// A small command's whole output.
-#[derive(Default)]
-struct Capture {
-    stdout: Vec<u8>,
-    stderr: Vec<u8>,
-}
-
-impl OutputSink for Capture {
-    fn stdout(&mut self, chunk: &[u8]) {
-        self.stdout.extend_from_slice(chunk);
-    }
-
-    fn stderr(&mut self, chunk: &[u8]) {
-        self.stderr.extend_from_slice(chunk);
     }
 }
