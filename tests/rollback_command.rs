@@ -138,6 +138,31 @@ fn rollback_latest_after_an_upgrade_serves_the_old_release_at_the_archives_revis
 }
 
 #[test]
+fn rollback_without_the_env_an_upgrade_kept_installs_the_archives_package_list() {
+    let lab = lab(1);
+    let host = &lab.hosts()[0];
+    let backups = lab.dir().join("backups");
+    let out = upgrade_to_newest(&lab, &backups, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    // The env the upgrade kept is gone (removed by hand to free the disk, say): the archive's
+    // package list is what brings the old release back (the lab's pip reads its wheelhouse).
+    let previous = PathBuf::from(format!("{}.hubfleet-previous", host.hub_env.display()));
+    std::fs::rename(&previous, lab.dir().join("moved-away")).unwrap();
+    let out = rollback(&lab, &["--latest", "--yes"]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("install the archive's package list into"),
+        "{stderr}"
+    );
+    assert_eq!(lab.hub_version(0).unwrap(), "4.1.6");
+    assert_eq!(
+        sqlite(&host.hub_db(), "SELECT version_num FROM alembic_version"),
+        OLD_HEAD
+    );
+}
+
+#[test]
 fn rollback_refuses_an_archive_of_another_host_before_anything_stops() {
     let lab = lab(2);
     let archives = back_up(&lab);
