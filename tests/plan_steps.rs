@@ -201,6 +201,7 @@ async fn a_test_only_step_between_rehearse_and_notify_is_planned_shown_and_run_i
         rollback: true,
         message: String::new(),
         grace: Duration::ZERO,
+        pinned: None,
     };
     let mut report = UpgradeReport::default();
     job.execute(&host, &session, &events, &facts(), plan, &mut report)

@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use super::UpgradeReport;
+use super::{Pinned, UpgradeReport};
 use crate::archive;
 use crate::facts::HostFacts;
 use crate::inventory::Host;
@@ -33,6 +33,8 @@ pub struct UpgradeJob {
     pub message: String,
     /// `--grace`.
     pub grace: Duration,
+    /// `--to latest`, resolved once for the run: `to` is its version.
+    pub pinned: Option<Pinned>,
 }
 
 impl HostJob for UpgradeJob {
@@ -49,6 +51,7 @@ impl HostJob for UpgradeJob {
             .timed("facts", steps::gather_facts(host, session, events))
             .await?;
         report.version_before = facts.jupyterhub_version.clone();
+        report.latest_resolved_on = self.pinned.as_ref().map(|p| p.host.clone());
         report.revision_before = facts.db_revision.clone();
         policy::may_touch(&facts)?;
         if policy::serves(&facts, &self.to) {
@@ -64,7 +67,10 @@ impl HostJob for UpgradeJob {
         }
         let (target, backed_up) = if latest || self.dry_run {
             let stage = steps::stage(host, &facts, session, events, &self.to, !self.dry_run, None);
-            (events.timed("stage", stage).await?, false)
+            (
+                self.pinned_refusal(events.timed("stage", stage).await)?,
+                false,
+            )
         } else {
             // The snapshot needs the database's size beside it while the env is copied.
             let reserve = facts.db_path.as_deref().zip(facts.db_size);
@@ -77,7 +83,7 @@ impl HostJob for UpgradeJob {
             if let Ok(stored) = &stored {
                 record_backup(report, stored);
             }
-            let target = target?;
+            let target = self.pinned_refusal(target)?;
             if let Err(failure) = stored {
                 discard(host, session, &target.staged).await;
                 return Err(failure);
@@ -117,6 +123,14 @@ impl HostJob for UpgradeJob {
 }
 
 impl UpgradeJob {
+    /// A stage that failed on the release pinned from another host says so.
+    fn pinned_refusal<T>(&self, staged: Result<T, StepFailure>) -> Result<T, StepFailure> {
+        match &self.pinned {
+            Some(pinned) => staged.map_err(|failure| pinned.refusal(failure)),
+            None => staged,
+        }
+    }
+
     /// Walks `plan` (a dry run only records it), each step in its order. Until the stop, a
     /// failure removes what was staged; from the stop on, the cutover on the host owns it.
     pub async fn execute(
