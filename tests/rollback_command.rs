@@ -4,6 +4,8 @@
 
 #[path = "lab/mod.rs"]
 mod lab;
+#[path = "pty/mod.rs"]
+mod pty;
 
 use std::path::{Path, PathBuf};
 
@@ -245,4 +247,52 @@ fn rollback_dry_run_leaves_every_file_byte_identical() {
         .collect();
     assert!(changed.is_empty(), "{changed:?}");
     assert_eq!(before.len(), after.len(), "files appeared");
+}
+
+#[test]
+fn rollback_in_a_terminal_shows_its_plan_and_asks_before_anything_stops() {
+    let lab = lab(1);
+    back_up(&lab);
+    let host = &lab.hosts()[0];
+    add_user(host, "after-backup");
+    let marker = lab.dir().join("stopped");
+    let stop = stop_marks(host, &marker);
+    let backups = lab.dir().join("backups");
+    let mut command = lab.hubfleet_at(env!("CARGO_BIN_EXE_hubfleet"));
+    command
+        .args(["rollback", "-i"])
+        .arg(lab.inventory())
+        .arg("--backup-dir")
+        .arg(&backups)
+        .args(["--latest", "-e", &stop]);
+    let line = format!("{}; echo EXIT=$?; sleep 600", pty::shell_line(&command));
+    let pane = pty::Tmux::start(&line, (160, 50));
+    // The whole screen, scrolled lines included, once it shows `text`.
+    let wait_for = |text: &str| {
+        let start = std::time::Instant::now();
+        loop {
+            let screen = pane.capture(true, false);
+            if screen.contains(text) {
+                return screen;
+            }
+            assert!(
+                start.elapsed() < std::time::Duration::from_secs(120),
+                "no `{text}` in:\n{screen}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    };
+    let screen = wait_for("Continue? [y/N]");
+    // The check ran and its plan is shown, what would be lost with it; nothing stopped yet.
+    assert!(screen.contains("1 user (after-backup)"), "{screen}");
+    assert!(
+        screen.contains("roll back 1 hub (h1) as planned above"),
+        "{screen}"
+    );
+    assert!(!marker.exists(), "the hub was stopped before the answer");
+    pane.answer("n");
+    let screen = wait_for("EXIT=");
+    assert!(screen.contains("EXIT=1"), "{screen}");
+    assert!(!marker.exists(), "the hub was stopped after `n`");
+    assert_eq!(lab.hub_version(0).unwrap(), "4.1.6");
 }
