@@ -338,6 +338,8 @@ pub struct RestoreCheckArgs<'a> {
     pub previous: String,
     /// Whether the extracted archive stays for the restore (not with `--dry-run`).
     pub keep: bool,
+    /// Free disk the check needs where it extracts: the archive and its members.
+    pub bytes_needed: u64,
 }
 
 impl ScriptArgs for RestoreCheckArgs<'_> {

@@ -213,6 +213,7 @@ fn every_argument_struct_has_the_keys_its_script_reads() {
                 revision: "",
                 previous: String::new(),
                 keep: false,
+                bytes_needed: 0,
             }),
         ),
         (

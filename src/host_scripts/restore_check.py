@@ -114,7 +114,13 @@ def previous_env():
 
 
 keep = args["keep"]
-stage = tempfile.mkdtemp(prefix=".hubfleet-restore-", dir=os.path.dirname(args["db"]) if keep else None)
+where = os.path.dirname(args["db"]) if keep else tempfile.gettempdir()
+# The archive as sent and its members extracted, with KEEP_MARGIN (kept_database.py) to spare:
+# refused here rather than fail half way with the disk full.
+free = shutil.disk_usage(where).free
+if free < args["bytes_needed"] + KEEP_MARGIN:
+    fail(f"{where} has {free // 2**20} MiB free, not enough for the archive and its files ({args['bytes_needed'] // 2**20} MiB) and {KEEP_MARGIN // 2**20} MiB to spare: nothing was changed")
+stage = tempfile.mkdtemp(prefix=".hubfleet-restore-", dir=where)
 done = False
 try:
     archive = receive(stage)

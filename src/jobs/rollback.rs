@@ -88,6 +88,8 @@ impl HostJob for RollbackJob {
             revision: &manifest.alembic_revision,
             previous: format!("{}.hubfleet-previous", host.hub.env.trim_end_matches('/')),
             keep: !self.dry_run,
+            bytes_needed: std::fs::metadata(&archive).map_or(0, |m| m.len())
+                + manifest.members.iter().map(|m| m.size).sum::<u64>(),
         };
         let inspection = events
             .timed(
