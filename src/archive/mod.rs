@@ -9,6 +9,7 @@
 
 mod codec;
 mod compressor;
+mod dump_check;
 mod hashing;
 mod manifest;
 mod progress;

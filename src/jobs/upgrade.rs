@@ -60,6 +60,7 @@ impl HostJob for UpgradeJob {
                 .execute(host, session, events, &facts, plan, report)
                 .await;
         }
+        policy::database(&facts)?;
         // Refused before anything is readied, unless only staging tells whether `latest` is news.
         let latest = self.to == "latest";
         if !latest && !self.dry_run {
