@@ -247,6 +247,15 @@ fn rollback_dry_run_leaves_every_file_byte_identical() {
         .collect();
     assert!(changed.is_empty(), "{changed:?}");
     assert_eq!(before.len(), after.len(), "files appeared");
+    // The same plan in the one JSON envelope, what would be lost with it.
+    let out = rollback(&lab, &["--latest", "--dry-run", "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["command"], "rollback", "{json}");
+    let plan = &json["hosts"][0]["report"]["plan"];
+    assert_eq!(plan["losses"]["users"], 1, "{json}");
+    assert_eq!(plan["losses"]["new_users"][0], "after-backup", "{json}");
+    assert_eq!(plan["env"]["kind"], "keep", "{json}");
+    assert_eq!(tree_hashes(&host.hub_dir), before);
 }
 
 #[test]
