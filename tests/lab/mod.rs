@@ -37,8 +37,8 @@ mod jump_net;
 mod netns;
 pub mod runs;
 mod seed;
-mod sshd;
-mod subnet;
+pub mod sshd;
+pub mod subnet;
 mod teardown;
 mod trace;
 
