@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use crate::facts::alembic::Revisions;
 use crate::host_scripts::{
-    CUTOVER, Change, CutoverArgs, FollowArgs, HubEnvironmentArgs, LaunchArgs, ScriptArgs,
+    Change, CutoverArgs, FollowArgs, HubEnvironmentArgs, LaunchArgs, ScriptArgs,
 };
 use crate::inventory::Host;
 use crate::runner::{Ended, HostEvents, StepFailure};
@@ -166,20 +166,13 @@ pub async fn cutover(
     };
     let pid = launch(host, session, status, args).await?;
     events.cutover_started(status);
-
-    let follow = FollowArgs { status, pid }
-        .command(super::hub_python(host))
-        .become_(host.hub.become_.clone());
-    let mut record = Record::new(events);
-    let followed = session.exec(&follow, &mut record).await;
-    record.step_ended(matches!(record.result, Some(Outcome::Ok { .. })));
-    let Record {
+    let Followed {
+        followed,
         step,
         result,
         revisions,
         kept,
-        ..
-    } = record;
+    } = follow(host, session, events, status, pid).await;
     if let Some((path, sha256)) = kept {
         way_back.kept_db = Some(path);
         way_back.kept_sha256 = Some(sha256);
@@ -191,9 +184,6 @@ pub async fn cutover(
         ),
         ended: Ended::Failed,
     };
-    if result.is_some() {
-        remove_record(host, session, status).await;
-    }
     if let Some(ended) = ended(result, revisions, way_back) {
         return ended;
     }
@@ -284,6 +274,49 @@ pub fn earlier_cutover(
     ended(result, revisions, way_back)
 }
 
+/// What following a detached script's record gave: how the follower ended, the step running
+/// last, the result, and what the record said on the way.
+pub(super) struct Followed {
+    /// How `follow.py` ended (a lost connection is an error).
+    pub(super) followed: Result<ExitStatus, crate::ssh::SshError>,
+    /// The step the record named last.
+    pub(super) step: &'static str,
+    /// The result line, if it came.
+    pub(super) result: Option<Outcome>,
+    /// The target's alembic revisions, read once installed (conda).
+    pub(super) revisions: Option<Revisions>,
+    /// The database kept at the stop, and its sha256.
+    pub(super) kept: Option<(String, String)>,
+}
+
+/// Follows the record at `status` of the detached script `pid` (the cutover, or a rollback's
+/// restore), turning its lines into the host's events as they come; once its result is read, the
+/// record is removed.
+pub(super) async fn follow(
+    host: &Host,
+    session: &Session,
+    events: &HostEvents,
+    status: &str,
+    pid: u32,
+) -> Followed {
+    let follow = FollowArgs { status, pid }
+        .command(super::hub_python(host))
+        .become_(host.hub.become_.clone());
+    let mut record = Record::new(events);
+    let followed = session.exec(&follow, &mut record).await;
+    record.step_ended(matches!(record.result, Some(Outcome::Ok { .. })));
+    if record.result.is_some() {
+        remove_record(host, session, status).await;
+    }
+    Followed {
+        followed,
+        step: record.step,
+        result: record.result,
+        revisions: record.revisions,
+        kept: record.kept,
+    }
+}
+
 /// Removes a record read to its result: it has served, and the next cutover refuses to start
 /// beside a record nobody read (best effort: the next run reads it again otherwise).
 pub async fn remove_record(host: &Host, session: &Session, record: &str) {
@@ -293,16 +326,16 @@ pub async fn remove_record(host: &Host, session: &Session, record: &str) {
     let _ = session.exec_capture(&remove).await;
 }
 
-/// Starts the cutover with `args` on the host, its record at `status`; its pid.
-async fn launch(
+/// Starts `args`'s script detached on the host, its record at `status`; its pid.
+pub(super) async fn launch<A: ScriptArgs>(
     host: &Host,
     session: &Session,
     status: &str,
-    args: CutoverArgs<'_>,
+    args: A,
 ) -> Result<u32, StepFailure> {
     let launch = LaunchArgs {
         record: status,
-        script: CUTOVER.source,
+        script: A::SCRIPT.source,
         args,
     };
     let launch = launch
@@ -337,9 +370,10 @@ async fn launch(
     }
 }
 
+/// The result line of a detached script's record.
 #[derive(Deserialize)]
 #[serde(tag = "result", rename_all = "lowercase")]
-enum Outcome {
+pub(super) enum Outcome {
     Ok {
         previous: Option<String>,
         revision: String,
@@ -375,7 +409,7 @@ struct Line {
 
 /// The step names the cutover reports, as the runner's events name them: a name the record
 /// does not know (a newer `cutover.py` than this controller) is reported as `cutover`.
-fn step_name(step: &str) -> &'static str {
+pub(super) fn step_name(step: &str) -> &'static str {
     // The rollback is not a step of the plan: it is what the downtime's steps do when one fails.
     if step == "rollback" {
         return "rollback";
