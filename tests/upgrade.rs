@@ -12,7 +12,7 @@ use lab::runs::{
     NEWEST, NEWEST_HEAD, archives, assert_kept, jupyterhub_in, keep_an_earlier_upgrades_env,
     lab_of as lab, leftovers, snapshot_of, sqlite, tree_hashes, upgrade_to,
 };
-use lab::{Hubs, text};
+use lab::{Hubs, text, unwrapped};
 
 #[test]
 fn three_hubs_upgrade_across_migrations_and_keep_their_users_and_tokens() {
@@ -240,6 +240,7 @@ fn dry_run_changes_nothing_and_names_the_target_and_its_migrations() {
             text(&out.stderr)
         );
         if command[0] == "upgrade" {
+            let stdout = unwrapped(&out.stdout);
             assert!(
                 stdout.contains(&format!("target: jupyterhub {NEWEST} (now 4.1.6)")),
                 "{stdout}"

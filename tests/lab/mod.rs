@@ -57,3 +57,9 @@ pub use seed::Seed;
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
+
+/// Output bytes as text with every run of whitespace made one space, so that a long detail the
+/// recap wrapped under its host (at `COLUMNS`) reads as the one line it was written as.
+pub fn unwrapped(bytes: &[u8]) -> String {
+    text(bytes).split_whitespace().collect::<Vec<_>>().join(" ")
+}
