@@ -19,7 +19,8 @@ use crate::steps::{self, Cutover, Done, OnHost, Staged, WayBack};
 /// `hubfleet upgrade` on one host.
 #[derive(Debug, Clone)]
 pub struct UpgradeJob {
-    /// `--to`: a version or `latest`.
+    /// The release to reach: `--to`, with `latest` already resolved once for the run
+    /// ([`Pinned`]), so every host aims at the same one.
     pub to: String,
     /// `--backup-dir`.
     pub backup_dir: PathBuf,
@@ -65,13 +66,12 @@ impl HostJob for UpgradeJob {
                 .await;
         }
         policy::database(&facts)?;
-        // Refused before anything is readied, unless only staging tells whether `latest` is news.
-        let latest = self.to == "latest";
-        if !latest && !self.dry_run {
+        // Refused before anything is readied (a dry run shows it in the plan).
+        if !self.dry_run {
             policy::active_servers(&facts, self.allow_active_servers)?;
         }
-        let (target, backed_up) = if latest || self.dry_run {
-            let stage = steps::stage(host, &facts, session, events, &self.to, !self.dry_run, None);
+        let (target, backed_up) = if self.dry_run {
+            let stage = steps::stage(host, &facts, session, events, &self.to, false, None);
             (
                 self.pinned_refusal(events.timed("stage", stage).await)?,
                 false,
@@ -113,12 +113,7 @@ impl HostJob for UpgradeJob {
             message: &self.message,
             grace: self.grace,
         };
-        // `latest`: whether servers may be interrupted is asked only now that the target is news
-        // (any other target was checked before staging; a dry run only shows it in the plan).
-        let checked_already = !latest || self.dry_run;
-        let checked = policy::active_servers(&facts, self.allow_active_servers || checked_already)
-            .and_then(|()| UpgradePlan::build(host, &facts, &target, &request, backed_up));
-        match checked {
+        match UpgradePlan::build(host, &facts, &target, &request, backed_up) {
             Ok(plan) => {
                 self.execute(host, session, events, &facts, plan, report)
                     .await
