@@ -30,6 +30,7 @@ pub fn run(args: &UpgradeArgs, printer: &Printer) -> Result<u8, FatalError> {
         rollback: !args.no_rollback,
         message: args.message.clone(),
         grace: Duration::from_secs(args.grace),
+        holder: crate::steps::LockHolder::this_run("upgrade"),
     };
     run_job(&options, Arc::new(job), printer)
 }

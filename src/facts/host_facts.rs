@@ -57,9 +57,38 @@ pub struct HostFacts {
     /// The pid of a cutover an earlier upgrade started on this host and that still runs.
     #[serde(default)]
     pub cutover_running: Option<u32>,
+    /// The host lock of a run (`host_lock.py`): held now, or left by a holder that vanished.
+    #[serde(default)]
+    pub lock: Option<LockState>,
     /// What could not be read, one line each.
     #[serde(default)]
     pub problems: Vec<String>,
+}
+
+/// The host lock as the facts found it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LockState {
+    /// The lock file, beside the hub env.
+    pub path: String,
+    /// Whether a run holds it now (its lock process, or its cutover, runs).
+    pub held: bool,
+    /// Who holds it (or last held it, for a stale lock), in words: subcommand, start time,
+    /// user@controller, pid, and the cutover's pid once it runs.
+    pub said: Option<String>,
+}
+
+impl LockState {
+    /// What the facts table says of the lock; `None` for a free, clean one.
+    pub fn note(&self) -> Option<String> {
+        match (self.held, &self.said) {
+            (true, Some(said)) => Some(format!("locked by {said}")),
+            (true, None) => Some(format!("locked ({})", self.path)),
+            (false, Some(said)) => Some(format!(
+                "stale lock left by {said} (the next run takes it over)"
+            )),
+            (false, None) => None,
+        }
+    }
 }
 
 impl HostFacts {

@@ -3,4 +3,4 @@
 pub mod alembic;
 mod host_facts;
 
-pub use host_facts::{HostFacts, HubEnvironment};
+pub use host_facts::{HostFacts, HubEnvironment, LockState};

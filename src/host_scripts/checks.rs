@@ -10,7 +10,9 @@ use std::process::{Command, Output, Stdio};
 use super::*;
 
 /// Every script a host runs.
-const ALL: &[HostScript] = &[GATHER, BACKUP, STAGE, REHEARSE, CUTOVER, LAUNCH, FOLLOW];
+const ALL: &[HostScript] = &[
+    GATHER, BACKUP, STAGE, REHEARSE, CUTOVER, LAUNCH, FOLLOW, LOCK, NOTIFY,
+];
 
 /// Runs `python3 -c CODE` with `script` on its stdin, and `PYTHONPATH` at `path` if given.
 fn python(code: &str, script: &str, path: Option<&PathBuf>) -> Output {
@@ -137,6 +139,7 @@ fn every_argument_struct_has_the_keys_its_script_reads() {
         rollback: true,
         reinstall_previous: None,
         change: Change::Nothing,
+        lock: LockRef { path: "", run: "" },
     };
     let checks = [
         // Not a script: the module every script that loads the hub's config calls.
@@ -147,6 +150,7 @@ fn every_argument_struct_has_the_keys_its_script_reads() {
                 hub: hub(),
                 health_url: "",
                 singleuser_env: None,
+                config_timeout: 1,
             }),
         ),
         (
@@ -175,6 +179,8 @@ fn every_argument_struct_has_the_keys_its_script_reads() {
                 installer: Installer::Pip,
                 conda: "",
                 uv: "",
+                stage_timeout: 1,
+                token: "",
             }),
         ),
         (
@@ -191,9 +197,26 @@ fn every_argument_struct_has_the_keys_its_script_reads() {
                 record: "",
                 script: CUTOVER.source,
                 args: cutover(),
+                lock: LockRef { path: "", run: "" },
             }),
         ),
         (FOLLOW.name, keys(&FollowArgs { status: "", pid: 1 })),
+        (
+            LOCK.name,
+            keys(&LockArgs {
+                env: "",
+                holder: &crate::steps::LockHolder::this_run("upgrade"),
+                silence: 1,
+            }),
+        ),
+        (
+            NOTIFY.name,
+            keys(&NotifyArgs {
+                command: "",
+                message: "",
+                timeout: 1,
+            }),
+        ),
     ];
     for (name, mut keys) in checks {
         if name == CUTOVER.name {

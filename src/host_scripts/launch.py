@@ -5,8 +5,15 @@
 # following links (the database's directory belongs to the hub's user, and this may run as root),
 # and handed to the cutover as an open fd; a record of a cutover that still runs is refused, a
 # finished or dead one replaced.
+# The run's host lock (host_lock.py) is handed over to the cutover: its pid is written into the
+# lock, which then counts as held while the cutover runs, past the run's own channel. A run that
+# no longer holds the lock (its lock.py ended) starts no cutover.
 import subprocess
 
+lock = args["lock"]
+holder = read_holder_at(lock["path"])
+if not holder or holder.get("run") != lock["run"] or not runs_naming(holder.get("host_pid"), lock["run"]):
+    fail(f"this run no longer holds the host lock {lock['path']} (held now by {describe_holder(holder)}): the hub was not stopped; run the upgrade again")
 path = args["record"]
 for _ in range(3):
     try:
@@ -24,4 +31,14 @@ child = subprocess.Popen(
     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     pass_fds=(fd,), start_new_session=True,
 )
+try:
+    lock_fd = os.open(lock["path"], os.O_RDWR | os.O_NOFOLLOW)
+    try:
+        write_holder(lock_fd, dict(read_holder(lock_fd) or holder, cutover=child.pid))
+    finally:
+        os.close(lock_fd)
+except OSError as e:
+    # The cutover runs: a lock it does not hold only lets a second run be refused later, by the
+    # cutover's record, instead of now.
+    sys.stderr.write(f"cannot hand the host lock {lock['path']} to the cutover: {e}\n")
 print(child.pid)

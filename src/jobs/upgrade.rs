@@ -14,7 +14,7 @@ use crate::plan::{CutoverWork, Request, UpgradePlan, Work, policy};
 use crate::runner::{HostEvents, HostJob, StepFailure};
 use crate::ssh::{RemoteCommand, Session};
 use crate::step::Phase;
-use crate::steps::{self, Cutover, SingleUser, Staged, WayBack};
+use crate::steps::{self, Cutover, HostLock, LockHolder, SingleUser, Staged, WayBack};
 
 /// `hubfleet upgrade` on one host.
 #[derive(Debug, Clone)]
@@ -33,6 +33,8 @@ pub struct UpgradeJob {
     pub message: String,
     /// `--grace`.
     pub grace: Duration,
+    /// This run, as the host lock names it; its token also marks what it stages.
+    pub holder: LockHolder,
 }
 
 impl HostJob for UpgradeJob {
@@ -45,6 +47,30 @@ impl HostJob for UpgradeJob {
         events: &HostEvents,
         report: &mut UpgradeReport,
     ) -> Result<(), StepFailure> {
+        // From the facts to the end of the cutover, no other run touches the host. A dry run
+        // changes nothing and takes no lock (its facts show one that is held).
+        if self.dry_run {
+            return self.run_locked(host, session, events, report, None).await;
+        }
+        let lock = steps::lock(host, session, events, &self.holder).await?;
+        let done = self
+            .run_locked(host, session, events, report, Some(&lock))
+            .await;
+        lock.release().await;
+        done
+    }
+}
+
+impl UpgradeJob {
+    /// The upgrade of one host, under `lock` (`None`: a dry run).
+    async fn run_locked(
+        &self,
+        host: &Host,
+        session: &Session,
+        events: &HostEvents,
+        report: &mut UpgradeReport,
+        lock: Option<&HostLock>,
+    ) -> Result<(), StepFailure> {
         let facts = events
             .timed("facts", steps::gather_facts(host, session, events))
             .await?;
@@ -54,7 +80,7 @@ impl HostJob for UpgradeJob {
         if policy::serves(&facts, &self.to) {
             let plan = UpgradePlan::unchanged(host, &facts, &self.to);
             return self
-                .execute(host, session, events, &facts, plan, report)
+                .execute(host, session, events, &facts, plan, report, lock)
                 .await;
         }
         // Refused before anything is readied, unless only staging tells whether `latest` is news.
@@ -63,12 +89,21 @@ impl HostJob for UpgradeJob {
             policy::active_servers(&facts, self.allow_active_servers)?;
         }
         let (target, backed_up) = if latest || self.dry_run {
-            let stage = steps::stage(host, &facts, session, events, &self.to, !self.dry_run, None);
+            let token = (!self.dry_run).then_some(self.holder.run.as_str());
+            let stage = steps::stage(host, &facts, session, events, &self.to, token, None);
             (events.timed("stage", stage).await?, false)
         } else {
             // The snapshot needs the database's size beside it while the env is copied.
             let reserve = facts.db_path.as_deref().zip(facts.db_size);
-            let stage = steps::stage(host, &facts, session, events, &self.to, true, reserve);
+            let stage = steps::stage(
+                host,
+                &facts,
+                session,
+                events,
+                &self.to,
+                Some(&self.holder.run),
+                reserve,
+            );
             // Both only read the serving hub's files and both can take long (pip and the index;
             // a large database): the database streams while pip works.
             let backup = steps::backup(host, &facts, session, events, &self.backup_dir);
@@ -89,7 +124,7 @@ impl HostJob for UpgradeJob {
         if policy::serves(&facts, &target.version) {
             let plan = UpgradePlan::unchanged(host, &facts, &target.version);
             return self
-                .execute(host, session, events, &facts, plan, report)
+                .execute(host, session, events, &facts, plan, report, lock)
                 .await;
         }
         let request = Request {
@@ -105,7 +140,7 @@ impl HostJob for UpgradeJob {
             .and_then(|()| UpgradePlan::build(host, &facts, &target, &request, backed_up));
         match checked {
             Ok(plan) => {
-                self.execute(host, session, events, &facts, plan, report)
+                self.execute(host, session, events, &facts, plan, report, lock)
                     .await
             }
             Err(refusal) => {
@@ -114,11 +149,13 @@ impl HostJob for UpgradeJob {
             }
         }
     }
-}
 
-impl UpgradeJob {
     /// Walks `plan` (a dry run only records it). Until the stop, a failure removes what was
     /// staged; from the stop on, the cutover on the host owns it.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the host's context, its facts, the plan, the report and the lock it runs under"
+    )]
     async fn execute(
         &self,
         host: &Host,
@@ -127,6 +164,7 @@ impl UpgradeJob {
         facts: &HostFacts,
         plan: UpgradePlan,
         report: &mut UpgradeReport,
+        lock: Option<&HostLock>,
     ) -> Result<(), StepFailure> {
         report.migrations = plan.migrations.clone().unwrap_or_default();
         report.unchanged = plan.steps.iter().all(|s| s.phase != Phase::Downtime);
@@ -166,7 +204,8 @@ impl UpgradeJob {
                     steps::notify(host, session, events, message, *grace).await
                 }
                 Work::Cutover(cutover) => {
-                    self.cutover(host, session, events, cutover, report).await
+                    self.cutover(host, session, events, cutover, report, lock)
+                        .await
                 }
                 Work::Singleuser { env } => steps::singleuser(
                     host,
@@ -204,7 +243,15 @@ impl UpgradeJob {
         events: &HostEvents,
         work: &CutoverWork,
         report: &mut UpgradeReport,
+        lock: Option<&HostLock>,
     ) -> Result<(), StepFailure> {
+        let Some(lock) = lock else {
+            return Err(StepFailure {
+                step: "stop",
+                reason: "no host lock is held for this cutover: nothing was changed".to_owned(),
+                ended: crate::runner::Ended::Failed,
+            });
+        };
         let cutover = Cutover {
             staged: &work.staged,
             db_path: &work.db_path,
@@ -214,6 +261,10 @@ impl UpgradeJob {
             restart_version: work.restart_version.as_deref(),
             allow_active_servers: work.allow_active_servers,
             rollback: self.rollback,
+            lock: crate::host_scripts::LockRef {
+                path: &lock.path,
+                run: &self.holder.run,
+            },
         };
         let down = Instant::now();
         let mut way_back = WayBack::default();

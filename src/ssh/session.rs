@@ -215,6 +215,12 @@ impl Session {
         })
     }
 
+    /// Starts `command` and keeps its channel open for as long as the returned value lives: a
+    /// remote process that holds something (the host lock) for the life of its channel.
+    pub async fn attach(&self, command: &RemoteCommand) -> Result<super::Attached, SshError> {
+        Ok(super::Attached::new(self.start(command).await?))
+    }
+
     /// Closes the connection politely (and then the jump host's, if any).
     pub async fn close(self) {
         // Best effort: the peer may already be gone, and there is nothing to report either way.
@@ -263,21 +269,21 @@ impl Session {
 }
 
 /// A chunk of a running command's output.
-enum Output {
+pub(super) enum Output {
     Stdout(Bytes),
     Stderr(Bytes),
 }
 
 /// A command running on its own channel: its output as it comes, then its exit status.
-struct Running {
-    channel: russh::Channel<client::Msg>,
+pub(super) struct Running {
+    pub(super) channel: russh::Channel<client::Msg>,
     status: Option<ExitStatus>,
     host: Host,
 }
 
 impl Running {
     /// The next chunk of output, or `None` once the channel is closed.
-    async fn next(&mut self) -> Result<Option<Output>, SshError> {
+    pub(super) async fn next(&mut self) -> Result<Option<Output>, SshError> {
         // russh delivers channel messages in order; OpenSSH sends output, EOF, `exit-status`
         // (or `exit-signal`), then Close. `None` from `wait` means the connection itself ended.
         while let Some(msg) = self.channel.wait().await {
@@ -307,7 +313,7 @@ impl Running {
     }
 
     /// How the command ended; without an exit status, the connection was lost under it.
-    fn status(&self) -> Result<ExitStatus, SshError> {
+    pub(super) fn status(&self) -> Result<ExitStatus, SshError> {
         self.status.ok_or_else(|| self.host.disconnected())
     }
 }

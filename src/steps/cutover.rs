@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use crate::facts::alembic::Revisions;
 use crate::host_scripts::{
-    CUTOVER, Change, CutoverArgs, FollowArgs, HubEnvironmentArgs, LaunchArgs, ScriptArgs,
+    CUTOVER, Change, CutoverArgs, FollowArgs, HubEnvironmentArgs, LaunchArgs, LockRef, ScriptArgs,
 };
 use crate::inventory::Host;
 use crate::runner::{Ended, HostEvents, StepFailure};
@@ -45,6 +45,9 @@ pub struct Cutover<'a> {
     pub allow_active_servers: bool,
     /// Whether a failure after the stop is rolled back (`--no-rollback` leaves it stopped).
     pub rollback: bool,
+    /// The run's host lock, handed to the cutover; its run token is the one the staged env must
+    /// carry.
+    pub lock: LockRef<'a>,
 }
 
 /// Where the cutover keeps the database as it was at the stop: beside it, so on the same
@@ -116,6 +119,7 @@ pub async fn cutover(
             previous,
             replaces_previous: *replaces_previous,
             text: swap_description(env, path, previous, *replaces_previous),
+            token: cutover.lock.run,
         },
         Staged::InPlace => Change::Install {
             command: line(
@@ -162,6 +166,7 @@ pub async fn cutover(
             .to_string()
         }),
         change,
+        lock: cutover.lock,
     };
     let pid = launch(host, session, status, args).await?;
 
@@ -266,6 +271,7 @@ async fn launch(
     let launch = LaunchArgs {
         record: status,
         script: CUTOVER.source,
+        lock: args.lock,
         args,
     };
     let launch = launch

@@ -4,6 +4,7 @@
 mod backup;
 mod cutover;
 mod gather_facts;
+mod host_lock;
 mod install;
 mod notify;
 mod rehearse;
@@ -15,6 +16,7 @@ mod upgrade_db;
 pub use backup::{backup, backup_command};
 pub use cutover::{Cutover, CutoverDone, WayBack, cutover, kept_database, swap_description};
 pub use gather_facts::gather_facts;
+pub use host_lock::{HostLock, LockHolder, SILENCE, lock};
 pub use install::{Source, install_command};
 pub use notify::notify;
 pub use rehearse::{rehearse, rehearse_description};

@@ -3,9 +3,10 @@
 
 use std::time::Duration;
 
+use crate::host_scripts::{NotifyArgs, ScriptArgs};
 use crate::inventory::Host;
 use crate::runner::{HostEvents, StepFailure};
-use crate::ssh::{RemoteCommand, Session};
+use crate::ssh::Session;
 
 /// Runs the host's `notify` command, if it has one, then waits `grace`.
 pub async fn notify(
@@ -18,10 +19,17 @@ pub async fn notify(
     let Some(notify) = &host.hub.notify else {
         return Ok(());
     };
-    // The message travels as a quoted environment value, never as shell code.
-    let command = RemoteCommand::shell(notify)
-        .env("HUBFLEET_MESSAGE", message)
-        .become_(host.hub.become_.clone());
+    // The message travels inside the script's JSON argument and reaches the command as
+    // `$HUBFLEET_MESSAGE`, never as shell code; `notify.py` stops the command's process group at
+    // `notify_timeout`.
+    let command = NotifyArgs {
+        command: notify,
+        message,
+        timeout: host.hub.notify_timeout.as_secs(),
+    }
+    .command(super::hub_python(host))
+    .env("PYTHONDONTWRITEBYTECODE", "1")
+    .become_(host.hub.become_.clone());
     super::run_command("notify", "telling users", session, events, &command).await?;
     if !grace.is_zero() {
         events.step(
