@@ -10,7 +10,7 @@
 //!
 //! The codes add up: 6 is failed and unreachable, 10 failed and down, 14 all three.
 
-use crate::reporter::Counts;
+use crate::runner::Counts;
 
 /// Nothing ran.
 pub const USAGE: u8 = 1;

@@ -12,7 +12,8 @@ use crate::facts::HostFacts;
 use crate::human_bytes::human_bytes;
 use crate::inventory::Host;
 use crate::printer::Printer;
-use crate::runner::{HostEvents, HostJob, RecapColumns, StepFailure};
+use crate::reporter::RecapColumns;
+use crate::runner::{HostEvents, HostJob, StepFailure};
 use crate::ssh::Session;
 use crate::steps;
 
@@ -43,7 +44,7 @@ pub struct BackupReport {
     /// The host's facts before the backup.
     pub facts: HostFacts,
     /// The archive, once in place and verified.
-    #[serde(serialize_with = "crate::reporter::lossy_path")]
+    #[serde(serialize_with = "crate::lossy_path::serialize")]
     pub archive: Option<PathBuf>,
     /// The archive file's sha256.
     pub sha256: Option<String>,

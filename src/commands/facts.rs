@@ -9,7 +9,8 @@ use crate::facts::HostFacts;
 use crate::human_bytes::human_bytes;
 use crate::inventory::Host;
 use crate::printer::Printer;
-use crate::runner::{HostEvents, HostJob, RecapColumns, StepFailure};
+use crate::reporter::RecapColumns;
+use crate::runner::{HostEvents, HostJob, StepFailure};
 use crate::ssh::Session;
 
 /// Gathers and shows the facts of every selected host.

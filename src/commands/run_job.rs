@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crate::cli::FleetArgs;
 use crate::error::{FatalError, render};
 use crate::printer::{Printer, Verbosity};
-use crate::reporter::{HostLogs, Reporter, Summary, render_recap};
+use crate::reporter::{HostLogs, RecapColumns, Reporter, Summary, render_recap};
 use crate::runner::{HostJob, run_fleet};
 use crate::ssh::{Credentials, PassphrasePrompt};
 
@@ -45,7 +45,10 @@ pub(super) fn run_job<J: HostJob>(
     options: &RunOptions<'_>,
     job: Arc<J>,
     printer: &Printer,
-) -> Result<u8, FatalError> {
+) -> Result<u8, FatalError>
+where
+    J::Report: RecapColumns,
+{
     let RunOptions {
         command,
         targets,

@@ -14,7 +14,7 @@ use crate::plan::{CutoverWork, Request, UpgradePlan, Work, policy};
 use crate::runner::{HostEvents, HostJob, StepFailure};
 use crate::ssh::{RemoteCommand, Session};
 use crate::step::Phase;
-use crate::steps::{self, Cutover, HostLock, LockHolder, SingleUser, Staged, WayBack};
+use crate::steps::{self, Cutover, Done, HostLock, LockHolder, OnHost, Staged, WayBack};
 
 /// `hubfleet upgrade` on one host.
 #[derive(Debug, Clone)]
@@ -80,7 +80,7 @@ impl UpgradeJob {
         if policy::serves(&facts, &self.to) {
             let plan = UpgradePlan::unchanged(host, &facts, &self.to);
             return self
-                .execute(host, session, events, &facts, plan, report, lock)
+                .execute_under(host, session, events, &facts, plan, report, lock)
                 .await;
         }
         // Refused before anything is readied, unless only staging tells whether `latest` is news.
@@ -124,7 +124,7 @@ impl UpgradeJob {
         if policy::serves(&facts, &target.version) {
             let plan = UpgradePlan::unchanged(host, &facts, &target.version);
             return self
-                .execute(host, session, events, &facts, plan, report, lock)
+                .execute_under(host, session, events, &facts, plan, report, lock)
                 .await;
         }
         let request = Request {
@@ -140,7 +140,7 @@ impl UpgradeJob {
             .and_then(|()| UpgradePlan::build(host, &facts, &target, &request, backed_up));
         match checked {
             Ok(plan) => {
-                self.execute(host, session, events, &facts, plan, report, lock)
+                self.execute_under(host, session, events, &facts, plan, report, lock)
                     .await
             }
             Err(refusal) => {
@@ -150,13 +150,28 @@ impl UpgradeJob {
         }
     }
 
-    /// Walks `plan` (a dry run only records it). Until the stop, a failure removes what was
-    /// staged; from the stop on, the cutover on the host owns it.
+    /// Walks `plan` (a dry run only records it), each step in its order. Until the stop, a
+    /// failure removes what was staged; from the stop on, the cutover on the host owns it. Holds
+    /// no host lock, so a cutover in `plan` is refused: [`HostJob::run`] walks a plan under it.
+    pub async fn execute(
+        &self,
+        host: &Host,
+        session: &Session,
+        events: &HostEvents,
+        facts: &HostFacts,
+        plan: UpgradePlan,
+        report: &mut UpgradeReport,
+    ) -> Result<(), StepFailure> {
+        self.execute_under(host, session, events, facts, plan, report, None)
+            .await
+    }
+
+    /// [`UpgradeJob::execute`] under the run's host `lock` (`None`: a dry run, or no cutover).
     #[expect(
         clippy::too_many_arguments,
         reason = "the host's context, its facts, the plan, the report and the lock it runs under"
     )]
-    async fn execute(
+    async fn execute_under(
         &self,
         host: &Host,
         session: &Session,
@@ -185,46 +200,26 @@ impl UpgradeJob {
             if matches!(planned.work, Work::Cutover(_)) {
                 staged = None;
             }
-            let began = std::time::Instant::now();
             let done = match &planned.work {
                 Work::Done | Work::InCutover => Ok(()),
-                Work::Backup => steps::backup(host, facts, session, events, &self.backup_dir)
-                    .await
-                    .map(|stored| record_backup(report, &stored)),
-                Work::Rehearse {
-                    next_env,
-                    db_path,
-                    head,
-                } => steps::rehearse(host, session, events, next_env, db_path, head).await,
-                Work::SingleuserCheck { env } => {
-                    steps::singleuser(host, session, events, env, &plan.target, SingleUser::Check)
-                        .await
-                }
-                Work::Notify { message, grace } => {
-                    steps::notify(host, session, events, message, *grace).await
+                Work::Run(work) => {
+                    let on = OnHost {
+                        host,
+                        facts,
+                        session,
+                        events,
+                    };
+                    // The cutover times its own steps, from its record; the job times the others.
+                    let began = Instant::now();
+                    let done = work.run(on).await;
+                    events.timing(planned.step, began, done.is_ok());
+                    done.map(|done| record(report, done))
                 }
                 Work::Cutover(cutover) => {
                     self.cutover(host, session, events, cutover, report, lock)
                         .await
                 }
-                Work::Singleuser { env } => steps::singleuser(
-                    host,
-                    session,
-                    events,
-                    env,
-                    &plan.target,
-                    SingleUser::Upgrade,
-                )
-                .await
-                .map(|()| report.singleuser_version_after = Some(plan.target.clone())),
             };
-            // The cutover times its own steps, from its record.
-            if !matches!(
-                planned.work,
-                Work::Done | Work::InCutover | Work::Cutover(_)
-            ) {
-                events.timing(planned.step.name(), began, done.is_ok());
-            }
             if let Err(failure) = done {
                 if let Some(staged) = &staged {
                     discard(host, session, staged).await;
@@ -282,6 +277,15 @@ impl UpgradeJob {
         report.revision_after = Some(done.revision);
         report.version_after = Some(work.version.clone());
         Ok(())
+    }
+}
+
+/// Puts what a step leaves for the report in it.
+fn record(report: &mut UpgradeReport, done: Done) {
+    match done {
+        Done::Nothing => {}
+        Done::Archive(stored) => record_backup(report, &stored),
+        Done::Singleuser(version) => report.singleuser_version_after = Some(version),
     }
 }
 

@@ -1,12 +1,11 @@
-//! What an upgrade did on a host (or, with `--dry-run`, plans to do): the report's record and
-//! the recap's columns.
+//! What an upgrade did on a host (or, with `--dry-run`, plans to do): the report's record (its
+//! recap columns are the reporter's, `reporter/upgrade_columns.rs`).
 
 use std::path::PathBuf;
 
 use serde::Serialize;
 
 use crate::plan::UpgradePlan;
-use crate::runner::RecapColumns;
 
 /// What happened on a host, for the recap and the report.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -26,7 +25,7 @@ pub struct UpgradeReport {
     /// Packages the installer installs or upgrades.
     pub packages: Vec<String>,
     /// The verified archive taken before anything changed.
-    #[serde(serialize_with = "crate::reporter::lossy_path")]
+    #[serde(serialize_with = "crate::lossy_path::serialize")]
     pub archive: Option<PathBuf>,
     /// Its sha256.
     pub archive_sha256: Option<String>,
@@ -49,64 +48,4 @@ pub struct UpgradeReport {
     /// The plan (with `--dry-run`, which only makes it): every step with its resolved values,
     /// its phase and its way back.
     pub plan: Option<UpgradePlan>,
-}
-
-impl RecapColumns for UpgradeReport {
-    fn headers() -> Vec<&'static str> {
-        vec!["VERSION", "REVISION", "DOWNTIME", "ARCHIVE"]
-    }
-
-    fn cells(&self) -> Vec<String> {
-        let arrow = |before: &Option<String>, after: &Option<String>| match (before, after) {
-            (Some(b), Some(a)) if b == a => b.clone(),
-            (b, a) => format!(
-                "{} → {}",
-                b.as_deref().unwrap_or("-"),
-                a.as_deref().unwrap_or("-")
-            ),
-        };
-        let mut version = arrow(&self.version_before, &self.version_after);
-        if self.unchanged {
-            version.push_str(" (unchanged)");
-        } else if self.plan.is_some() {
-            version = format!(
-                "{} (planned)",
-                arrow(&self.version_before, &self.version_target)
-            );
-        }
-        let short = |r: &Option<String>| r.as_ref().map(|r| r.chars().take(12).collect::<String>());
-        let mut revision = arrow(&short(&self.revision_before), &short(&self.revision_after));
-        if !self.migrations.is_empty() {
-            revision.push_str(&format!(" ({} migrations)", self.migrations.len()));
-        }
-        vec![
-            version,
-            revision,
-            self.downtime_seconds
-                .map(|s| format!("{s:.1}s"))
-                .unwrap_or_default(),
-            match (&self.archive, &self.archive_sha256) {
-                (Some(path), Some(sum)) => format!("{}\nsha256 {}", path.display(), &sum[..16]),
-                _ => String::new(),
-            },
-        ]
-    }
-
-    fn notes(&self) -> Vec<String> {
-        let mut notes = self
-            .plan
-            .as_ref()
-            .map(UpgradePlan::lines)
-            .unwrap_or_default();
-        if !self.by_hand.is_empty() {
-            notes.push("the hub is DOWN; to finish by hand, on the host:".to_owned());
-            notes.extend(
-                self.by_hand
-                    .iter()
-                    .enumerate()
-                    .map(|(i, command)| format!("  {}. {command}", i + 1)),
-            );
-        }
-        notes
-    }
 }

@@ -4,7 +4,7 @@
 use crate::facts::HostFacts;
 use crate::facts::alembic::{self, Revisions};
 use crate::inventory::Host;
-use crate::runner::{Ended, StepFailure};
+use crate::step_failure::{Ended, StepFailure};
 
 use crate::step::Step;
 

@@ -3,6 +3,7 @@
 //! JSON report. What is shown is what runs: no decision is taken while executing.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -11,10 +12,10 @@ use super::policy;
 use crate::facts::HostFacts;
 use crate::facts::alembic;
 use crate::inventory::Host;
-use crate::runner::StepFailure;
 use crate::ssh::RemoteCommand;
 use crate::step::{Phase, Step};
-use crate::steps::{self, Staged, Target};
+use crate::step_failure::StepFailure;
+use crate::steps::{self, SingleUser, Staged, StepWork, Target};
 
 /// What the operator asked for, besides the target.
 #[derive(Debug, Clone)]
@@ -48,8 +49,8 @@ pub struct UpgradePlan {
 /// One step of a plan: what it runs, when, and how it is undone.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PlannedStep {
-    /// Which step.
-    pub step: Step,
+    /// Which step ([`Step::name`] for the steps of the enum).
+    pub step: &'static str,
     /// Whether the hub serves, is down, or serves the new release meanwhile.
     pub phase: Phase,
     /// What it runs, every value resolved.
@@ -61,44 +62,49 @@ pub struct PlannedStep {
     pub work: Work,
 }
 
-/// The typed input of a step, for the job that executes the plan.
-#[derive(Debug, Clone, PartialEq)]
+impl PlannedStep {
+    /// The step `work` on `host`, which the upgrade job runs.
+    pub fn runs(host: &Host, work: impl StepWork + 'static) -> PlannedStep {
+        PlannedStep {
+            step: work.name(),
+            phase: work.phase(),
+            action: work.action(host),
+            way_back: work.way_back(),
+            work: Work::Run(Arc::new(work)),
+        }
+    }
+
+    /// Whether this is `step` of the enum.
+    pub fn is(&self, step: Step) -> bool {
+        self.step == step.name() && self.phase == step.phase()
+    }
+}
+
+/// What the upgrade job executes for a step.
+#[derive(Debug, Clone)]
 pub enum Work {
     /// Done already: its result is what the plan was made from (facts, check, stage, and a
     /// backup taken beside the stage).
     Done,
-    /// The verified backup, when it was not taken beside the stage (`--to latest`).
-    Backup,
-    /// `upgrade-db` of the staged env on a copy of the database.
-    Rehearse {
-        /// The staged env.
-        next_env: String,
-        /// The database a copy is taken of.
-        db_path: String,
-        /// The revision the copy must reach.
-        head: String,
-    },
-    /// The single-user env's install with `--dry-run`.
-    SingleuserCheck {
-        /// The single-user env.
-        env: String,
-    },
-    /// The `notify` command, then the grace period.
-    Notify {
-        /// `$HUBFLEET_MESSAGE`.
-        message: String,
-        /// How long users get.
-        grace: Duration,
-    },
+    /// A step the job runs itself, in the plan's order.
+    Run(Arc<dyn StepWork>),
     /// The cutover, from the stop to the health check, run on the host by one process.
-    Cutover(CutoverWork),
+    Cutover(Box<CutoverWork>),
     /// Run by the cutover started at [`Step::Stop`].
     InCutover,
-    /// The single-user env's install, once the hub is healthy.
-    Singleuser {
-        /// The single-user env.
-        env: String,
-    },
+}
+
+/// Two plans are equal when they would do the same: a step's work is compared by what it holds
+/// (its `Debug`, every field of it), as a trait object has no `PartialEq`.
+impl PartialEq for Work {
+    fn eq(&self, other: &Work) -> bool {
+        match (self, other) {
+            (Work::Run(a), Work::Run(b)) => format!("{a:?}") == format!("{b:?}"),
+            (Work::Cutover(a), Work::Cutover(b)) => a == b,
+            (Work::Done, Work::Done) | (Work::InCutover, Work::InCutover) => true,
+            _ => false,
+        }
+    }
 }
 
 /// What the cutover needs, decided when the plan is made.
@@ -148,22 +154,20 @@ impl UpgradePlan {
             "what was readied is removed if the upgrade stops before the stop",
             Work::Done,
         );
-        plan.push(
-            Step::Backup,
-            format!(
-                "snapshot of {db_path}, config, secrets, package list -> {}/{}/TIMESTAMP.tar.gz, verified on both ends",
-                request.backup_dir.display(),
-                host.name
-            ),
-            "nothing to undo: archives are never deleted; this one holds the database as it was",
-            if backed_up { Work::Done } else { Work::Backup },
-        );
+        let backup = steps::Backup {
+            db_path: db_path.clone(),
+            backup_dir: request.backup_dir.to_owned(),
+        };
+        let mut backup = PlannedStep::runs(host, backup);
+        if backed_up {
+            backup.work = Work::Done;
+        }
+        plan.steps.push(backup);
+        // The steps before the stop, one line each: a step is a value of its file in `steps/`.
         if let (Staged::NextEnv { path, .. }, Some(head)) = (&target.staged, &head) {
-            plan.push(
-                Step::Rehearse,
-                steps::rehearse_description(host, path, &db_path),
-                "nothing to undo: the copy is private and removed",
-                Work::Rehearse {
+            plan.run(
+                host,
+                steps::Rehearse {
                     next_env: path.clone(),
                     db_path: db_path.clone(),
                     head: head.clone(),
@@ -172,28 +176,16 @@ impl UpgradePlan {
         }
         let singleuser = policy::singleuser_behind(host, facts, version);
         if let Some(env) = singleuser {
-            plan.push(
-                Step::SingleuserCheck,
-                steps::singleuser_install_command(host, env, version)
-                    .arg("--dry-run")
-                    .to_string(),
-                "nothing to undo: a dry run",
-                Work::SingleuserCheck {
-                    env: env.to_owned(),
-                },
+            plan.run(
+                host,
+                singleuser_work(env, version, facts, SingleUser::Check),
             );
         }
-        if let Some(notify) = &host.hub.notify {
-            let message = request.message.replace("{version}", version);
-            plan.push(
-                Step::Notify,
-                format!(
-                    "{notify} (HUBFLEET_MESSAGE={message:?}), then wait {}s",
-                    request.grace.as_secs()
-                ),
-                "none: users were told; the hub serves on if the upgrade stops before the stop",
-                Work::Notify {
-                    message,
+        if host.hub.notify.is_some() {
+            plan.run(
+                host,
+                steps::Notify {
+                    message: request.message.replace("{version}", version),
                     grace: request.grace,
                 },
             );
@@ -210,7 +202,7 @@ impl UpgradePlan {
                 "if it stops the hub but nothing changes after, the hub is started again on its env; once stopped, {db_path} is copied to {} (fsynced, sha256 recorded; fails unchanged if the disk cannot hold it), the way back of every later step",
                 steps::kept_database(&db_path)
             ),
-            Work::Cutover(CutoverWork {
+            Work::Cutover(Box::new(CutoverWork {
                 staged: target.staged.clone(),
                 db_path: db_path.clone(),
                 record,
@@ -218,7 +210,7 @@ impl UpgradePlan {
                 head,
                 restart_version: facts.running_version.clone(),
                 allow_active_servers: request.allow_active_servers,
-            }),
+            })),
         );
         match &target.staged {
             Staged::NextEnv {
@@ -290,7 +282,10 @@ impl UpgradePlan {
             Work::InCutover,
         );
         if let Some(env) = singleuser {
-            plan.push_singleuser(host, env, version, facts);
+            plan.run(
+                host,
+                singleuser_work(env, version, facts, SingleUser::Upgrade),
+            );
         }
         Ok(plan)
     }
@@ -305,7 +300,10 @@ impl UpgradePlan {
         );
         plan.migrations = Some(Vec::new());
         if let Some(env) = policy::singleuser_behind(host, facts, version) {
-            plan.push_singleuser(host, env, version, facts);
+            plan.run(
+                host,
+                singleuser_work(env, version, facts, SingleUser::Upgrade),
+            );
         }
         plan
     }
@@ -329,7 +327,7 @@ impl UpgradePlan {
 
     fn push(&mut self, step: Step, action: String, way_back: &str, work: Work) {
         self.steps.push(PlannedStep {
-            step,
+            step: step.name(),
             phase: step.phase(),
             action,
             way_back: way_back.to_owned(),
@@ -337,21 +335,9 @@ impl UpgradePlan {
         });
     }
 
-    fn push_singleuser(&mut self, host: &Host, env: &str, version: &str, facts: &HostFacts) {
-        self.push(
-            Step::Singleuser,
-            format!(
-                "{} (running user servers keep the code they loaded)",
-                steps::singleuser_install_command(host, env, version)
-            ),
-            &format!(
-                "by hand: reinstall jupyterhub {} in {env}",
-                facts.singleuser_version.as_deref().unwrap_or("as it was")
-            ),
-            Work::Singleuser {
-                env: env.to_owned(),
-            },
-        );
+    /// Adds `work`, a step the upgrade job runs, at the end.
+    fn run(&mut self, host: &Host, work: impl StepWork + 'static) {
+        self.steps.push(PlannedStep::runs(host, work));
     }
 
     /// The plan as a dry run's recap prints it under the table: a header, then each step with
@@ -381,11 +367,7 @@ impl UpgradePlan {
                 Phase::Downtime => "HUB DOWN",
                 Phase::Upgraded => "hub serving the target",
             };
-            lines.push(format!(
-                "{} [{phase}]: {}",
-                planned.step.name(),
-                planned.action
-            ));
+            lines.push(format!("{} [{phase}]: {}", planned.step, planned.action));
             lines.push(format!("  way back: {}", planned.way_back));
         }
         lines
@@ -400,6 +382,20 @@ const ROLLBACK: &str = "the hub is started and must report its old release at /h
 
 /// The automatic rollback from the database on.
 const ROLLBACK_FROM_DB: &str = "the database kept at the stop is put back (sha256 verified), the env as it was swapped back, and the hub started on its old release (rolled back; DOWN with the commands to finish by hand if any of it fails)";
+
+fn singleuser_work(
+    env: &str,
+    version: &str,
+    facts: &HostFacts,
+    mode: SingleUser,
+) -> steps::Singleuser {
+    steps::Singleuser {
+        env: env.to_owned(),
+        version: version.to_owned(),
+        mode,
+        before: facts.singleuser_version.clone(),
+    }
+}
 
 fn facts_action(facts: &HostFacts) -> String {
     format!(

@@ -5,11 +5,16 @@ mod bars;
 mod host_logs;
 mod lines;
 mod recap;
+mod recap_columns;
 mod summary;
+mod upgrade_columns;
 
+/// The reports' path serializer, where it was first ([`crate::lossy_path::serialize`]).
+pub use crate::lossy_path::serialize as lossy_path;
 pub use host_logs::HostLogs;
-pub use recap::{Counts, render as render_recap};
-pub use summary::{SCHEMA_VERSION, Summary, lossy_path};
+pub use recap::render as render_recap;
+pub use recap_columns::RecapColumns;
+pub use summary::{SCHEMA_VERSION, Summary};
 
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::JoinHandle;

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::recap::Counts;
+use crate::runner::Counts;
 use crate::runner::HostResult;
 
 /// The version of the JSON report's shape; bumped on any incompatible change. 2: an upgrade's
@@ -42,18 +42,6 @@ impl<R: Serialize> Summary<R> {
     }
 }
 
-/// Serializes an optional path as text, bytes that are not UTF-8 shown as U+FFFD: serde refuses
-/// such a path, which would cost the whole report.
-pub fn lossy_path<S: serde::Serializer>(
-    path: &Option<std::path::PathBuf>,
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
-    match path {
-        Some(path) => serializer.serialize_some(&path.to_string_lossy()),
-        None => serializer.serialize_none(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::os::unix::ffi::OsStrExt;
@@ -61,7 +49,7 @@ mod tests {
 
     #[derive(serde::Serialize)]
     struct Report {
-        #[serde(serialize_with = "super::lossy_path")]
+        #[serde(serialize_with = "crate::lossy_path::serialize")]
         archive: Option<PathBuf>,
     }
 

@@ -11,27 +11,15 @@ use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use super::{Ended, Event, HostEvents, Outcome};
+use super::{Event, HostEvents, Outcome, StepFailure};
 use crate::inventory::Host;
 use crate::ssh::{Credentials, Session, SshError};
-
-/// Why a job failed on a host: the step and a one-line reason.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StepFailure {
-    /// The step that failed.
-    pub step: &'static str,
-    /// Why, and what to do.
-    pub reason: String,
-    /// How the host was left: most failures change nothing, a failure after the stop is rolled
-    /// back or leaves the hub down.
-    pub ended: Ended,
-}
 
 /// The work done on each host once it is connected.
 pub trait HostJob: Send + Sync + 'static {
     /// What the job learns about a host (versions, archive…), for the recap and the report. It
     /// is filled in as the job goes, so a host that fails half-way still shows what was known.
-    type Report: RecapColumns + Default + serde::Serialize + Clone + Send + 'static;
+    type Report: Default + serde::Serialize + Clone + Send + 'static;
 
     /// Runs on one host over its session, reporting through `events` and into `report`.
     fn run<'a>(
@@ -41,28 +29,6 @@ pub trait HostJob: Send + Sync + 'static {
         events: &'a HostEvents,
         report: &'a mut Self::Report,
     ) -> impl Future<Output = Result<(), StepFailure>> + Send + 'a;
-}
-
-/// The columns a job's report adds to the recap table.
-pub trait RecapColumns {
-    /// Column headers.
-    fn headers() -> Vec<&'static str>;
-    /// This host's cells, one per header.
-    fn cells(&self) -> Vec<String>;
-    /// Lines shown under the table for this host (a dry run's plan).
-    fn notes(&self) -> Vec<String> {
-        Vec::new()
-    }
-}
-
-impl RecapColumns for () {
-    fn headers() -> Vec<&'static str> {
-        Vec::new()
-    }
-
-    fn cells(&self) -> Vec<String> {
-        Vec::new()
-    }
 }
 
 /// One host's result.

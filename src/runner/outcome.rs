@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use crate::ssh::SshFailure;
+use crate::step_failure::Ended;
 
 /// The end of one host's run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -85,17 +86,7 @@ impl Outcome {
     }
 }
 
-/// How a failed host was left, as its job says: the runner makes the [`Outcome`] from it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Ended {
-    /// As the failure left it (before the stop: nothing changed, the hub serves).
-    Failed,
-    /// Rolled back on the host: the old release serves again.
-    RolledBack,
-    /// The hub is down and needs a hand.
-    Down,
-}
-
+/// [`Ended`] is a step's word on how it left the host; the runner turns it into an outcome.
 impl Ended {
     /// The outcome of a failure at `step` that ended this way.
     pub fn outcome(self, step: String, reason: String) -> Outcome {

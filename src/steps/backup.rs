@@ -10,19 +10,60 @@
 //! manifest, when integrity_check fails).
 
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use futures::FutureExt;
+use futures::future::BoxFuture;
 use tokio::io::AsyncReadExt;
 
+use super::script::hub_python;
+use super::step_work::{Done, OnHost, StepWork};
 use crate::archive::{self, Progress, Stored};
 use crate::facts::HostFacts;
 use crate::host_scripts::{BackupArgs, ScriptArgs};
 use crate::inventory::Host;
 use crate::runner::{Ended, HostEvents, StepFailure};
 use crate::ssh::{ExitStatus, RemoteCommand, RemoteStdout, Session};
+use crate::step::Step;
+
+/// The backup as the plan holds it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Backup {
+    /// The database snapshotted.
+    pub db_path: String,
+    /// Where the archive goes (`DIR/HOST/TIMESTAMP.tar.gz`).
+    pub backup_dir: PathBuf,
+}
+
+impl StepWork for Backup {
+    fn name(&self) -> &'static str {
+        Step::Backup.name()
+    }
+
+    fn action(&self, host: &Host) -> String {
+        format!(
+            "snapshot of {}, config, secrets, package list -> {}/{}/TIMESTAMP.tar.gz, verified on both ends",
+            self.db_path,
+            self.backup_dir.display(),
+            host.name
+        )
+    }
+
+    fn way_back(&self) -> String {
+        "nothing to undo: archives are never deleted; this one holds the database as it was"
+            .to_owned()
+    }
+
+    fn run<'a>(&'a self, on: OnHost<'a>) -> BoxFuture<'a, Result<Done, StepFailure>> {
+        let stored = backup(on.host, on.facts, on.session, on.events, &self.backup_dir);
+        stored
+            .map(|done| done.map(|stored| Done::Archive(Box::new(stored))))
+            .boxed()
+    }
+}
 
 /// The remote command that streams `host`'s backup, from its facts. Refuses a hub whose backup
 /// hubfleet cannot take yet: it will not stop a hub it cannot back up.
@@ -63,7 +104,7 @@ pub fn backup_command(host: &Host, facts: &HostFacts) -> Result<RemoteCommand, S
         uv: &host.hub.uv,
     };
     Ok(args
-        .command(super::hub_python(host))
+        .command(hub_python(host))
         .env("PYTHONDONTWRITEBYTECODE", "1")
         .become_(host.hub.become_.clone()))
 }
@@ -88,7 +129,7 @@ pub async fn backup(
         "backup",
         format!(
             "{} -c <backup.py> (snapshot of {})",
-            super::hub_python(host),
+            hub_python(host),
             facts.db_path.as_deref().unwrap_or("-")
         ),
     );

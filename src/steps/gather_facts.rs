@@ -1,5 +1,6 @@
 //! Step `facts`: one round trip that runs `gather.py` with the hub's own Python.
 
+use super::script::{hub_python, run_script};
 use crate::facts::HostFacts;
 use crate::host_scripts::{GatherArgs, HubEnvironmentArgs};
 use crate::inventory::Host;
@@ -18,7 +19,7 @@ pub async fn gather_facts(
         "facts",
         format!(
             "{} -c <gather.py> (config {})",
-            super::hub_python(host),
+            hub_python(host),
             host.hub.config
         ),
     );
@@ -28,7 +29,7 @@ pub async fn gather_facts(
         singleuser_env: host.hub.singleuser_env.as_deref(),
         config_timeout: host.hub.config_timeout.as_secs(),
     };
-    let mut facts: HostFacts = super::run_script("facts", host, session, None, &args).await?;
+    let mut facts: HostFacts = run_script("facts", host, session, None, &args).await?;
     facts.mask_secrets();
     Ok(facts)
 }

@@ -2,13 +2,15 @@
 //! cutover (the target from the packages staged on the host, nothing from the network while the
 //! hub is down: conda, or a Python that is not a venv) and by the single-user env's upgrade.
 
+use super::script::env_python;
+use super::stage::stage_dir;
 use crate::inventory::{Host, Installer};
 use crate::ssh::RemoteCommand;
 
 /// Where an install takes its packages from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
-    /// Only what `stage` downloaded on the host ([`super::stage_dir`], or conda's package
+    /// Only what `stage` downloaded on the host ([`stage_dir`], or conda's package
     /// cache): nothing from the network while the hub is down.
     Staged,
     /// The env's own configured index or channels.
@@ -24,13 +26,13 @@ pub fn install_command(
     version: &str,
     source: Source,
 ) -> RemoteCommand {
-    let python = super::script::env_python(env);
+    let python = env_python(env);
     let requirement = format!("jupyterhub=={version}");
     let pip_source = match source {
         Source::Staged => vec![
             "--no-index".to_owned(),
             "--find-links".to_owned(),
-            super::stage_dir(host),
+            stage_dir(host),
         ],
         Source::Index => Vec::new(),
     };

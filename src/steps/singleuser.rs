@@ -5,9 +5,77 @@
 //! with `--dry-run` while the hub still serves, so that an env that cannot take the release (its
 //! Python too old, a pin) stops the upgrade before the hub changes, not after.
 
+use futures::FutureExt;
+use futures::future::BoxFuture;
+
+use super::install::{Source, install_command};
+use super::script::run_command;
+use super::step_work::{Done, OnHost, StepWork};
 use crate::inventory::Host;
 use crate::runner::{Ended, HostEvents, StepFailure};
 use crate::ssh::{RemoteCommand, Session};
+use crate::step::{Phase, Step};
+
+/// The single-user env's check or install, as the plan holds it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Singleuser {
+    /// The single-user env.
+    pub env: String,
+    /// The release it is brought to.
+    pub version: String,
+    /// Checked before the stop, or installed once the hub is healthy.
+    pub mode: SingleUser,
+    /// Its jupyterhub now, for the way back.
+    pub before: Option<String>,
+}
+
+impl StepWork for Singleuser {
+    fn name(&self) -> &'static str {
+        Step::Singleuser.name()
+    }
+
+    fn phase(&self) -> Phase {
+        match self.mode {
+            SingleUser::Check => Step::SingleuserCheck.phase(),
+            SingleUser::Upgrade => Step::Singleuser.phase(),
+        }
+    }
+
+    fn action(&self, host: &Host) -> String {
+        let install = singleuser_install_command(host, &self.env, &self.version);
+        match self.mode {
+            SingleUser::Check => install.arg("--dry-run").to_string(),
+            SingleUser::Upgrade => {
+                format!("{install} (running user servers keep the code they loaded)")
+            }
+        }
+    }
+
+    fn way_back(&self) -> String {
+        match self.mode {
+            SingleUser::Check => "nothing to undo: a dry run".to_owned(),
+            SingleUser::Upgrade => format!(
+                "by hand: reinstall jupyterhub {} in {}",
+                self.before.as_deref().unwrap_or("as it was"),
+                self.env
+            ),
+        }
+    }
+
+    fn run<'a>(&'a self, on: OnHost<'a>) -> BoxFuture<'a, Result<Done, StepFailure>> {
+        let done = singleuser(
+            on.host,
+            on.session,
+            on.events,
+            &self.env,
+            &self.version,
+            self.mode,
+        );
+        let version = (self.mode == SingleUser::Upgrade).then(|| self.version.clone());
+        done.map(|done| done.map(|()| version.map_or(Done::Nothing, Done::Singleuser)))
+            .boxed()
+    }
+}
 
 /// What [`singleuser`] does with the install.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,7 +103,7 @@ pub async fn singleuser(
         SingleUser::Check => "trying the single-user env's install",
         SingleUser::Upgrade => "installing in the single-user env",
     };
-    let done = super::run_command("singleuser", what, session, events, &command).await;
+    let done = run_command("singleuser", what, session, events, &command).await;
     match (done, mode) {
         (done, SingleUser::Upgrade) => done,
         (Ok(()), SingleUser::Check) => Ok(()),
@@ -63,11 +131,11 @@ pub async fn singleuser(
 /// The install of jupyterhub `version` into the single-user env `env`, with its installer and
 /// its own package source (without `become`).
 pub fn singleuser_install_command(host: &Host, env: &str, version: &str) -> RemoteCommand {
-    super::install_command(
+    install_command(
         host,
         host.hub.singleuser_installer,
         env,
         version,
-        super::Source::Index,
+        Source::Index,
     )
 }

@@ -4,6 +4,7 @@
 
 use serde::Deserialize;
 
+use super::script::run_script;
 use crate::facts::HostFacts;
 use crate::facts::alembic::Revisions;
 use crate::host_scripts::{Reserve, StageArgs, StageMode};
@@ -46,7 +47,7 @@ pub enum Staged {
         /// left alone, so a run that stops short of the swap keeps it).
         replaces_previous: bool,
     },
-    /// The packages are downloaded on the host ([`stage_dir`], or conda's package cache) and
+    /// The packages are downloaded on the host ([`super::stage_dir`], or conda's package cache) and
     /// installed into the hub env while the hub is down (conda, or a Python that is no venv).
     InPlace,
 }
@@ -105,5 +106,5 @@ pub async fn stage(
         stage_timeout: host.hub.stage_timeout.as_secs(),
         token: token.unwrap_or_default(),
     };
-    super::run_script("stage", host, session, Some(events), &args).await
+    run_script("stage", host, session, Some(events), &args).await
 }

@@ -76,7 +76,7 @@ fn request() -> Request<'static> {
 }
 
 fn names(plan: &UpgradePlan) -> Vec<&'static str> {
-    plan.steps.iter().map(|s| s.step.name()).collect()
+    plan.steps.iter().map(|s| s.step).collect()
 }
 
 #[test]
@@ -110,20 +110,20 @@ fn a_venv_hub_is_rehearsed_then_swapped_and_each_step_says_its_way_back() {
     let order: Vec<usize> = plan
         .steps
         .iter()
-        .map(|s| Step::ALL.iter().position(|a| *a == s.step).unwrap())
+        .map(|s| Step::ALL.iter().position(|a| s.is(*a)).unwrap())
         .collect();
     assert!(order.is_sorted(), "{order:?}");
     assert_eq!(
         plan.migrations.as_deref(),
         Some(&["f460b0348206".to_owned()][..])
     );
-    let notify = plan.steps.iter().find(|s| s.step == Step::Notify).unwrap();
+    let notify = plan.steps.iter().find(|s| s.is(Step::Notify)).unwrap();
     assert_eq!(
         notify.work,
-        Work::Notify {
+        Work::Run(Arc::new(steps::Notify {
             message: "upgrading to 6.1.1".into(),
             grace: Duration::from_secs(30)
-        }
+        }))
     );
     insta::assert_snapshot!(plan.lines().join("\n"));
 }
@@ -150,7 +150,13 @@ fn conda_installs_in_the_downtime_and_learns_its_migrations_there() {
     );
     assert_eq!(plan.migrations, None);
     // `--to latest`: the backup comes after the stage, as a step of the plan.
-    assert_eq!(plan.steps[3].work, Work::Backup);
+    assert_eq!(
+        plan.steps[3].work,
+        Work::Run(Arc::new(steps::Backup {
+            db_path: "/srv/hub/jupyterhub.sqlite".into(),
+            backup_dir: "/backups".into()
+        }))
+    );
     let Work::Cutover(cutover) = &plan.steps[4].work else {
         panic!("the stop starts the cutover");
     };

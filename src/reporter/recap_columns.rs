@@ -1,0 +1,23 @@
+//! What a job's report adds to the recap table: each job's report says which columns it has.
+
+/// The columns a job's report adds to the recap table.
+pub trait RecapColumns {
+    /// Column headers.
+    fn headers() -> Vec<&'static str>;
+    /// This host's cells, one per header.
+    fn cells(&self) -> Vec<String>;
+    /// Lines shown under the table for this host (a dry run's plan).
+    fn notes(&self) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+impl RecapColumns for () {
+    fn headers() -> Vec<&'static str> {
+        Vec::new()
+    }
+
+    fn cells(&self) -> Vec<String> {
+        Vec::new()
+    }
+}
