@@ -369,23 +369,5 @@ impl ScriptArgs for LockArgs<'_> {
     const SCRIPT: HostScript = LOCK;
 }
 
-/// The inventory's `notify` command, bounded by `notify_timeout` (`notify.py`).
-pub const NOTIFY: HostScript = script!("bounded"; "notify");
-
-/// What `notify.py` reads.
-#[derive(Debug, Serialize)]
-pub struct NotifyArgs<'a> {
-    /// The operator's shell command.
-    pub command: &'a str,
-    /// `--message`, in `$HUBFLEET_MESSAGE`.
-    pub message: &'a str,
-    /// Seconds it may take (`notify_timeout`).
-    pub timeout: u64,
-}
-
-impl ScriptArgs for NotifyArgs<'_> {
-    const SCRIPT: HostScript = NOTIFY;
-}
-
 #[cfg(test)]
 mod checks;

@@ -179,3 +179,35 @@ fn a_host_cut_off_during_its_backup_keeps_no_archive_and_is_never_stopped() {
     assert_eq!(lab.hub_version(0).unwrap(), "4.1.6");
     assert_eq!(hub_pid(0), pid_before);
 }
+
+#[test]
+fn a_notify_that_hangs_is_stopped_at_its_timeout_and_the_hub_serves() {
+    let lab = lab(1);
+    let host = &lab.hosts()[0];
+    let backups = lab.dir().join("backups");
+    let marker = lab.dir().join("hanging-notify");
+    let notify = format!(
+        "notify=python3 -c 'import time; time.sleep(600)' {}",
+        shell_quote(&marker)
+    );
+    let out = upgrade_to_newest(
+        &lab,
+        &backups,
+        &["--no-progress", "-e", &notify, "-e", "notify_timeout=3"],
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("h1 failed at notify"))
+        .unwrap_or_else(|| panic!("no notify failure in: {stderr}"));
+    assert!(
+        line.contains("did not finish within 3s and was stopped with its process group")
+            && line.contains("raise `notify_timeout`"),
+        "{line}"
+    );
+    // The sleeper went with its group; the staged copy went; the hub serves on.
+    assert!(processes_naming(&marker.display().to_string()).is_empty());
+    assert!(!next_env(&host.hub_env).exists());
+    assert_eq!(lab.hub_version(0).unwrap(), "4.1.6");
+}

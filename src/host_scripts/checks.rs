@@ -11,7 +11,7 @@ use super::*;
 
 /// Every script a host runs.
 const ALL: &[HostScript] = &[
-    GATHER, BACKUP, STAGE, REHEARSE, CUTOVER, LAUNCH, FOLLOW, LOCK, NOTIFY,
+    GATHER, BACKUP, STAGE, REHEARSE, CUTOVER, LAUNCH, FOLLOW, LOCK,
 ];
 
 /// Runs `python3 -c CODE` with `script` on its stdin, and `PYTHONPATH` at `path` if given.
@@ -207,14 +207,6 @@ fn every_argument_struct_has_the_keys_its_script_reads() {
                 env: "",
                 holder: &crate::steps::LockHolder::this_run("upgrade"),
                 silence: 1,
-            }),
-        ),
-        (
-            NOTIFY.name,
-            keys(&NotifyArgs {
-                command: "",
-                message: "",
-                timeout: 1,
             }),
         ),
     ];

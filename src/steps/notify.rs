@@ -8,10 +8,9 @@ use futures::future::BoxFuture;
 
 use super::script::run_command;
 use super::step_work::{Done, OnHost, StepWork};
-use crate::host_scripts::{NotifyArgs, ScriptArgs};
 use crate::inventory::Host;
 use crate::runner::{HostEvents, StepFailure};
-use crate::ssh::Session;
+use crate::ssh::{RemoteCommand, Session};
 use crate::step::Step;
 
 /// The notification as the plan holds it.
@@ -58,18 +57,18 @@ pub async fn notify(
     let Some(notify) = &host.hub.notify else {
         return Ok(());
     };
-    // The message travels inside the script's JSON argument and reaches the command as
-    // `$HUBFLEET_MESSAGE`, never as shell code; `notify.py` stops the command's process group at
-    // `notify_timeout`.
-    let command = NotifyArgs {
-        command: notify,
-        message,
-        timeout: host.hub.notify_timeout.as_secs(),
-    }
-    .command(super::hub_python(host))
-    .env("PYTHONDONTWRITEBYTECODE", "1")
-    .become_(host.hub.become_.clone());
-    run_command("notify", "telling users", session, events, &command).await?;
+    // The message travels as a quoted environment value, never as shell code. coreutils'
+    // `timeout` puts the command in a process group of its own and, past `notify_timeout`,
+    // signals the whole group (SIGTERM, then SIGKILL 5 s later): a hung notify never holds the
+    // upgrade, nor leaves children behind.
+    let limit = host.hub.notify_timeout.as_secs();
+    let command = RemoteCommand::new("timeout")
+        .args(["-k", "5", &limit.to_string(), "sh", "-c", notify])
+        .env("HUBFLEET_MESSAGE", message)
+        .become_(host.hub.become_.clone());
+    run_command("notify", "telling users", session, events, &command)
+        .await
+        .map_err(|failure| timed_out(failure, notify, limit))?;
     if !grace.is_zero() {
         events.step(
             "notify",
@@ -78,4 +77,19 @@ pub async fn notify(
         tokio::time::sleep(grace).await;
     }
     Ok(())
+}
+
+/// A notify that `timeout` stopped (it exits 124, or 137 once it had to SIGKILL) says so, and
+/// which key to raise.
+fn timed_out(failure: StepFailure, notify: &str, limit: u64) -> StepFailure {
+    if failure.reason.ends_with("(exit code 124)") || failure.reason.ends_with("(exit code 137)") {
+        StepFailure {
+            reason: format!(
+                "`{notify}` did not finish within {limit}s and was stopped with its process group; raise `notify_timeout` in the inventory if it needs longer; the hub was not stopped"
+            ),
+            ..failure
+        }
+    } else {
+        failure
+    }
 }
