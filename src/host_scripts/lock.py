@@ -12,7 +12,10 @@ path = lock_path(args["env"])
 try:
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
 except OSError as e:
-    fail(f"cannot open the host lock {path}: {e.strerror}; the hub's user must be able to write beside {args['env']} (set `become = true`); nothing was changed")
+    # Not a refusal by another run (exit 3) but a lock this login cannot take (exit 5): the
+    # controller lets the facts, which read only, say first whether they know a better reason.
+    sys.stderr.write(f"cannot open the host lock {path}: {e.strerror}; the hub's user must be able to write beside {args['env']} (set `become = true`); nothing was changed\n")
+    sys.exit(5)
 
 
 def refuse(holder):

@@ -52,7 +52,17 @@ impl HostJob for UpgradeJob {
         if self.dry_run {
             return self.run_locked(host, session, events, report, None).await;
         }
-        let lock = steps::lock(host, session, events, &self.holder).await?;
+        let lock = match steps::lock(host, session, events, &self.holder).await {
+            Ok(lock) => lock,
+            Err(steps::NotLocked::Refused(refused)) => return Err(refused),
+            // A login that cannot write beside the env: the facts, which only read, may know
+            // the better reason (an environment out of reach, a database it cannot see).
+            Err(steps::NotLocked::Unusable(unusable)) => {
+                let facts = steps::gather_facts(host, session, events).await?;
+                policy::may_touch(&facts)?;
+                return Err(unusable);
+            }
+        };
         let done = self
             .run_locked(host, session, events, report, Some(&lock))
             .await;

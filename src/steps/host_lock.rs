@@ -114,6 +114,16 @@ struct Locked {
     said: Option<String>,
 }
 
+/// Why a run does not hold a host's lock.
+#[derive(Debug)]
+pub enum NotLocked {
+    /// Another run holds it (the failure names the holder), or the host could not be asked.
+    Refused(StepFailure),
+    /// This login cannot create or open the lock file (no write access beside the env): a
+    /// problem of the inventory, which the facts may explain better.
+    Unusable(StepFailure),
+}
+
 /// Takes the host lock of `host` for this run (`holder`). Refused, naming the holder, while
 /// another run holds it; a stale lock is taken over with a line saying whose it was.
 pub async fn lock(
@@ -121,7 +131,7 @@ pub async fn lock(
     session: &Session,
     events: &HostEvents,
     holder: &LockHolder,
-) -> Result<HostLock, StepFailure> {
+) -> Result<HostLock, NotLocked> {
     events.step("lock", "this run's lock on the host");
     let args = LockArgs {
         env: &host.hub.env,
@@ -141,7 +151,7 @@ pub async fn lock(
     let mut attached = session
         .attach(&command)
         .await
-        .map_err(|e| failure(crate::error::one_line(&e, &e.hints())))?;
+        .map_err(|e| NotLocked::Refused(failure(crate::error::one_line(&e, &e.hints()))))?;
     let first = attached.line().await;
     let locked = first
         .as_deref()
@@ -151,17 +161,22 @@ pub async fn lock(
         let (status, stderr) = attached
             .finish(b"")
             .await
-            .map_err(|e| failure(crate::error::one_line(&e, &e.hints())))?;
+            .map_err(|e| NotLocked::Refused(failure(crate::error::one_line(&e, &e.hints()))))?;
         let said = String::from_utf8_lossy(&stderr);
         let last = said.lines().rev().find(|l| !l.trim().is_empty());
-        return Err(failure(match (status, last) {
-            (ExitStatus::Code(3), Some(last)) => last.trim().to_owned(),
-            (status, last) => format!(
+        return Err(match (status, last) {
+            (ExitStatus::Code(3), Some(last)) => {
+                NotLocked::Refused(failure(last.trim().to_owned()))
+            }
+            (ExitStatus::Code(5), Some(last)) => {
+                NotLocked::Unusable(failure(last.trim().to_owned()))
+            }
+            (status, last) => NotLocked::Refused(failure(format!(
                 "cannot take the host lock: {} ({})",
                 last.unwrap_or("no output").trim(),
                 super::describe(status)
-            ),
-        }));
+            ))),
+        });
     };
     if let Some(stale) = locked.said {
         events.step(

@@ -17,7 +17,7 @@ mod upgrade_db;
 pub use backup::{Backup, backup, backup_command};
 pub use cutover::{Cutover, CutoverDone, WayBack, cutover, kept_database, swap_description};
 pub use gather_facts::gather_facts;
-pub use host_lock::{HostLock, LockHolder, SILENCE, lock};
+pub use host_lock::{HostLock, LockHolder, NotLocked, SILENCE, lock};
 pub use install::{Source, install_command};
 pub use notify::{Notify, notify};
 pub use rehearse::{Rehearse, rehearse, rehearse_description};
