@@ -136,3 +136,35 @@ pub struct HubEnvironment {
     /// The variables the config read while it loaded.
     pub config_reads: Vec<String>,
 }
+
+#[cfg(test)]
+mod lock_tests {
+    use super::LockState;
+
+    #[test]
+    fn the_facts_say_whether_the_lock_is_held_stale_or_free() {
+        let lock = |held: bool, said: Option<&str>| LockState {
+            path: "/opt/.hub.hubfleet-lock".to_owned(),
+            held,
+            said: said.map(str::to_owned),
+        };
+        let by = "`hubfleet upgrade` started 2026-12-07T23:00:00Z by alice@ctl (pid 42)";
+        let cases = [
+            (lock(true, Some(by)), Some(format!("locked by {by}"))),
+            (
+                lock(true, None),
+                Some("locked (/opt/.hub.hubfleet-lock)".to_owned()),
+            ),
+            (
+                lock(false, Some(by)),
+                Some(format!(
+                    "stale lock left by {by} (the next run takes it over)"
+                )),
+            ),
+            (lock(false, None), None),
+        ];
+        for (state, note) in cases {
+            assert_eq!(state.note(), note, "{state:?}");
+        }
+    }
+}

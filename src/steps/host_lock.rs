@@ -198,6 +198,9 @@ impl HostLock {
     /// it as it ends). Best effort: a lock that could not be emptied is taken over by the next
     /// run.
     pub async fn release(self) {
-        let _ = self.holder.finish(b"release\n").await;
+        // Bounded: a connection that went dead under the lock must not hold the run's end (the
+        // lock then ends with the connection, or at the heartbeat's silence).
+        let release = self.holder.finish(b"release\n");
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(15), release).await;
     }
 }

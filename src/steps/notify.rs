@@ -93,3 +93,31 @@ fn timed_out(failure: StepFailure, notify: &str, limit: u64) -> StepFailure {
         failure
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runner::Ended;
+
+    #[test]
+    fn a_notify_stopped_by_timeout_says_which_key_to_raise_and_another_failure_is_kept() {
+        let failed = |reason: &str| StepFailure {
+            step: "notify",
+            reason: reason.to_owned(),
+            ended: Ended::Failed,
+        };
+        for code in [124, 137] {
+            let said = timed_out(
+                failed(&format!("no output (exit code {code})")),
+                "wall x",
+                3,
+            );
+            assert_eq!(
+                said.reason,
+                "`wall x` did not finish within 3s and was stopped with its process group; raise `notify_timeout` in the inventory if it needs longer; the hub was not stopped"
+            );
+        }
+        let other = failed("wall: cannot open /dev/pts/1 (exit code 1)");
+        assert_eq!(timed_out(other.clone(), "wall x", 3), other);
+    }
+}
