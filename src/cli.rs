@@ -90,9 +90,30 @@ pub struct FleetArgs {
     /// How many hosts at once.
     #[arg(short, long, default_value_t = DEFAULT_FORKS, value_parser = clap::value_parser!(u16).range(1..))]
     pub forks: u16,
-    /// Also write the results as JSON to this file.
+    /// Where the results go.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// Where a command's results go: every subcommand takes these, and every result is the same
+/// envelope (`schema_version`, `command`, `exit_code`, then the command's own fields).
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// The results as JSON on stdout instead of the recap.
+    #[arg(long)]
+    pub json: bool,
+    /// Also write the results as JSON to this file (checked before the first connection).
     #[arg(long, value_name = "FILE.json")]
     pub report: Option<PathBuf>,
+}
+
+/// `--yes`, taken by the commands that stop hubs: in a terminal they show what they will do and
+/// ask first.
+#[derive(Debug, Args)]
+pub struct ConfirmArg {
+    /// Do not ask before stopping hubs (no question is asked when stdin is not a terminal).
+    #[arg(short, long)]
+    pub yes: bool,
 }
 
 /// `--backup-dir`, shared by the commands that write or size backups.
@@ -114,9 +135,9 @@ pub struct InventoryArgs {
     /// Which hosts.
     #[command(flatten)]
     pub target: TargetArgs,
-    /// JSON instead of a table.
-    #[arg(long)]
-    pub json: bool,
+    /// Where the results go.
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// `hubfleet backup`.
@@ -156,6 +177,9 @@ pub struct UpgradeArgs {
     /// it). By default the host rolls it back by itself.
     #[arg(long)]
     pub no_rollback: bool,
+    /// Whether to ask before hubs stop.
+    #[command(flatten)]
+    pub confirm: ConfirmArg,
     /// What the inventory's `notify` command tells users (`{version}` is the target).
     #[arg(
         long,
@@ -166,9 +190,6 @@ pub struct UpgradeArgs {
     /// Seconds to wait after notifying users before the hub stops.
     #[arg(long, value_name = "SECONDS", default_value_t = 0)]
     pub grace: u64,
-    /// The results as JSON on stdout instead of a table.
-    #[arg(long)]
-    pub json: bool,
 }
 
 /// `hubfleet facts`.
@@ -180,9 +201,6 @@ pub struct FactsArgs {
     /// Whose free space is reported for the controller.
     #[command(flatten)]
     pub backups: BackupDirArg,
-    /// The results as JSON on stdout instead of a table.
-    #[arg(long)]
-    pub json: bool,
 }
 
 /// `hubfleet exec`.
@@ -205,6 +223,9 @@ pub struct VerifyArgs {
     /// The archives (`BACKUP_DIR/HOST/TIMESTAMP.tar.gz`), or directories of them.
     #[arg(required = true, value_name = "ARCHIVE|DIR")]
     pub archives: Vec<PathBuf>,
+    /// Where the results go.
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// `hubfleet completions`.

@@ -15,7 +15,9 @@ fn hosts(dir: &std::path::Path, args: &[&str]) -> Vec<(String, String, Vec<Strin
     let run = hubfleet(dir, &all);
     assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
     let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
-    json.as_array()
+    assert_eq!(json["schema_version"], 2);
+    json["hosts"]
+        .as_array()
         .unwrap()
         .iter()
         .map(|h| {

@@ -16,6 +16,7 @@ fn the_bastion_is_listed_as_a_helper_and_stays_the_jump_host() {
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
     let hosts: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let hosts = hosts["hosts"].clone();
     let roles: Vec<(&str, &str)> = hosts
         .as_array()
         .unwrap()

@@ -31,12 +31,16 @@ fn json_shows_merged_variables_and_jump_chains() {
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
     let hosts: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let hosts = hosts["hosts"].clone();
     let gpu = &hosts[0];
     assert_eq!(hosts.as_array().unwrap().len(), 1);
     assert_eq!(gpu["name"], "hub-gpu");
     assert_eq!(gpu["ssh"]["user"], "alice");
     assert_eq!(gpu["hub"]["installer"], "conda");
     assert_eq!(gpu["hub"]["env"], "/opt/conda/envs/hub");
+    // The inventory's own key names, not the code's (`become_`).
+    assert!(!run.stdout.contains("become_"), "{}", run.stdout);
+    assert_eq!(gpu["hub"]["become"]["method"], "no");
     assert_eq!(gpu["ssh"]["jump"]["address"], "bastion.eu.example.org");
     // `-e` is above every layer of every host, the jump host of the inventory included.
     assert_eq!(gpu["ssh"]["jump"]["user"], "alice");
@@ -66,6 +70,7 @@ fn limit_from_a_file_of_failed_hosts() {
         ],
     );
     let hosts: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let hosts = hosts["hosts"].clone();
     let names: Vec<&str> = hosts
         .as_array()
         .unwrap()

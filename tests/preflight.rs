@@ -6,52 +6,10 @@
 #[path = "cli/mod.rs"]
 mod cli;
 
-use std::net::TcpListener;
 use std::path::Path;
-use std::sync::mpsc;
 use std::time::Duration;
 
-use cli::{Run, hubfleet};
-
-/// A TCP port that records every connection made to it: the address of every host of the
-/// inventory it writes.
-struct Recorder {
-    port: u16,
-    connections: mpsc::Receiver<std::net::TcpStream>,
-}
-
-impl Recorder {
-    fn start() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let (tx, connections) = mpsc::channel();
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                if tx.send(stream).is_err() {
-                    break;
-                }
-            }
-        });
-        Self { port, connections }
-    }
-
-    /// An inventory of two hosts, both on this port, written to `dir/inv.toml`.
-    fn inventory(&self, dir: &Path) {
-        let port = self.port;
-        std::fs::write(
-            dir.join("inv.toml"),
-            format!(
-                "[defaults]\naddress = \"127.0.0.1\"\nport = {port}\nconnect_timeout = 5\n\
-                 host_key_policy = \"accept-new\"\n[hosts.h1]\n[hosts.h2]\n"
-            ),
-        )
-        .unwrap();
-    }
-
-    fn connections(&self) -> usize {
-        self.connections.try_iter().count()
-    }
-}
+use cli::{Recorder, Run, hubfleet};
 
 /// stderr with the temporary directory's path replaced, for a snapshot.
 fn redacted(run: &Run, dir: &Path) -> String {
@@ -167,4 +125,31 @@ fn a_report_lost_after_the_run_keeps_the_runs_exit_code() {
     let partial = regex::Regex::new(r"\.r\.json\.\w+\.partial").unwrap();
     let tail = tail.replace(&root.display().to_string(), "[TMP]");
     insta::assert_snapshot!(partial.replace(&tail, ".r.json.XXXXXX.partial"));
+}
+
+/// Inventory values that cannot work, refused with their place in the file before any host is
+/// dialled: the other host of the inventory, which is fine, is not contacted either.
+#[test]
+fn bad_inventory_values_exit_1_before_any_connection() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let hosts = Recorder::start();
+    let cases = [
+        ("address_empty", "[hosts.h1]\naddress = \"\"\n"),
+        ("key_misspelt", "[hosts.h1]\nadress = \"127.0.0.1\"\n"),
+    ];
+    for (name, h1) in cases {
+        hosts.inventory_with(&root.join("bad.toml"), h1);
+        for command in [
+            &["exec", "-i", "bad.toml", "--", "true"][..],
+            &["upgrade", "-i", "bad.toml", "--to", "6.1.1", "--yes"],
+        ] {
+            let run = hubfleet(root, command);
+            assert_eq!(run.code, 1, "{name}: {}", run.stderr);
+            if command[0] == "exec" {
+                insta::assert_snapshot!(name, redacted(&run, root));
+            }
+        }
+    }
+    assert_eq!(hosts.connections(), 0, "a host was contacted");
 }

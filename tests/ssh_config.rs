@@ -106,6 +106,7 @@ fn every_host_resolves_as_ssh_g_prints_it() {
     let run = hubfleet(home, &["inventory", "-i", &inventory, "--json"]);
     assert_eq!((run.code, run.stderr.as_str()), (0, ""));
     let hosts: Value = serde_json::from_str(&run.stdout).unwrap();
+    let hosts = hosts["hosts"].clone();
     let defaults = ssh_g(home, Path::new("/dev/null"), "hubfleet-defaults.invalid");
     let expand = |p: &str| match p.strip_prefix("~/") {
         Some(rest) => home.join(rest).display().to_string(),
@@ -228,6 +229,7 @@ fn without_ssh_every_line_not_honoured_is_a_warning() {
     );
     // What it could read, it read: the first `Port`, the tab-separated `User` of `Host *`.
     let hosts: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let hosts = hosts["hosts"].clone();
     assert_eq!(hosts[0]["ssh"]["port"], 2201);
     assert_eq!(hosts[0]["ssh"]["user"], "ops");
     assert_eq!(

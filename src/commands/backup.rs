@@ -23,7 +23,6 @@ pub fn run(args: &BackupArgs, printer: &Printer) -> Result<u8, FatalError> {
         command: "backup",
         targets: crate::inventory::Targets::Hubs,
         fleet: &args.fleet,
-        json: false,
         logs: Some(&args.backups.dir),
     };
     let job = BackupJob {

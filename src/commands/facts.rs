@@ -19,11 +19,10 @@ pub fn run(args: &FactsArgs, printer: &Printer) -> Result<u8, FatalError> {
         command: "facts",
         targets: crate::inventory::Targets::Hubs,
         fleet: &args.fleet,
-        json: args.json,
         logs: None,
     };
     let code = run_job(&options, Arc::new(FactsJob), printer)?;
-    if !args.json {
+    if !args.fleet.output.json {
         printer.out(&controller_space(&args.backups.dir));
     }
     Ok(code)

@@ -8,14 +8,25 @@ use crate::error::FatalError;
 use crate::inventory::{Host, Role, Targets};
 use crate::printer::Printer;
 
+/// The JSON body of `inventory`: the resolved hosts.
+#[derive(Debug, serde::Serialize)]
+struct Body<'a> {
+    /// Always 0: a bad inventory is an error, not a result.
+    exit_code: u8,
+    hosts: &'a [Host],
+}
+
 /// Prints the selected hosts.
 pub fn run(args: &InventoryArgs, printer: &Printer) -> Result<u8, FatalError> {
     let hosts = targets::select(&args.target, Targets::Every, printer)?;
-    if args.json {
-        printer.out(&serde_json::to_string_pretty(&hosts).unwrap_or_default());
-    } else {
-        printer.out(&table(&hosts, super::terminal_width()));
-    }
+    super::output::probe(&args.output)?;
+    let body = Body {
+        exit_code: 0,
+        hosts: &hosts,
+    };
+    super::output::emit(&args.output, printer, "inventory", body, || {
+        table(&hosts, super::terminal_width())
+    });
     Ok(0)
 }
 

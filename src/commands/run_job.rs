@@ -1,19 +1,20 @@
-//! What every fleet command does around its job: select the hosts, start the reporters, run the
-//! job on the fleet, print the recap or JSON, write the report, return the exit code.
+//! What every fleet command does around its job: select the hosts, check where results go, start
+//! the reporters, run the job on the fleet, print the recap or JSON, write the report, return the
+//! exit code.
 
 use std::io::IsTerminal;
 use std::path::Path;
 use std::sync::Arc;
 
 use crate::cli::FleetArgs;
-use crate::error::{FatalError, render};
+use crate::error::FatalError;
+use crate::inventory::{Host, Targets};
 use crate::printer::{Printer, Verbosity};
 use crate::reporter::{HostLogs, RecapColumns, Reporter, Summary, render_recap};
-use crate::runner::{HostJob, run_fleet};
+use crate::runner::{HostJob, HostResult, run_fleet};
 use crate::ssh::{Credentials, PassphrasePrompt};
 
-use super::targets;
-use crate::inventory::Targets;
+use super::{output, targets};
 
 /// Width for tables: `$COLUMNS` (shells rarely export it), else the terminal's own width when
 /// stdout is one (comfy-table asks it), else 100.
@@ -31,10 +32,8 @@ pub(super) struct RunOptions<'a> {
     pub(super) command: &'a str,
     /// Whether helpers (`hub = false`) may be targeted.
     pub(super) targets: Targets,
-    /// Inventory, `--limit`, `--forks`, `--report`.
+    /// Inventory, `--limit`, `--forks`, `--json`, `--report`.
     pub(super) fleet: &'a FleetArgs,
-    /// `--json`: the summary as JSON on stdout instead of the recap table.
-    pub(super) json: bool,
     /// Where per-host logs of remote output go (beside the backups); `None` shows output.
     pub(super) logs: Option<&'a Path>,
 }
@@ -49,62 +48,101 @@ pub(super) fn run_job<J: HostJob>(
 where
     J::Report: RecapColumns,
 {
-    let RunOptions {
-        command,
-        targets,
-        fleet,
-        json,
-        logs,
-    } = *options;
-    let (forks, report) = (usize::from(fleet.forks), fleet.report.as_deref());
-    let hosts = targets::select(&fleet.target, targets, printer)?;
-    // Where results go is checked before the first connection, not after the fleet has run.
-    if let Some(path) = report {
-        crate::writable::probe_file(path).map_err(|source| FatalError::ReportUnwritable {
-            path: path.to_path_buf(),
-            source,
-        })?;
+    Fleet::prepare(options, printer)?.run(job)
+}
+
+/// A fleet command ready to run: its hosts selected, every check that needs no connection
+/// passed, keys unlocked. Commands that must learn something first (`--to latest`) or ask before
+/// they stop hubs do so between [`Fleet::prepare`] and [`Fleet::run`].
+pub(super) struct Fleet<'a> {
+    options: &'a RunOptions<'a>,
+    printer: &'a Printer,
+    /// The selected hosts, in inventory order.
+    pub(super) hosts: Vec<Host>,
+    runtime: tokio::runtime::Runtime,
+    credentials: Credentials,
+}
+
+impl<'a> Fleet<'a> {
+    /// Selects the hosts and checks, before the first connection, that the report and the logs
+    /// can be written; then asks for key passphrases, before any bar draws over the terminal.
+    pub(super) fn prepare(
+        options: &'a RunOptions<'a>,
+        printer: &'a Printer,
+    ) -> Result<Self, FatalError> {
+        let hosts = targets::select(&options.fleet.target, options.targets, printer)?;
+        // Where results go is checked before the first connection, not after the fleet has run.
+        output::probe(&options.fleet.output)?;
+        if let Some(dir) = options.logs {
+            crate::writable::probe_dir(dir).map_err(|source| FatalError::BackupDir {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+        }
+        let runtime = tokio::runtime::Runtime::new().map_err(FatalError::Runtime)?;
+        let credentials = Credentials::new(passphrase_prompt());
+        runtime.block_on(credentials.preload(hosts.iter().map(|h| &h.ssh)));
+        Ok(Self {
+            options,
+            printer,
+            hosts,
+            runtime,
+            credentials,
+        })
     }
-    if let Some(dir) = logs {
-        crate::writable::probe_dir(dir).map_err(|source| FatalError::BackupDir {
-            path: dir.to_path_buf(),
-            source,
-        })?;
+
+    /// Runs `job` on `hosts` (some of the selection) with the reporters attached and returns the
+    /// results, rendering nothing after the run: a step before the run itself (`latest`).
+    pub(super) fn run_on<J: HostJob>(
+        &self,
+        hosts: &[Host],
+        job: Arc<J>,
+        logs: Option<HostLogs>,
+    ) -> Vec<HostResult<J::Report>> {
+        let (events, reporter) = Reporter::start(*self.printer, logs);
+        let forks = usize::from(self.options.fleet.forks);
+        let run = run_fleet(hosts, forks, &self.credentials, job, events);
+        let results = self.runtime.block_on(run);
+        reporter.finish();
+        results
     }
-    let runtime = tokio::runtime::Runtime::new().map_err(FatalError::Runtime)?;
-    let credentials = Credentials::new(passphrase_prompt());
-    let logs = logs.map(|dir| HostLogs::new(dir, command));
-    let log_hint = logs.as_ref().map(|l| l.path("HOST"));
-    // Passphrase prompts happen here, before the bars draw over the terminal.
-    runtime.block_on(credentials.preload(hosts.iter().map(|h| &h.ssh)));
-    let (events, reporter) = Reporter::start(*printer, logs);
-    let results = runtime.block_on(run_fleet(&hosts, forks, &credentials, job, events));
-    reporter.finish();
-    let summary = Summary::new(command, results);
-    if json {
-        printer.out(&summary.to_json());
-    } else {
-        printer.out(&render_recap(&summary.hosts, terminal_width()));
-    }
-    // A notice, not a result or an error: `--quiet` leaves it out.
-    if let Some(path) = log_hint.filter(|_| printer.verbosity > Verbosity::Quiet) {
-        printer.err(&format!(
-            "remote output is logged per host in `{}`",
-            path.display()
-        ));
-    }
-    // The fleet has run: a report that cannot be written now (a full disk) is said, and the run's
-    // exit code stands — "nothing ran" would send the operator to run it all again.
-    if let Some(path) = report
-        && let Err(source) = crate::atomic_file::write(path, summary.to_json().as_bytes())
+
+    /// Runs `job` on every selected host, prints the recap (or JSON), writes the report, and
+    /// returns the exit code.
+    pub(super) fn run<J: HostJob>(self, job: Arc<J>) -> Result<u8, FatalError>
+    where
+        J::Report: RecapColumns,
     {
-        let error = FatalError::Report {
-            path: path.to_path_buf(),
-            source,
-        };
-        printer.err(&render(&error, &error.hints()));
+        let logs = self
+            .options
+            .logs
+            .map(|dir| HostLogs::new(dir, self.options.command));
+        let log_hint = logs.as_ref().map(|l| l.path("HOST"));
+        let results = self.run_on(&self.hosts, job, logs);
+        let code = self.finish(results);
+        // A notice, not a result or an error: `--quiet` leaves it out.
+        if let Some(path) = log_hint.filter(|_| self.printer.verbosity > Verbosity::Quiet) {
+            self.printer.err(&format!(
+                "remote output is logged per host in `{}`",
+                path.display()
+            ));
+        }
+        Ok(code)
     }
-    Ok(summary.exit_code)
+
+    /// Prints the recap (or JSON) of `results`, writes the report and returns the exit code.
+    pub(super) fn finish<R: RecapColumns + serde::Serialize>(
+        &self,
+        results: Vec<HostResult<R>>,
+    ) -> u8 {
+        let summary = Summary::new(results);
+        let code = summary.exit_code;
+        let (printer, output) = (self.printer, &self.options.fleet.output);
+        output::emit(output, printer, self.options.command, &summary, || {
+            render_recap(&summary.hosts, terminal_width(), printer.color)
+        });
+        code
+    }
 }
 
 /// Asks for a key's passphrase on the terminal, once per key file; nobody to ask without one.

@@ -4,43 +4,126 @@
 
 use std::path::{Path, PathBuf};
 
+use serde::Serialize;
+
 use crate::archive::{Verification, verify};
 use crate::cli::VerifyArgs;
+use crate::error::FatalError;
 use crate::printer::Printer;
 
+/// The JSON body of `verify`: every archive checked (or directory that could not be), in order.
+#[derive(Debug, Serialize)]
+struct Body {
+    /// 0 when every archive can be used to restore, else 2.
+    exit_code: u8,
+    archives: Vec<Checked>,
+}
+
+/// One archive's result, as JSON.
+#[derive(Debug, Serialize)]
+struct Checked {
+    /// The archive (or the directory that held none, or could not be read).
+    path: String,
+    /// Whether it can be used to restore: no error, warnings allowed.
+    ok: bool,
+    /// What its manifest says, when it could be read.
+    host: Option<String>,
+    jupyterhub_version: Option<String>,
+    alembic_revision: Option<String>,
+    members: Option<usize>,
+    /// The whole file's sha256, when it could be read to its end.
+    sha256: Option<String>,
+    /// Every finding, errors and warnings, in the order found.
+    findings: Vec<FindingJson>,
+}
+
+/// One finding, as JSON.
+#[derive(Debug, Serialize)]
+struct FindingJson {
+    severity: &'static str,
+    member: Option<String>,
+    message: String,
+}
+
+impl Checked {
+    /// A path that is not an archive at all: one error.
+    fn not_checked(path: &Path, message: String) -> Self {
+        Self {
+            path: path.to_string_lossy().into_owned(),
+            ok: false,
+            host: None,
+            jupyterhub_version: None,
+            alembic_revision: None,
+            members: None,
+            sha256: None,
+            findings: vec![FindingJson {
+                severity: "error",
+                member: None,
+                message,
+            }],
+        }
+    }
+
+    fn of(path: &Path, verification: &Verification) -> Self {
+        let manifest = verification.manifest.as_ref();
+        Self {
+            path: path.to_string_lossy().into_owned(),
+            ok: verification.is_ok(),
+            host: manifest.map(|m| m.host.clone()),
+            jupyterhub_version: manifest.map(|m| m.jupyterhub_version.clone()),
+            alembic_revision: manifest.map(|m| m.alembic_revision.clone()),
+            members: manifest.map(|m| m.members.len()),
+            sha256: verification.sha256.map(|s| s.to_string()),
+            findings: verification
+                .findings
+                .iter()
+                .map(|f| FindingJson {
+                    severity: f.severity.as_str(),
+                    member: f.member.clone(),
+                    message: f.message.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
 /// Checks every archive and returns the exit code: 0 when all can be used to restore.
-pub fn run(args: &VerifyArgs, printer: &Printer) -> u8 {
-    let mut bad = 0;
+pub fn run(args: &VerifyArgs, printer: &Printer) -> Result<u8, FatalError> {
+    super::output::probe(&args.output)?;
+    let mut lines = Vec::new();
+    let mut checked = Vec::new();
     for given in &args.archives {
         let archives = if given.is_dir() {
             let (archives, unreadable) = archives_below(given);
             for (dir, error) in &unreadable {
-                bad += 1;
-                printer.out(&format!(
-                    "bad {}\n    error: cannot read this directory ({error}): its archives are not checked",
-                    dir.display()
-                ));
+                let message =
+                    format!("cannot read this directory ({error}): its archives are not checked");
+                lines.push(format!("bad {}\n    error: {message}", dir.display()));
+                checked.push(Checked::not_checked(dir, message));
             }
             archives
         } else {
             vec![given.clone()]
         };
         if archives.is_empty() {
-            bad += 1;
-            printer.out(&format!(
-                "bad {}\n    error: no `*.tar.gz` archive below this directory",
-                given.display()
-            ));
+            let message = "no `*.tar.gz` archive below this directory".to_owned();
+            lines.push(format!("bad {}\n    error: {message}", given.display()));
+            checked.push(Checked::not_checked(given, message));
         }
         for path in &archives {
             let verification = verify(path);
-            if !verification.is_ok() {
-                bad += 1;
-            }
-            printer.out(&render(path, &verification));
+            lines.push(render(path, &verification));
+            checked.push(Checked::of(path, &verification));
         }
     }
-    crate::exit_code::for_archives(bad)
+    let bad = checked.iter().filter(|c| !c.ok).count();
+    let exit_code = crate::exit_code::for_archives(bad);
+    let body = Body {
+        exit_code,
+        archives: checked,
+    };
+    super::output::emit(&args.output, printer, "verify", body, || lines.join("\n"));
+    Ok(exit_code)
 }
 
 /// Every `*.tar.gz` below `dir`, sorted, and the directories that could not be read; hidden names

@@ -48,6 +48,12 @@ pub enum FatalError {
         #[source]
         source: std::io::Error,
     },
+    /// The operator did not answer `y` when asked before hubs stop.
+    #[error("`{command}` was not confirmed: nothing was changed")]
+    NotConfirmed {
+        /// The subcommand.
+        command: String,
+    },
     /// The async runtime could not start.
     #[error("cannot start the async runtime")]
     Runtime(#[source] std::io::Error),
@@ -69,6 +75,10 @@ impl FatalError {
             ],
             Self::BackupDir { .. } => vec![
                 "nothing was run: give `--backup-dir` a directory hubfleet can create and write to"
+                    .to_owned(),
+            ],
+            Self::NotConfirmed { .. } => vec![
+                "answer `y` to go ahead, or pass `--yes` (nobody is asked when stdin is not a terminal)"
                     .to_owned(),
             ],
             Self::ManPages { .. } | Self::Runtime(_) => Vec::new(),

@@ -63,7 +63,8 @@ pub struct Hub {
     pub health_url: String,
     /// More files to back up.
     pub backup_extra: Vec<String>,
-    /// Privilege escalation for hub commands.
+    /// Privilege escalation for hub commands (`become` in the inventory and its JSON).
+    #[serde(rename = "become")]
     pub become_: Become,
 }
 

@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use super::UpgradeReport;
+use super::{Pinned, UpgradeReport};
 use crate::archive;
 use crate::facts::HostFacts;
 use crate::inventory::Host;
@@ -35,6 +35,8 @@ pub struct UpgradeJob {
     pub grace: Duration,
     /// This run, as the host lock names it; its token also marks what it stages.
     pub holder: LockHolder,
+    /// `--to latest`, resolved once for the run: `to` is its version.
+    pub pinned: Option<Pinned>,
 }
 
 impl HostJob for UpgradeJob {
@@ -85,6 +87,7 @@ impl UpgradeJob {
             .timed("facts", steps::gather_facts(host, session, events))
             .await?;
         report.version_before = facts.jupyterhub_version.clone();
+        report.latest_resolved_on = self.pinned.as_ref().map(|p| p.host.clone());
         report.revision_before = facts.db_revision.clone();
         policy::may_touch(&facts)?;
         if policy::serves(&facts, &self.to) {
@@ -101,7 +104,10 @@ impl UpgradeJob {
         let (target, backed_up) = if latest || self.dry_run {
             let token = (!self.dry_run).then_some(self.holder.run.as_str());
             let stage = steps::stage(host, &facts, session, events, &self.to, token, None);
-            (events.timed("stage", stage).await?, false)
+            (
+                self.pinned_refusal(events.timed("stage", stage).await)?,
+                false,
+            )
         } else {
             // The snapshot needs the database's size beside it while the env is copied.
             let reserve = facts.db_path.as_deref().zip(facts.db_size);
@@ -122,7 +128,7 @@ impl UpgradeJob {
             if let Ok(stored) = &stored {
                 record_backup(report, stored);
             }
-            let target = target?;
+            let target = self.pinned_refusal(target)?;
             if let Err(failure) = stored {
                 discard(host, session, &target.staged).await;
                 return Err(failure);
@@ -157,6 +163,14 @@ impl UpgradeJob {
                 discard(host, session, &target.staged).await;
                 Err(refusal)
             }
+        }
+    }
+
+    /// A stage that failed on the release pinned from another host says so.
+    fn pinned_refusal<T>(&self, staged: Result<T, StepFailure>) -> Result<T, StepFailure> {
+        match &self.pinned {
+            Some(pinned) => staged.map_err(|failure| pinned.refusal(failure)),
+            None => staged,
         }
     }
 

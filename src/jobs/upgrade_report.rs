@@ -12,8 +12,10 @@ use crate::plan::UpgradePlan;
 pub struct UpgradeReport {
     /// JupyterHub before.
     pub version_before: Option<String>,
-    /// The version the upgrade aims at (`--to latest` resolved on the host).
+    /// The version the upgrade aims at (`--to latest` resolved).
     pub version_target: Option<String>,
+    /// `--to latest`: the host that resolved it for the whole run.
+    pub latest_resolved_on: Option<String>,
     /// JupyterHub after (the target, once healthy).
     pub version_after: Option<String>,
     /// Alembic revision before.

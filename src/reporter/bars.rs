@@ -185,10 +185,9 @@ impl Bars {
             Event::Output { host, stream, line } => {
                 let line = format!("{host} | {line}");
                 // Suspend the bars so a result line is never torn by a redraw.
-                self.multi.suspend(|| match stream {
-                    Stream::Stdout => self.printer.out(&line),
-                    Stream::Stderr => self.printer.err(&line),
-                });
+                let stdout = *stream == Stream::Stdout;
+                self.multi
+                    .suspend(|| self.printer.host_output(stdout, &line));
             }
             Event::HostFinished { host, outcome, .. } => {
                 if let Some(host_bar) = self.hosts.remove(host) {

@@ -23,10 +23,9 @@ impl Lines {
         }
         if let Some(line) = render(event, &timestamp()) {
             match event {
-                Event::Output {
-                    stream: Stream::Stdout,
-                    ..
-                } => self.printer.out(&line),
+                Event::Output { stream, .. } => {
+                    self.printer.host_output(*stream == Stream::Stdout, &line)
+                }
                 _ => self.printer.err(&line),
             }
         }

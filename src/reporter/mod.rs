@@ -14,7 +14,7 @@ pub use crate::lossy_path::serialize as lossy_path;
 pub use host_logs::HostLogs;
 pub use recap::render as render_recap;
 pub use recap_columns::RecapColumns;
-pub use summary::{SCHEMA_VERSION, Summary};
+pub use summary::{Envelope, SCHEMA_VERSION, Summary};
 
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::JoinHandle;

@@ -5,34 +5,31 @@ use serde::Serialize;
 use crate::runner::Counts;
 use crate::runner::HostResult;
 
-/// The version of the JSON report's shape; bumped on any incompatible change. 2: an upgrade's
-/// `plan` is the typed plan (steps with their phase, action and way back), no longer lines.
+/// The version of the JSON envelope's shape; bumped on any incompatible change. 2: an upgrade's
+/// `plan` is the typed plan (steps with their phase, action and way back), no longer lines; every
+/// subcommand's JSON is this envelope (`inventory --json` was a bare list of hosts).
 pub const SCHEMA_VERSION: u32 = 2;
 
-/// One run's results, hosts in inventory order.
+/// The one shape of every command's JSON (`--json`, `--report`): the schema version and the
+/// command first, then the command's own fields (`body`), which always include `exit_code`.
 #[derive(Debug, Clone, Serialize)]
-pub struct Summary<R> {
+pub struct Envelope<B> {
     /// [`SCHEMA_VERSION`].
     pub schema_version: u32,
     /// The subcommand (`exec`, `upgrade`…).
     pub command: String,
-    /// Counts of outcomes.
-    pub counts: Counts,
-    /// The exit code hubfleet returns for this run.
-    pub exit_code: u8,
-    /// Every host's result.
-    pub hosts: Vec<HostResult<R>>,
+    /// What the command says: a fleet run's [`Summary`], the inventory's hosts, archives.
+    #[serde(flatten)]
+    pub body: B,
 }
 
-impl<R: Serialize> Summary<R> {
-    /// The summary of `results` of `command`.
-    pub fn new(command: &str, results: Vec<HostResult<R>>) -> Self {
+impl<B: Serialize> Envelope<B> {
+    /// `body`, the result of `command`, in the envelope.
+    pub fn new(command: &str, body: B) -> Self {
         Self {
             schema_version: SCHEMA_VERSION,
             command: command.to_owned(),
-            counts: Counts::of(&results),
-            exit_code: crate::exit_code::for_counts(Counts::of(&results)),
-            hosts: results,
+            body,
         }
     }
 
@@ -42,9 +39,56 @@ impl<R: Serialize> Summary<R> {
     }
 }
 
+/// One fleet run's results, hosts in inventory order: the body of its [`Envelope`].
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary<R> {
+    /// Counts of outcomes.
+    pub counts: Counts,
+    /// The exit code hubfleet returns for this run.
+    pub exit_code: u8,
+    /// Every host's result.
+    pub hosts: Vec<HostResult<R>>,
+}
+
+impl<R: Serialize> Summary<R> {
+    /// The summary of `results`.
+    pub fn new(results: Vec<HostResult<R>>) -> Self {
+        Self {
+            counts: Counts::of(&results),
+            exit_code: crate::exit_code::for_counts(Counts::of(&results)),
+            hosts: results,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::os::unix::ffi::OsStrExt;
+
+    /// The envelope's fields come first, then the body's, in their declared order.
+    #[test]
+    fn the_envelope_leads_and_the_body_follows() {
+        #[derive(serde::Serialize)]
+        struct Body {
+            exit_code: u8,
+            hosts: Vec<&'static str>,
+        }
+        let json = super::Envelope::new(
+            "inventory",
+            Body {
+                exit_code: 0,
+                hosts: vec!["h1"],
+            },
+        )
+        .to_json();
+        let keys: Vec<_> = json
+            .lines()
+            .filter_map(|l| l.strip_prefix("  \""))
+            .map(|l| l.split('"').next().unwrap())
+            .collect();
+        assert_eq!(keys, ["schema_version", "command", "exit_code", "hosts"]);
+        assert!(json.contains("\"schema_version\": 2"), "{json}");
+    }
     use std::path::PathBuf;
 
     #[derive(serde::Serialize)]

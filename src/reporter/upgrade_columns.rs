@@ -2,7 +2,7 @@
 //! lines under it (a dry run's plan, the commands that finish a hub left down by hand).
 
 use super::RecapColumns;
-use crate::jobs::UpgradeReport;
+use crate::jobs::{Pinned, UpgradeReport};
 use crate::plan::UpgradePlan;
 
 impl RecapColumns for UpgradeReport {
@@ -40,7 +40,7 @@ impl RecapColumns for UpgradeReport {
                 .map(|s| format!("{s:.1}s"))
                 .unwrap_or_default(),
             match (&self.archive, &self.archive_sha256) {
-                (Some(path), Some(sum)) => format!("{}\nsha256 {}", path.display(), &sum[..16]),
+                (Some(path), Some(sum)) => format!("{} (sha256 {})", path.display(), &sum[..16]),
                 _ => String::new(),
             },
         ]
@@ -52,6 +52,14 @@ impl RecapColumns for UpgradeReport {
             .as_ref()
             .map(UpgradePlan::lines)
             .unwrap_or_default();
+        // The plan says where its target came from; a real run says it once, on stderr.
+        if let (Some(host), Some(plan)) = (&self.latest_resolved_on, &self.plan) {
+            let pinned = Pinned {
+                host: host.clone(),
+                version: plan.target.clone(),
+            };
+            notes.insert(0, pinned.line());
+        }
         if !self.by_hand.is_empty() {
             notes.push("the hub is DOWN; to finish by hand, on the host:".to_owned());
             notes.extend(

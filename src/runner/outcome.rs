@@ -50,7 +50,7 @@ impl Outcome {
             Self::Ok => "ok",
             Self::Failed { .. } => "failed",
             Self::RolledBack { .. } => "rolled back",
-            Self::Down { .. } => "down",
+            Self::Down { .. } => "DOWN",
             Self::Unreachable { failure, .. } => match failure {
                 SshFailure::Unreachable => "unreachable",
                 SshFailure::HostKeyUnknown => "host key unknown",

@@ -6,8 +6,10 @@
 // rather than `expect`, which would fail in the binaries that use them all.
 #![allow(dead_code)]
 
+use std::net::TcpListener;
 use std::path::Path;
 use std::process::Command;
+use std::sync::mpsc;
 
 /// What one run printed and returned.
 pub struct Run {
@@ -40,11 +42,63 @@ pub fn command(dir: &Path) -> Command {
         .env("NO_COLOR", "1")
         .env_remove("HUBFLEET_INVENTORY")
         .env_remove("HUBFLEET_BACKUP_DIR")
-        .env_remove("SSH_AUTH_SOCK");
+        .env_remove("SSH_AUTH_SOCK")
+        // Never asked to confirm: a test that answers a prompt gives hubfleet a terminal itself.
+        .stdin(std::process::Stdio::null());
     command
 }
 
 /// The example inventory of the repository.
 pub fn example() -> String {
     format!("{}/inventories/example.toml", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A TCP port that records every connection made to it: the address of every host of the
+/// inventory it writes.
+pub struct Recorder {
+    /// The port.
+    pub port: u16,
+    /// Every connection, as it is accepted.
+    pub connections: mpsc::Receiver<std::net::TcpStream>,
+}
+
+impl Recorder {
+    /// Listens on a free port of 127.0.0.1.
+    pub fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (tx, connections) = mpsc::channel();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                if tx.send(stream).is_err() {
+                    break;
+                }
+            }
+        });
+        Self { port, connections }
+    }
+
+    /// An inventory of two hosts, both on this port, written to `dir/inv.toml`.
+    pub fn inventory(&self, dir: &Path) {
+        self.inventory_with(&dir.join("inv.toml"), "[hosts.h1]\n");
+    }
+
+    /// An inventory of two hosts on this port written to `path`, `h1` declared by the TOML `h1`
+    /// (a test's bad value), then a good `h2`.
+    pub fn inventory_with(&self, path: &Path, h1: &str) {
+        let port = self.port;
+        std::fs::write(
+            path,
+            format!(
+                "[defaults]\naddress = \"127.0.0.1\"\nport = {port}\nconnect_timeout = 5\n\
+                 host_key_policy = \"accept-new\"\n{h1}[hosts.h2]\n"
+            ),
+        )
+        .unwrap();
+    }
+
+    /// How many connections were made since the last call.
+    pub fn connections(&self) -> usize {
+        self.connections.try_iter().count()
+    }
 }

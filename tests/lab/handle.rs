@@ -164,8 +164,9 @@ impl Lab {
     }
 
     /// A command for the hubfleet binary at `bin` (pass `env!("CARGO_BIN_EXE_hubfleet")`), run
-    /// in the lab directory with `HOME` set to [`Lab::home`], `COLUMNS=160`, `NO_COLOR=1` and no
-    /// ssh-agent. The inventory is not added: tests say `-i` themselves.
+    /// in the lab directory with `HOME` set to [`Lab::home`], `COLUMNS=160`, `NO_COLOR=1`, no
+    /// ssh-agent and no stdin (so never asked to confirm). The inventory is not added: tests say
+    /// `-i` themselves.
     pub fn hubfleet_at(&self, bin: impl AsRef<Path>) -> Command {
         let mut command = Command::new(bin.as_ref());
         command
@@ -174,7 +175,8 @@ impl Lab {
             .env("COLUMNS", "160")
             .env("NO_COLOR", "1")
             .env_remove("SSH_AUTH_SOCK")
-            .env_remove("SSH_AGENT_PID");
+            .env_remove("SSH_AGENT_PID")
+            .stdin(std::process::Stdio::null());
         command
     }
 
@@ -243,6 +245,30 @@ impl Lab {
             .map(|line| format!("{line}\n"))
             .collect();
         fs::write(&self.known_hosts, kept)?;
+        Ok(())
+    }
+
+    /// Gives host `i`'s hub env a package index without JupyterHub `release`: a directory of
+    /// links to every other wheel of the wheelhouse, which the env's `pip.conf` then points at
+    /// (a host whose mirror lags behind).
+    pub fn index_without(&self, i: usize, release: &str) -> Result<()> {
+        let index = self
+            .dir()
+            .join(format!("index-without-{release}-h{}", i + 1));
+        fs::create_dir_all(&index)?;
+        let hidden = format!("jupyterhub-{release}-");
+        for entry in fs::read_dir(&self.wheelhouse)? {
+            let entry = entry?;
+            let name = entry.file_name();
+            if !name.to_string_lossy().starts_with(&hidden) {
+                std::os::unix::fs::symlink(entry.path(), index.join(&name))?;
+            }
+        }
+        let conf = format!(
+            "[global]\nno-index = true\nfind-links = {}\n",
+            index.display()
+        );
+        fs::write(self.hubs[i].env.join("pip.conf"), conf)?;
         Ok(())
     }
 
