@@ -48,8 +48,9 @@ while True:
         released = True
         break
 if released:
-    # Emptied unless the run's cutover holds it now (launch.py wrote its pid): the cutover
-    # empties it when it ends.
+    # Emptied unless the run's cutover still holds it (launch.py wrote its pid): the cutover
+    # empties it when it ends. One that gave up waiting for this flock (the run went on with
+    # steps after the cutover) has ended: then it is emptied here.
     current = read_holder(fd)
-    if current and current.get("run") == me["run"] and not current.get("cutover"):
+    if current and current.get("run") == me["run"] and not cutover_holds(current, path):
         write_holder(fd, None)
