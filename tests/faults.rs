@@ -11,15 +11,10 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use lab::runs::{NEWEST, archives, assert_upgraded, sqlite, upgrade_args, upgrade_to_newest};
-use lab::{Hubs, Lab, shell_quote, text};
+use lab::{Lab, shell_quote, text};
 
 fn lab(hosts: usize) -> Lab {
-    Lab::builder()
-        .hosts(hosts)
-        .hubs(Hubs::Running)
-        .jupyterhub("4.1.6")
-        .start()
-        .unwrap()
+    lab::runs::serving_lab(hosts)
 }
 
 /// An index on loopback that accepts every connection and never answers: pip waits on it for

@@ -10,15 +10,10 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use lab::runs::{NEWEST, upgrade_args, upgrade_to_newest};
-use lab::{Hubs, Lab, LabHost, text};
+use lab::{Lab, LabHost, text};
 
 fn lab() -> Lab {
-    Lab::builder()
-        .hosts(1)
-        .hubs(Hubs::Running)
-        .jupyterhub("4.1.6")
-        .start()
-        .unwrap()
+    lab::runs::serving_lab(1)
 }
 
 /// The host lock of `host`'s hub env: `.ENV.hubfleet-lock` beside it.

@@ -11,19 +11,14 @@ use std::path::{Path, PathBuf};
 use lab::runs::{
     NEWEST, archives, assert_kept, snapshot_of, sqlite, tree_hashes, upgrade_to_newest,
 };
-use lab::{Hubs, Lab, LabHost, shell_quote, text};
+use lab::{Lab, LabHost, shell_quote, text};
 use sha2::{Digest, Sha256};
 
 /// The revision of the lab's JupyterHub 4.1.6 databases.
 const OLD_HEAD: &str = "0eee8c825d24";
 
 fn lab(hosts: usize) -> Lab {
-    Lab::builder()
-        .hosts(hosts)
-        .hubs(Hubs::Running)
-        .jupyterhub("4.1.6")
-        .start()
-        .unwrap()
+    lab::runs::serving_lab(hosts)
 }
 
 /// Makes `host`'s `start.sh` run `then` first when its env holds JupyterHub 5 or later (what an
