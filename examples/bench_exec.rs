@@ -21,6 +21,8 @@
 
 #[path = "../tests/lab/mod.rs"]
 mod lab;
+#[path = "bench_support/mod.rs"]
+mod support;
 
 use std::fmt::Write as _;
 use std::fs;
@@ -172,7 +174,7 @@ fn main() -> Result<()> {
         "lab: {} hosts, {} sshds, up in {:.1} s",
         cli.hosts,
         cli.hosts.div_ceil(16),
-        started.elapsed().as_secs_f64()
+        support::secs(started.elapsed())
     );
     // `lab` outlives everything below, whatever it returns: its drop stops the sshds.
     let result = bench(&cli, &lab, hubfleet);
@@ -242,7 +244,7 @@ fn bench(cli: &Cli, lab: &Lab, hubfleet: PathBuf) -> Result<()> {
                 Ok(sample) => {
                     let rss = sample
                         .peak_rss_kib
-                        .map(|k| format!(", peak RSS {:.1} MiB", mib(k)))
+                        .map(|k| format!(", peak RSS {:.1} MiB", support::mib(k * 1024)))
                         .unwrap_or_default();
                     let cpu = sample
                         .cpu_seconds
@@ -250,7 +252,7 @@ fn bench(cli: &Cli, lab: &Lab, hubfleet: PathBuf) -> Result<()> {
                         .unwrap_or_default();
                     println!(
                         "round {round}: {label}: {:.2} s{rss}{cpu}",
-                        sample.wall.as_secs_f64()
+                        support::secs(sample.wall)
                     );
                     record.samples.push(sample);
                 }
@@ -304,7 +306,7 @@ impl Bench<'_> {
         let _ = fs::remove_file(&report);
         let mut command = self.lab.hubfleet_at("/usr/bin/time");
         command
-            .args(["-f", "%M %U %S", "-o"])
+            .args(["-f", support::GNU_TIME_FORMAT, "-o"])
             .arg(&rss_file)
             .arg(&self.hubfleet)
             .args(["exec", "-i"])
@@ -322,25 +324,11 @@ impl Bench<'_> {
             self.hosts(),
             tail(&output)
         );
-        // GNU time's last line is ours: `MAXRSS_KIB USER_S SYSTEM_S`.
-        let usage = fs::read_to_string(&rss_file)?;
-        let fields: Vec<&str> = usage
-            .lines()
-            .last()
-            .unwrap_or("")
-            .split_whitespace()
-            .collect();
-        let (Some(kib), Some(user), Some(system)) = (
-            fields.first().and_then(|f| f.parse::<u64>().ok()),
-            fields.get(1).and_then(|f| f.parse::<f64>().ok()),
-            fields.get(2).and_then(|f| f.parse::<f64>().ok()),
-        ) else {
-            bail!("GNU time wrote no usage: {usage:?}");
-        };
+        let usage = support::Usage::read(&rss_file)?;
         Ok(Sample {
             wall,
-            peak_rss_kib: Some(kib),
-            cpu_seconds: Some(user + system),
+            peak_rss_kib: Some(usage.peak_rss_kib),
+            cpu_seconds: Some(usage.cpu_seconds),
         })
     }
 
@@ -573,21 +561,21 @@ fn report(records: &[Record], hosts: usize) -> String {
         let runs: Vec<String> = record
             .samples
             .iter()
-            .map(|s| format!("{:.2}", s.wall.as_secs_f64()))
+            .map(|s| format!("{:.2}", support::secs(s.wall)))
             .collect();
         match (record.best(), &record.error) {
             (Some(best), _) => {
                 let ratio = hubfleet_best.map_or("-".to_owned(), |(h, _)| {
-                    format!("{:.2}", h.as_secs_f64() / best.as_secs_f64())
+                    format!("{:.2}", support::secs(h) / support::secs(best))
                 });
                 let rss = record
                     .peak_rss_kib()
-                    .map_or("-".to_owned(), |k| format!("{:.1}", mib(k)));
+                    .map_or("-".to_owned(), |k| format!("{:.1}", support::mib(k * 1024)));
                 let _ = writeln!(
                     out,
                     "{label:<30} {:>8.2} {:>10.2} {ratio:>18} {rss:>13}  {}",
-                    best.as_secs_f64(),
-                    record.median().as_secs_f64(),
+                    support::secs(best),
+                    support::secs(record.median()),
                     runs.join(" ")
                 );
             }
@@ -609,7 +597,7 @@ fn report(records: &[Record], hosts: usize) -> String {
                 let _ = writeln!(
                     out,
                     "fastest --forks: {forks} ({:.2} s)",
-                    best.as_secs_f64()
+                    support::secs(best)
                 );
             }
             for record in records
@@ -630,7 +618,7 @@ fn report(records: &[Record], hosts: usize) -> String {
         .iter()
         .filter_map(Record::peak_rss_kib)
         .max()
-        .map(mib);
+        .map(|k| support::mib(k * 1024));
     let _ = match peak {
         Some(peak) => writeln!(
             out,
@@ -640,10 +628,6 @@ fn report(records: &[Record], hosts: usize) -> String {
         None => writeln!(out, "peak RSS < 64 MiB: not measured"),
     };
     out
-}
-
-fn mib(kib: u64) -> f64 {
-    kib as f64 / 1024.0
 }
 
 /// Waits for `child` until `deadline`, then kills it. Polls, so that Ctrl-C (which the child

@@ -58,6 +58,7 @@ macro_rules! script {
 pub const GATHER: HostScript = script!(
     "revisions",
     "database",
+    "database_server",
     "cutover_record",
     "hub_environment",
     "bounded",
@@ -113,17 +114,24 @@ impl<'a> HubEnvironmentArgs<'a> {
 }
 
 /// The backup (`backup.py`): streams a tar of the hub's state that ends with its manifest.
-pub const BACKUP: HostScript = script!("database"; "backup");
+pub const BACKUP: HostScript =
+    script!("database", "database_server", "dump", "hub_environment"; "backup");
 
 /// What `backup.py` reads.
 #[derive(Debug, Serialize)]
 pub struct BackupArgs<'a> {
     /// The host's name, for the manifest.
     pub host: &'a str,
-    /// The SQLite database.
-    pub db_path: &'a str,
+    /// `sqlite`, or the server backend whose database is dumped.
+    pub db_backend: &'a str,
+    /// The SQLite database (`None` for a server).
+    pub db_path: Option<&'a str>,
     /// Its URL (password masked), for the manifest.
     pub db_url: Option<&'a str>,
+    /// The database's size as the facts read it, for the disk check of a dump.
+    pub db_size: Option<u64>,
+    /// How the hub runs: a server's URL is resolved again, with its password, on the host.
+    pub hub: HubEnvironmentArgs<'a>,
     /// The hub's config file.
     pub config: &'a str,
     /// The cookie secret, if the hub has one.

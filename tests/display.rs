@@ -86,6 +86,10 @@ fn in_a_terminal_bars_show_each_hosts_step_then_give_way_to_the_recap() {
     let mut overall_seen = false;
     let mut down_seen = false;
     let mut command_on_bar = None;
+    // upgrade-db's bar gives the plan's numbers, not the step's words.
+    let upgrade_db_summary =
+        Regex::new(r"^ [0-9a-f]{6} → [0-9a-f]{6} \(\d+ migrations?\)").unwrap();
+    let mut upgrade_db_bars = Vec::new();
     let mut clocks = BTreeSet::new();
     let mut wrapped = None;
     let mut stray_before = false;
@@ -103,6 +107,9 @@ fn in_a_terminal_bars_show_each_hosts_step_then_give_way_to_the_recap() {
             // A bar says what a step does, never the command line it runs.
             if bar[4].contains("/bin/") || bar[4].contains(" -c ") {
                 command_on_bar = Some(bar[0].to_owned());
+            }
+            if &bar[3] == "upgrade-db" {
+                upgrade_db_bars.push(bar[4].to_owned());
             }
         }
         if let Some(bar) = overall_bar.captures(&screen) {
@@ -155,6 +162,13 @@ fn in_a_terminal_bars_show_each_hosts_step_then_give_way_to_the_recap() {
     );
     assert!(down_seen, "no hub shown DOWN during its cutover");
     assert_eq!(command_on_bar, None, "a command line on a bar");
+    // Each upgrade-db bar caught (it lasts a second or two) read `0eee8c → f460b0 (N migrations)`.
+    assert!(
+        upgrade_db_bars
+            .iter()
+            .all(|b| upgrade_db_summary.is_match(b)),
+        "{upgrade_db_bars:?}"
+    );
     if let Some(screen) = wrapped {
         panic!("a bar took more than one line:\n{screen}");
     }

@@ -173,7 +173,7 @@ pub fn run_timed(command: &Command) -> Result<Run> {
     timed
         .arg("-o")
         .arg(rss_file.path())
-        .args(["-f", "%M"])
+        .args(["-f", GNU_TIME_FORMAT])
         .arg(command.get_program())
         .args(command.get_args());
     if let Some(dir) = command.get_current_dir() {
@@ -209,9 +209,7 @@ pub fn run_timed(command: &Command) -> Result<Run> {
     let status = child.wait()?;
     let wall = started.elapsed();
     let stderr = lines.join().expect("the stderr reader panicked");
-    let peak_rss_kib = std::fs::read_to_string(rss_file.path())
-        .ok()
-        .and_then(|s| s.lines().last().and_then(|l| l.trim().parse().ok()));
+    let peak_rss_kib = Usage::read(rss_file.path()).ok().map(|u| u.peak_rss_kib);
     Ok(Run {
         wall,
         peak_rss_kib,
@@ -219,6 +217,44 @@ pub fn run_timed(command: &Command) -> Result<Run> {
         stdout,
         stderr,
     })
+}
+
+/// The format [`Usage::read`] parses, for `/usr/bin/time -f`: peak RSS in KiB, then user and
+/// system CPU seconds.
+pub const GNU_TIME_FORMAT: &str = "%M %U %S";
+
+/// What GNU time measured of a command.
+#[derive(Debug, Clone, Copy)]
+pub struct Usage {
+    /// Peak resident set size (the child's `ru_maxrss`), in KiB.
+    pub peak_rss_kib: u64,
+    /// CPU time, user + system, in seconds.
+    pub cpu_seconds: f64,
+}
+
+impl Usage {
+    /// Reads the file GNU time wrote with `-o FILE -f` [`GNU_TIME_FORMAT`]: its last line is
+    /// GNU time's own (a killed command's status line comes before it).
+    pub fn read(path: &std::path::Path) -> Result<Usage> {
+        let text = std::fs::read_to_string(path)?;
+        let fields: Vec<&str> = text
+            .lines()
+            .last()
+            .unwrap_or("")
+            .split_whitespace()
+            .collect();
+        let (Some(kib), Some(user), Some(system)) = (
+            fields.first().and_then(|f| f.parse::<u64>().ok()),
+            fields.get(1).and_then(|f| f.parse::<f64>().ok()),
+            fields.get(2).and_then(|f| f.parse::<f64>().ok()),
+        ) else {
+            bail!("GNU time wrote no usage: {text:?}");
+        };
+        Ok(Usage {
+            peak_rss_kib: kib,
+            cpu_seconds: user + system,
+        })
+    }
 }
 
 /// Runs `command` with its output discarded; its wall time. Fails if it fails.

@@ -59,17 +59,8 @@ impl Role {
     }
 }
 
-/// The hub's database backend, as JupyterHub resolved its `db_url`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum DbBackend {
-    /// SQLite: the database member is a snapshot taken with SQLite's online backup API.
-    Sqlite,
-    /// PostgreSQL (not backed up yet).
-    Postgresql,
-    /// MySQL or MariaDB (not backed up yet).
-    Mysql,
-}
+/// The hub's database backend (one enum for facts and manifests).
+pub use crate::facts::DbBackend;
 
 /// One file of the backup, with the size and sum the host computed.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

@@ -9,6 +9,7 @@
 
 mod codec;
 mod compressor;
+mod dump_check;
 mod hashing;
 mod manifest;
 mod progress;
@@ -16,8 +17,8 @@ mod receive;
 mod store;
 mod verify;
 
-#[cfg(test)]
-pub(crate) mod fixtures;
+#[cfg(any(test, feature = "test-fixtures"))]
+pub mod fixtures;
 
 pub use codec::{Codec, Encoder};
 pub use hashing::{HashingReader, HashingWriter, Sha256Sum};

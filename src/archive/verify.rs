@@ -10,6 +10,7 @@ use std::io::{self, BufReader, Read};
 use std::path::Path;
 
 use super::codec::Codec;
+use super::dump_check::{DumpCheck, Listing};
 use super::hashing::{HashingReader, Sha256Sum};
 use super::manifest::{MANIFEST_PATH, MAX_MANIFEST_BYTES, Manifest};
 
@@ -172,9 +173,18 @@ pub fn verify_reader(input: impl Read) -> Verification {
                     // The PAX size where there is one (8 GiB or more), as in `receive`.
                     let size = entry.size();
                     let mut hashing = HashingReader::new(&mut entry);
-                    if let Err(e) = io::copy(&mut hashing, &mut io::sink()) {
+                    // A database server's dump is also checked for its structure as it streams.
+                    let mut dump = DumpCheck::for_member(&path, Listing::PgRestoreIfInstalled);
+                    let copied = match &mut dump {
+                        Some(check) => io::copy(&mut hashing, check),
+                        None => io::copy(&mut hashing, &mut io::sink()),
+                    };
+                    if let Err(e) = copied {
                         damage = Some((Some(path), e));
                         break;
+                    }
+                    if let Some(problem) = dump.and_then(DumpCheck::finish) {
+                        findings.push(error(Some(&path), format!("{problem}; {TAKE_NEW}")));
                     }
                     let (sha256, read, _) = hashing.finish();
                     if read != size {

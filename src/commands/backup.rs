@@ -69,10 +69,18 @@ impl HostJob for BackupJob {
         if self.dry_run {
             // The same checks as a real backup: a hub it could not back up is refused here too.
             steps::backup_command(host, &report.facts)?;
+            let snapshot = match &report.facts.db_path {
+                Some(path) => {
+                    format!("snapshot of {path} with the SQLite backup API, integrity_check")
+                }
+                None => format!(
+                    "dump of {} with its server's tools, credentials in a 0600 file, checked",
+                    report.facts.db_url.as_deref().unwrap_or("-")
+                ),
+            };
             report.plan.push(format!(
-                "on the host: {} -c <backup.py> '<args>' (snapshot of {} with the SQLite backup API, integrity_check, config, cookie secret, {} extra files, pip freeze)",
+                "on the host: {} -c <backup.py> '<args>' ({snapshot}, config, cookie secret, {} extra files, pip freeze)",
                 steps::hub_python(host),
-                report.facts.db_path.as_deref().unwrap_or("-"),
                 host.hub.backup_extra.len()
             ));
             report.plan.push(format!(

@@ -72,10 +72,11 @@ impl RecapColumns for HostFacts {
     fn cells(&self) -> Vec<String> {
         let or_dash = |v: Option<String>| v.unwrap_or_else(|| "-".to_owned());
         // The full URL (masked) is in `--json`; the table keeps to what fits.
-        let database = match (&self.db_backend, self.db_size) {
-            (Some(backend), Some(size)) => format!("{backend} {}", human_bytes(size)),
-            (Some(backend), None) => backend.clone(),
-            _ => "-".to_owned(),
+        let database = match self.db_size {
+            Some(size) if self.db_backend.is_some() => {
+                format!("{} {}", self.database_label(), human_bytes(size))
+            }
+            _ => self.database_label(),
         };
         vec![
             or_dash(self.jupyterhub_version.clone()),
@@ -92,6 +93,7 @@ impl RecapColumns for HostFacts {
                 .chain(&self.problems)
                 .chain(&self.blockers)
                 .cloned()
+                .chain(self.database_warnings())
                 .collect::<Vec<_>>()
                 .join("; "),
         ]

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::alembic::{self, Revisions};
+use super::database::{DbBackend, ServerFacts};
 
 /// The facts of one host. Optional fields are facts that may truly be absent (no database file
 /// yet, a hub that is not running); `problems` says why something could not be read.
@@ -23,8 +24,11 @@ pub struct HostFacts {
     pub code_revisions: Revisions,
     /// The database URL as JupyterHub resolves it, password masked.
     pub db_url: Option<String>,
-    /// `sqlite`, `postgresql`, `mysql`…
+    /// `sqlite`, `postgresql`, `mysql`… (SQLAlchemy's name; [`HostFacts::backend`] judges it).
     pub db_backend: Option<String>,
+    /// A database server's driver, version and the host's dump tools (`None` for SQLite).
+    #[serde(default)]
+    pub server: Option<ServerFacts>,
     /// How the hub runs: whose environment and working directory resolved its config.
     #[serde(default)]
     pub hub_environment: Option<HubEnvironment>,
@@ -103,6 +107,48 @@ impl HostFacts {
         }
     }
 
+    /// The database backend, or why hubfleet does not know it.
+    pub fn backend(&self) -> Result<DbBackend, String> {
+        match self.db_backend.as_deref() {
+            Some(name) => DbBackend::from_name(name).ok_or_else(|| {
+                format!("database backend `{name}` is not one hubfleet knows (SQLite, PostgreSQL, MySQL/MariaDB)")
+            }),
+            None => Err(format!(
+                "the hub's database URL could not be resolved ({})",
+                self.problems.join("; ")
+            )),
+        }
+    }
+
+    /// What a dump of this hub's database server would lack (a tool, psycopg 3), one line each
+    /// with its fix: `facts` warn, `backup` and `upgrade` refuse.
+    pub fn database_warnings(&self) -> Vec<String> {
+        match (self.backend(), &self.server) {
+            (Ok(backend), Some(server)) => server
+                .driver_problem(backend)
+                .into_iter()
+                .chain(server.tools_problem(backend))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// `BACKEND [SERVER VERSION]` for display (`postgresql 15.18`), `-` when unresolved.
+    pub fn database_label(&self) -> String {
+        let Some(backend) = &self.db_backend else {
+            return "-".to_owned();
+        };
+        let version = self
+            .server
+            .as_ref()
+            .and_then(|s| s.server_version.as_deref())
+            .and_then(|v| v.split_whitespace().next());
+        match version {
+            Some(version) => format!("{backend} {version}"),
+            None => backend.clone(),
+        }
+    }
+
     /// Why this host's database cannot be trusted, as one line; `None` when it can.
     pub fn blocked(&self) -> Option<String> {
         (!self.blockers.is_empty()).then(|| self.blockers.join("; "))
@@ -135,6 +181,41 @@ pub struct HubEnvironment {
     pub variables: Vec<String>,
     /// The variables the config read while it loaded.
     pub config_reads: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::facts::ClientTool;
+
+    #[test]
+    fn a_server_is_labelled_with_its_version_and_warned_of_a_missing_tool() {
+        let facts = HostFacts {
+            db_backend: Some("postgresql".into()),
+            server: Some(ServerFacts {
+                driver: "psycopg2".into(),
+                driver_named: true,
+                server_version: Some("15.18 (Debian 15.18-0+deb12u1)".into()),
+                tools: vec![ClientTool {
+                    name: "psql".into(),
+                    path: "/usr/bin/psql".into(),
+                    version: Some("psql (PostgreSQL) 15.18".into()),
+                }],
+                ..ServerFacts::default()
+            }),
+            ..HostFacts::default()
+        };
+        assert_eq!(facts.database_label(), "postgresql 15.18");
+        let warnings = facts.database_warnings();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(warnings[0].contains("`pg_dump`"), "{warnings:?}");
+        let sqlite = HostFacts {
+            db_backend: Some("sqlite".into()),
+            ..HostFacts::default()
+        };
+        assert_eq!(sqlite.database_label(), "sqlite");
+        assert!(sqlite.database_warnings().is_empty());
+    }
 }
 
 #[cfg(test)]

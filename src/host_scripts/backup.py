@@ -13,6 +13,12 @@
 # runs). When integrity_check fails, no manifest and no tar end marker are written and the script
 # exits non-zero: the controller never commits a stream without a manifest or whose command failed.
 # Temporaries live in a private directory beside the database and are removed on every exit.
+#
+# A hub on PostgreSQL or MySQL/MariaDB (`db_backend` other than sqlite) is dumped instead
+# (dump.py: credentials only in a 0600 file, removed on every exit), its URL resolved here again
+# as the facts did, in the hub's own environment; the dump is checked (`pg_restore --list`, or the
+# SQL dump's trailer) before its manifest is written. Its private directory is in the hub's
+# working directory.
 import datetime
 import hashlib
 import shutil
@@ -31,15 +37,28 @@ BLOCK = 1 << 20
 for sig in (signal.SIGHUP, signal.SIGTERM, signal.SIGPIPE):
     signal.signal(sig, leave)
 
-db = args["db_path"]
-if not os.path.isfile(db):
-    fail(f"the database {db} does not exist")
-need = os.path.getsize(db) * 1.1 + 16 * 2**20
-free = shutil.disk_usage(os.path.dirname(db)).free
+server = args["db_backend"] != "sqlite"
+if server:
+    hub = hub_environment(args["hub"])
+    if hub["blockers"]:
+        fail("; ".join(hub["blockers"]))
+    with applied(hub):
+        _app, server_url = hub_db_url(args["config"])
+    db = args["db_url"]
+    place = hub["cwd"]
+    size = args.get("db_size") or 0
+else:
+    db = args["db_path"]
+    if not os.path.isfile(db):
+        fail(f"the database {db} does not exist")
+    place = os.path.dirname(db)
+    size = os.path.getsize(db)
+need = size * 1.1 + 16 * 2**20
+free = shutil.disk_usage(place).free
 if free < need:
-    fail(f"not enough free disk beside {db} for its snapshot: {free} bytes free, {int(need)} needed")
+    fail(f"not enough free disk in {place} for the snapshot of {db}: {free} bytes free, {int(need)} needed")
 
-work = tempfile.mkdtemp(prefix=".hubfleet-backup-", dir=os.path.dirname(db))
+work = tempfile.mkdtemp(prefix=".hubfleet-backup-", dir=place)
 packages = None
 try:
     members = []  # (archive path, local path, role), in stream order
@@ -67,25 +86,36 @@ try:
             fail(f"the extra file {extra} named in the inventory does not exist")
         extras.append(("extra/" + os.path.abspath(extra).lstrip("/"), extra, "extra"))
 
-    snapshot = os.path.join(work, "jupyterhub.sqlite")
-    revision = sqlite_snapshot(db, snapshot)
-    created_at = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
     check = {}
+    if server:
+        backend = dump_backend(server_url)
+        # The revision before the dump: a hub does not migrate while it serves.
+        revision = server_facts(server_url)["revision"]
+        created_at = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        snapshot = take_dump(server_url, work, hub["env"].get("PATH"))
+        server_url = None
+        check["rows"] = [("ok",)]
+        checker = threading.Thread(target=lambda: None, daemon=True)
+        members.append((DUMP_MEMBERS[backend], snapshot, "database"))
+    else:
+        backend = "sqlite"
+        snapshot = os.path.join(work, "jupyterhub.sqlite")
+        revision = sqlite_snapshot(db, snapshot)
+        created_at = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
-    def integrity_check():
-        connection = sqlite_read_only(snapshot)
-        try:
-            check["rows"] = connection.execute("PRAGMA integrity_check").fetchall()
-        except sqlite3.Error as e:
-            check["rows"] = [(f"integrity_check failed to run: {e}",)]
-        finally:
-            connection.close()
+        def integrity_check():
+            connection = sqlite_read_only(snapshot)
+            try:
+                check["rows"] = connection.execute("PRAGMA integrity_check").fetchall()
+            except sqlite3.Error as e:
+                check["rows"] = [(f"integrity_check failed to run: {e}",)]
+            finally:
+                connection.close()
 
-    checker = threading.Thread(target=integrity_check, daemon=True)
+        checker = threading.Thread(target=integrity_check, daemon=True)
+        members.append(("db/jupyterhub.sqlite", snapshot, "database"))
     checker.start()
 
-    members.append(("db/jupyterhub.sqlite", snapshot, "database"))
     members.append(("config/" + os.path.basename(config), config, "config"))
     if secret and os.path.isfile(secret):
         members.append(("config/" + os.path.basename(secret), secret, "cookie_secret"))
@@ -146,7 +176,7 @@ try:
         "alembic_revision": revision,
         "python_version": sys.version.split()[0],
         "installer": args["installer"],
-        "db_backend": "sqlite",
+        "db_backend": backend,
         "db_url": args["db_url"],
         "packages": package_lines,
         "members": entries,

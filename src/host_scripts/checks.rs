@@ -157,8 +157,11 @@ fn every_argument_struct_has_the_keys_its_script_reads() {
             BACKUP.name,
             keys(&BackupArgs {
                 host: "h",
-                db_path: "",
+                db_backend: "sqlite",
+                db_path: None,
                 db_url: None,
+                db_size: None,
+                hub: hub(),
                 config: "",
                 cookie_secret_file: None,
                 extra: &[],

@@ -69,23 +69,34 @@ facts["db_url"] = None
 facts["db_backend"] = None
 facts["db_path"] = None
 facts["cookie_secret_file"] = None
+facts["server"] = None
+server_url = None
 
 
 def resolve_config():
-    # Runs in a child (in_child): the config is the operator's code, and may hang.
-    from jupyterhub.app import JupyterHub
-    from sqlalchemy.engine import make_url
-
-    found = {"blockers": []}
+    # Runs in a child (in_child): the config is the operator's code, and may hang. What it
+    # returns goes back to the parent through a pipe, on the host.
+    found = {"blockers": [], "server": None}
     with applied(hub) as running:
-        app = JupyterHub()
-        app.load_config_file(os.path.abspath(config))
-        url = app.db_url
-        parsed = make_url(url)
+        app, parsed = hub_db_url(config)
         found["db_url"] = parsed.render_as_string(hide_password=True)
         found["db_backend"] = parsed.get_backend_name()
         if found["db_backend"] == "sqlite" and parsed.database not in (None, "", ":memory:"):
             found["db_path"] = os.path.abspath(parsed.database)
+        elif found["db_backend"] != "sqlite":
+            # The URL (password inside) only crosses the pipe to the parent, on the host, which
+            # keeps it out of the facts.
+            found["server_url"] = parsed.render_as_string(hide_password=False)
+            found["server"] = {
+                "driver": parsed.get_driver_name(),
+                # `postgresql://` names no driver: SQLAlchemy 2.1 reads it as psycopg 3, older
+                # releases as psycopg2 (research: the SQLAlchemy 2.1 driver switch).
+                "driver_named": "+" in parsed.drivername,
+                "psycopg3_installed": has_module("psycopg"),
+                "server_version": None,
+                "may_create_databases": None,
+                "tools": client_tools(found["db_backend"], hub["env"].get("PATH")),
+            }
         secret = app.cookie_secret_file
         found["cookie_secret_file"] = os.path.abspath(secret) if secret else None
     found["config_reads"] = sorted(running.reads)
@@ -152,6 +163,10 @@ try:
     found = in_child(resolve_config, args["config_timeout"], "config_timeout", f"loading the hub config {config}")
     facts["blockers"] += found.pop("blockers")
     facts["hub_environment"]["config_reads"] = found.pop("config_reads")
+    if "server_url" in found:
+        from sqlalchemy.engine import make_url
+
+        server_url = make_url(found.pop("server_url"))
     facts.update(found)
 except LookupError:
     pass
@@ -184,6 +199,20 @@ if path:
             db.close()
     except Exception as e:  # noqa: BLE001
         problem(f"cannot read the database {path}", e)
+
+if server_url is not None:
+    try:
+        with applied(hub):
+            server = server_facts(server_url)
+        facts["server"]["server_version"] = server["server_version"]
+        facts["server"]["may_create_databases"] = server["may_create_databases"]
+        facts["db_size"] = server["size"]
+        facts["db_revision"] = server["revision"]
+        facts["users"] = server["users"]
+        facts["active_servers"] = server["active_servers"]
+    except Exception as e:  # noqa: BLE001
+        problem(f"cannot read the {facts['db_backend']} database {facts['db_url']}", e)
+    server_url = None
 
 # A cutover (the downtime of an upgrade, run on the host by a process of its own) that an earlier
 # run started and that is still running: nothing may stop this hub now.

@@ -11,9 +11,9 @@ use crate::archive;
 use crate::facts::HostFacts;
 use crate::inventory::Host;
 use crate::plan::{CutoverWork, Request, UpgradePlan, Work, policy};
-use crate::runner::{HostEvents, HostJob, StepFailure};
+use crate::runner::{HostEvents, HostJob, StepFailure, Summary};
 use crate::ssh::{RemoteCommand, Session};
-use crate::step::Phase;
+use crate::step::{Phase, Step};
 use crate::steps::{self, Cutover, Done, HostLock, LockHolder, OnHost, Staged, WayBack};
 
 /// `hubfleet upgrade` on one host.
@@ -96,6 +96,7 @@ impl UpgradeJob {
                 .execute_under(host, session, events, &facts, plan, report, lock)
                 .await;
         }
+        policy::database(&facts)?;
         // Refused before anything is readied, unless only staging tells whether `latest` is news.
         let latest = self.to == "latest";
         if !latest && !self.dry_run {
@@ -216,6 +217,9 @@ impl UpgradeJob {
             report.plan = Some(plan);
             return Ok(());
         }
+        if let Some(summary) = upgrade_db_summary(facts, &plan) {
+            events.summary(Step::UpgradeDb.name(), summary);
+        }
         let mut staged = plan.steps.iter().find_map(|s| match &s.work {
             Work::Cutover(cutover) => Some(cutover.staged.clone()),
             _ => None,
@@ -302,6 +306,19 @@ impl UpgradeJob {
         report.version_after = Some(work.version.clone());
         Ok(())
     }
+}
+
+/// What `upgrade-db` will do, in the plan's numbers (`None` where the migrations are known only
+/// once installed: conda).
+fn upgrade_db_summary(facts: &HostFacts, plan: &UpgradePlan) -> Option<Summary> {
+    plan.steps.iter().find(|s| s.is(Step::UpgradeDb))?;
+    let migrations = plan.migrations.as_ref()?;
+    let from = facts.db_revision.clone()?;
+    Some(Summary::Migrations {
+        to: migrations.last().cloned().unwrap_or_else(|| from.clone()),
+        from,
+        count: migrations.len(),
+    })
 }
 
 /// Puts what a step leaves for the report in it.

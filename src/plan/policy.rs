@@ -31,6 +31,38 @@ pub fn may_touch(facts: &HostFacts) -> Result<(), StepFailure> {
     }
 }
 
+/// Refuses a hub whose database hubfleet cannot back up and bring back, before anything is
+/// readied: a backend it does not know, a server URL whose driver the target's SQLAlchemy reads
+/// otherwise, dump tools missing or older than the server (each naming what to install), and,
+/// until their rehearsal and restore land (issue 13), any database server. Facts that could not
+/// resolve the URL at all are refused later, where the database is needed.
+pub fn database(facts: &HostFacts) -> Result<(), StepFailure> {
+    if facts.db_backend.is_none() {
+        return Ok(());
+    }
+    let backend = facts
+        .backend()
+        .map_err(|reason| refused(format!("{reason}: nothing was changed")))?;
+    let mut problems = Vec::new();
+    if let Some(server) = &facts.server {
+        problems.extend(server.driver_problem(backend));
+        problems.extend(server.tools_problem(backend));
+    }
+    if !backend.upgradable() {
+        problems.push(format!(
+            "database backend `{}` is not supported yet by `upgrade`: hubfleet backs it up (`hubfleet backup`) but cannot yet rehearse its migration nor bring it back after the stop, and never stops a hub it cannot bring back",
+            facts.db_backend.as_deref().unwrap_or_default()
+        ));
+    }
+    match problems.is_empty() {
+        true => Ok(()),
+        false => Err(refused(format!(
+            "{}; nothing was changed",
+            problems.join("; ")
+        ))),
+    }
+}
+
 /// Whether the hub already runs `version`, installed and answering: nothing to do.
 pub fn serves(facts: &HostFacts, version: &str) -> bool {
     facts.jupyterhub_version.as_deref() == Some(version)

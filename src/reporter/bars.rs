@@ -13,7 +13,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
 use super::lines;
 use crate::printer::Printer;
-use crate::runner::{Event, Outcome, Stream};
+use crate::runner::{Event, Outcome, Stream, Summary};
 use crate::step::{Phase, Step};
 
 /// At most this many per-host bars are drawn at once, so a large fleet fits on a screen; the
@@ -34,6 +34,8 @@ struct HostBar {
     /// What shows between two steps: the last one and how it ended.
     last: String,
     down: bool,
+    /// What steps do in numbers, from typed data: shown instead of their words.
+    summaries: HashMap<&'static str, Summary>,
 }
 
 impl HostBar {
@@ -41,7 +43,10 @@ impl HostBar {
         let message: Vec<String> = self
             .activities
             .iter()
-            .map(|(step, detail)| format!("{step} {detail}").trim_end().to_owned())
+            .map(|(step, detail)| match self.summaries.get(step) {
+                Some(summary) => format!("{step} {summary}"),
+                None => format!("{step} {detail}").trim_end().to_owned(),
+            })
             .collect();
         if message.is_empty() {
             self.bar.set_message(self.last.clone());
@@ -137,6 +142,7 @@ impl Bars {
                         activities: IndexMap::new(),
                         last: String::new(),
                         down: false,
+                        summaries: HashMap::new(),
                     };
                     self.hosts.insert(host.clone(), host_bar);
                 }
@@ -150,6 +156,16 @@ impl Bars {
                         host_bar.set_down(true);
                     }
                     host_bar.activities.insert(step, detail.clone());
+                    host_bar.show();
+                }
+            }
+            Event::Summary {
+                host,
+                step,
+                summary,
+            } => {
+                if let Some(host_bar) = self.hosts.get_mut(host) {
+                    host_bar.summaries.insert(step, summary.clone());
                     host_bar.show();
                 }
             }
@@ -175,8 +191,13 @@ impl Bars {
                 }
                 if let Some(host_bar) = self.hosts.get_mut(host) {
                     host_bar.activities.shift_remove(timing.step);
-                    let ended = if timing.ok { "done" } else { "failed" };
-                    host_bar.last = format!("{} {ended}", timing.step);
+                    host_bar.last = match host_bar.summaries.get(timing.step) {
+                        Some(summary) if timing.ok => format!("{} {summary}", timing.step),
+                        _ => {
+                            let ended = if timing.ok { "done" } else { "failed" };
+                            format!("{} {ended}", timing.step)
+                        }
+                    };
                     host_bar.show();
                 }
             }

@@ -58,6 +58,11 @@ impl HostLogs {
                 step,
                 transfer,
             } => (host, format!("{} [{step}] {transfer}", now())),
+            Event::Summary {
+                host,
+                step,
+                summary,
+            } => (host, format!("{} [{step}] {summary}", now())),
             Event::StepTimed { host, timing } => (
                 host,
                 format!(

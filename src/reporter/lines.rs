@@ -40,7 +40,8 @@ fn timestamp() -> String {
 pub fn render(event: &Event, time: &str) -> Option<String> {
     match event {
         Event::RunStarted { hosts } => Some(format!("{time} run started on {hosts} hosts")),
-        Event::HostStarted { .. } | Event::StepTimed { .. } => None,
+        // The bars' words; plain lines already say what each step does.
+        Event::HostStarted { .. } | Event::StepTimed { .. } | Event::Summary { .. } => None,
         Event::Step { host, step, detail } => Some(format!("{time} {host} {step} {detail}")),
         Event::Command {
             host,

@@ -55,6 +55,16 @@ pub enum Event {
         /// How far it got.
         transfer: Transfer,
     },
+    /// What a step does, in numbers from typed data (the plan's migrations, the stage's
+    /// packages): the bars show it beside the step instead of its words.
+    Summary {
+        /// The host.
+        host: String,
+        /// The step.
+        step: &'static str,
+        /// What it does.
+        summary: Summary,
+    },
     /// A step ended on a host (its log and the report keep the timings).
     StepTimed {
         /// The host.
@@ -95,7 +105,44 @@ impl Event {
             | Self::RunStarted { .. }
             | Self::HostStarted { .. }
             | Self::StepTimed { .. }
+            | Self::Summary { .. }
             | Self::Progress { .. } => {}
+        }
+    }
+}
+
+/// What a step does, as numbers: `27 packages`, `0eee8c → f460b0 (6 migrations)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Summary {
+    /// The installer installs or upgrades this many packages.
+    Packages(usize),
+    /// `upgrade-db` takes the database from one alembic revision to another.
+    Migrations {
+        /// The database's revision now.
+        from: String,
+        /// The revision it reaches.
+        to: String,
+        /// How many migrations lie between.
+        count: usize,
+    },
+}
+
+impl std::fmt::Display for Summary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+        match self {
+            Summary::Packages(n) => write!(f, "{}", plural(*n, "package")),
+            Summary::Migrations { from, to, count } => {
+                // Six characters tell revisions apart on a line (alembic's are 12 hex digits).
+                let short = |r: &str| r.chars().take(6).collect::<String>();
+                write!(
+                    f,
+                    "{} → {} ({})",
+                    short(from),
+                    short(to),
+                    plural(*count, "migration")
+                )
+            }
         }
     }
 }
@@ -135,5 +182,23 @@ impl std::fmt::Display for Transfer {
             write!(f, "/{}", human_bytes(total))?;
         }
         write!(f, " {}/s", human_bytes(rate as u64))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_summary_reads_as_the_bars_show_it() {
+        let migrations = |count| Summary::Migrations {
+            from: "0eee8c825d24".into(),
+            to: "f460b0348206".into(),
+            count,
+        };
+        assert_eq!(migrations(6).to_string(), "0eee8c → f460b0 (6 migrations)");
+        assert_eq!(migrations(1).to_string(), "0eee8c → f460b0 (1 migration)");
+        assert_eq!(Summary::Packages(27).to_string(), "27 packages");
+        assert_eq!(Summary::Packages(1).to_string(), "1 package");
     }
 }

@@ -97,6 +97,15 @@ impl HostEvents {
         });
     }
 
+    /// Reports what `step` does, in numbers.
+    pub fn summary(&self, step: &'static str, summary: super::Summary) {
+        self.send(Event::Summary {
+            host: self.host.clone(),
+            step,
+            summary,
+        });
+    }
+
     /// Reports how far `step`'s transfer got.
     pub fn progress(&self, step: &'static str, transfer: super::Transfer) {
         self.send(Event::Progress {

@@ -9,7 +9,7 @@ mod outcome;
 
 pub use crate::step_failure::{Ended, StepFailure};
 pub use counts::Counts;
-pub use event::{Event, StepTiming, Stream, Transfer};
+pub use event::{Event, StepTiming, Stream, Summary, Transfer};
 pub use fleet::{HostJob, HostResult, run_fleet};
 pub use host_events::{HostEvents, LineSink};
 pub use outcome::Outcome;

@@ -10,7 +10,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
-use super::session::{Output, Running};
+use super::running::{Output, Running};
 use super::{ExitStatus, SshError};
 
 /// How often the heartbeat line (`\n`) is sent to the command's stdin.

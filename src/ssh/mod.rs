@@ -10,7 +10,10 @@ mod ciphers;
 mod command;
 mod credentials;
 mod error;
+mod handshake;
+mod host_key_check;
 mod known_hosts;
+mod running;
 mod session;
 mod target;
 
@@ -18,5 +21,6 @@ pub use attached::Attached;
 pub use command::{Become, RemoteCommand, UnquotableArgument};
 pub use credentials::{Credentials, PassphrasePrompt};
 pub use error::{ChangedHostKey, SshError, SshFailure, UnknownHostKey};
-pub use session::{ExitStatus, OutputSink, RemoteStdout, Session};
+pub use running::RemoteStdout;
+pub use session::{ExitStatus, OutputSink, Session};
 pub use target::{HostKeyPolicy, SshTarget};

@@ -22,8 +22,9 @@ use tokio::io::AsyncReadExt;
 use super::script::hub_python;
 use super::step_work::{Done, OnHost, StepWork};
 use crate::archive::{self, Progress, Stored};
+use crate::facts::DbBackend;
 use crate::facts::HostFacts;
-use crate::host_scripts::{BackupArgs, ScriptArgs};
+use crate::host_scripts::{BackupArgs, HubEnvironmentArgs, ScriptArgs};
 use crate::inventory::Host;
 use crate::runner::{Ended, HostEvents, StepFailure};
 use crate::ssh::{ExitStatus, RemoteCommand, RemoteStdout, Session};
@@ -78,24 +79,44 @@ pub fn backup_command(host: &Host, facts: &HostFacts) -> Result<RemoteCommand, S
     if let Some(reason) = facts.blocked() {
         return Err(refuse(reason));
     }
-    let backend = facts.db_backend.as_deref().unwrap_or("unknown");
-    // PostgreSQL and MySQL dumps come with the database seam of the roadmap; until then a wrong
-    // backup would be worse than none.
-    if backend != "sqlite" {
-        return Err(refuse(format!(
-            "database backend `{backend}` is not supported yet: only SQLite hubs can be backed up, so this hub is left untouched"
-        )));
-    }
-    let Some(db_path) = &facts.db_path else {
-        return Err(refuse(format!(
-            "the hub's database could not be located ({}): run `hubfleet facts` for details",
-            facts.problems.join("; ")
-        )));
+    let backend = facts
+        .backend()
+        .map_err(|reason| refuse(format!("{reason}: this hub is left untouched")))?;
+    let db_path = match backend {
+        DbBackend::Sqlite => match &facts.db_path {
+            Some(path) => Some(path.as_str()),
+            None => {
+                return Err(refuse(format!(
+                    "the hub's database could not be located ({}): run `hubfleet facts` for details",
+                    facts.problems.join("; ")
+                )));
+            }
+        },
+        // A server: dumped on the host with its own tools, which must be there and not older
+        // than the server; a database the facts could not read is not dumped blind.
+        DbBackend::Postgresql | DbBackend::Mysql => {
+            let problem = match &facts.server {
+                Some(server) if facts.db_revision.is_some() => server
+                    .driver_problem(backend)
+                    .or_else(|| server.tools_problem(backend)),
+                _ => Some(format!(
+                    "the hub's database could not be read ({}): run `hubfleet facts` for details",
+                    facts.problems.join("; ")
+                )),
+            };
+            if let Some(problem) = problem {
+                return Err(refuse(format!("{problem}; this hub is left untouched")));
+            }
+            None
+        }
     };
     let args = BackupArgs {
         host: &host.name,
+        db_backend: facts.db_backend.as_deref().unwrap_or_default(),
         db_path,
         db_url: facts.db_url.as_deref(),
+        db_size: facts.db_size,
+        hub: HubEnvironmentArgs::of(host),
         config: &host.hub.config,
         cookie_secret_file: facts.cookie_secret_file.as_deref(),
         extra: &host.hub.backup_extra,
@@ -130,7 +151,11 @@ pub async fn backup(
         format!(
             "{} -c <backup.py> (snapshot of {})",
             hub_python(host),
-            facts.db_path.as_deref().unwrap_or("-")
+            facts
+                .db_path
+                .as_deref()
+                .or(facts.db_url.as_deref())
+                .unwrap_or("-")
         ),
     );
     let stdout = session

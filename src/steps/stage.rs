@@ -9,7 +9,7 @@ use crate::facts::HostFacts;
 use crate::facts::alembic::Revisions;
 use crate::host_scripts::{Reserve, StageArgs, StageMode};
 use crate::inventory::{Host, Installer};
-use crate::runner::{HostEvents, StepFailure};
+use crate::runner::{HostEvents, StepFailure, Summary};
 use crate::ssh::Session;
 
 /// What the target release is and what installing it means.
@@ -106,5 +106,7 @@ pub async fn stage(
         stage_timeout: host.hub.stage_timeout.as_secs(),
         token: token.unwrap_or_default(),
     };
-    run_script("stage", host, session, Some(events), &args).await
+    let target: Target = run_script("stage", host, session, Some(events), &args).await?;
+    events.summary("stage", Summary::Packages(target.install.len()));
+    Ok(target)
 }

@@ -7,6 +7,9 @@ use anyhow::{Context, Result, bail};
 /// JupyterHub releases whose wheels `scripts/setup` downloads (keep in sync with it).
 pub const JUPYTERHUB_RELEASES: &[&str] = &["4.1.6", "6.1.1"];
 
+/// Database drivers whose wheels `scripts/setup` downloads (keep in sync with its DRIVERS).
+pub const DRIVERS: &[&str] = &["psycopg2-binary", "psycopg[binary]", "PyMySQL"];
+
 /// The lab's tool cache: `${HUBFLEET_LAB_CACHE:-$HOME/.cache/hubfleet-lab}`.
 #[derive(Debug, Clone)]
 pub struct Cache {
@@ -77,6 +80,17 @@ impl Cache {
             }
         }
         Ok(cache)
+    }
+
+    /// Refuses a wheelhouse without the database drivers in [`DRIVERS`].
+    pub fn has_drivers(&self) -> Result<()> {
+        if !self.wheels.join(".complete-drivers").exists() {
+            bail!(
+                "the wheelhouse `{}` lacks the database drivers: {RUN_SETUP}",
+                self.wheels.display()
+            );
+        }
+        Ok(())
     }
 
     /// The interpreter with symlinks resolved, so a venv's `pyvenv.cfg` names the real one.

@@ -131,6 +131,18 @@ impl HubFiles {
         Ok(())
     }
 
+    /// Installs `packages` (a database driver, say) into the hub env, from the wheelhouse only.
+    pub fn install_packages(&self, cache: &Cache, packages: &[&str]) -> Result<()> {
+        let mut install = self.uv(cache);
+        install
+            .args(["pip", "install", "-q", "--python"])
+            .arg(self.env.join("bin/python"))
+            .args(["--no-index", "--find-links"])
+            .arg(&cache.wheels)
+            .args(packages);
+        run(&mut install)
+    }
+
     fn uv(&self, cache: &Cache) -> Command {
         let mut uv = Command::new(&cache.uv);
         uv.env("UV_CACHE_DIR", cache.root.join("uv"))

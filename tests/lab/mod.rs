@@ -10,6 +10,9 @@
 //! let out = lab.hubfleet_at(env!("CARGO_BIN_EXE_hubfleet")).arg("-i").arg(lab.inventory()).output()?;
 //! ```
 //!
+//! [`DatabaseServer`] starts a private PostgreSQL or MariaDB server, and [`Lab::move_hub_to`]
+//! moves a hub onto it.
+//!
 //! Environment: `HUBFLEET_LAB_CACHE` (default `~/.cache/hubfleet-lab`, filled by `scripts/setup`),
 //! `HUBFLEET_LAB_KEEP=1` keeps a test's lab directory (its processes are still stopped),
 //! `HUBFLEET_LAB_TRACE=1` prints how long each stage of a start took. A test process killed
@@ -23,25 +26,29 @@
 
 mod builder;
 mod cache;
+mod database;
 mod handle;
 mod host;
 mod http;
 mod hub;
+mod hub_database;
 mod inventory;
 mod jump_net;
 mod netns;
 pub mod runs;
 mod seed;
-mod sshd;
-mod subnet;
+pub mod sshd;
+pub mod subnet;
 mod teardown;
 mod trace;
 
 pub use builder::{Hubs, LabBuilder, parse_subnet};
 pub use cache::Cache;
+pub use database::{Backend, DatabaseServer};
 pub use handle::Lab;
 pub use host::LabHost;
 pub use hub::{HubFiles, shell_quote};
+pub use hub_database::HubOnServer;
 pub use jump_net::{JumpNet, NetNames};
 pub use netns::Netns;
 pub use seed::Seed;

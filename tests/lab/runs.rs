@@ -162,3 +162,70 @@ pub fn tree_hashes(dir: &Path) -> BTreeMap<PathBuf, String> {
     }
     hashes
 }
+
+/// A lab of `hosts` hubs of JupyterHub 4.1.6, the release the upgrade tests upgrade from.
+pub fn lab_of(hosts: usize, hubs: Hubs) -> Lab {
+    Lab::builder()
+        .hosts(hosts)
+        .hubs(hubs)
+        .jupyterhub("4.1.6")
+        .start()
+        .unwrap()
+}
+
+/// `hubfleet backup` of every host of `lab` into `backups`.
+pub fn backup(lab: &Lab, backups: &Path) -> std::process::Output {
+    let inventory = lab.inventory().to_str().unwrap().to_owned();
+    lab.hubfleet(&[
+        "backup",
+        "-i",
+        &inventory,
+        "--backup-dir",
+        backups.to_str().unwrap(),
+    ])
+}
+
+/// A copy of the venv at `from` at `to`: a working venv (its `bin/python` finds its own
+/// `pyvenv.cfg`), with the same `pip.conf` and so the same package source.
+pub fn copy_env(from: &Path, to: &Path) {
+    let copied = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(from)
+        .arg(to)
+        .status()
+        .unwrap();
+    assert!(
+        copied.success(),
+        "cp -a {} {}",
+        from.display(),
+        to.display()
+    );
+}
+
+/// Puts a stand-in for the env an earlier upgrade replaced at `ENV.hubfleet-previous`; the file
+/// that marks it.
+pub fn keep_an_earlier_upgrades_env(env: &Path) -> PathBuf {
+    let previous = PathBuf::from(format!("{}.hubfleet-previous", env.display()));
+    std::fs::create_dir(&previous).unwrap();
+    let marker = previous.join("kept-by-an-earlier-upgrade");
+    std::fs::write(&marker, "").unwrap();
+    marker
+}
+
+/// Names of the hidden entries of `dir` that contain `needle`.
+pub fn leftovers(dir: &Path, needle: &str) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with('.') && name.contains(needle))
+        .collect()
+}
+
+/// The jupyterhub release the Python env at `env` imports.
+pub fn jupyterhub_in(env: &Path) -> String {
+    let out = std::process::Command::new(env.join("bin/python"))
+        .args(["-c", "import jupyterhub; print(jupyterhub.__version__)"])
+        .output()
+        .unwrap();
+    text(&out.stdout).trim().to_owned()
+}
