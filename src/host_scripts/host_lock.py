@@ -61,12 +61,19 @@ def write_holder(fd, holder):
 
 def runs_naming(pid, needle):
     # Whether `pid` runs with `needle` on its command line (raw or JSON-escaped): a pid reused by
-    # another process does not count.
-    try:
-        with open(f"/proc/{int(pid)}/cmdline", "rb") as f:
-            cmdline = f.read()
-    except (OSError, ValueError, TypeError):
-        return False
+    # another process does not count. A process in the middle of its exec shows an empty command
+    # line for a moment (its launcher learns of the exec when the close-on-exec pipe closes,
+    # before the kernel sets the new arguments), and so does one that has exited but is not yet
+    # reaped: looked at again briefly.
+    for _ in range(20):
+        try:
+            with open(f"/proc/{int(pid)}/cmdline", "rb") as f:
+                cmdline = f.read()
+        except (OSError, ValueError, TypeError):
+            return False
+        if cmdline:
+            break
+        time.sleep(0.025)
     return any(n.encode() in cmdline for n in (needle, json.dumps(needle)[1:-1]))
 
 
