@@ -17,7 +17,6 @@ mod support;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
@@ -110,7 +109,7 @@ fn main() -> Result<()> {
     std::fs::copy(&db, &seed)?;
     let mut results = Vec::new();
     for &size in &args.sizes {
-        let big = big_db(&seed, size)?;
+        let big = support::big_db(&seed, size)?;
         std::fs::copy(&big, &db).with_context(|| format!("copying {}", big.display()))?;
         let db_bytes = std::fs::metadata(&db)?.len();
         for run in 1..=args.runs {
@@ -149,7 +148,7 @@ fn main() -> Result<()> {
     }
     // The split is measured on the headline database, which is on the host now only if it came
     // last: put it back.
-    let headline = big_db(&seed, args.sizes[0])?;
+    let headline = support::big_db(&seed, args.sizes[0])?;
     std::fs::copy(&headline, &db)?;
     writeln!(
         out,
@@ -286,39 +285,6 @@ fn print_split(out: &mut impl Write, label: &str, head: &Backup, bytes: u64) -> 
         span(head.received_at, Some(head.wall))
     )?;
     Ok(())
-}
-
-/// The cached database of at least `size_mib` MiB grown from `seed`; generated if missing.
-fn big_db(seed: &Path, size_mib: u64) -> Result<PathBuf> {
-    let dir = support::cache_dir()?.join("bench");
-    std::fs::create_dir_all(&dir)?;
-    let path = dir.join(format!("jupyterhub-4.1.6-{size_mib}MiB-v2.sqlite"));
-    if path.exists() {
-        return Ok(path);
-    }
-    let script = dir.join("big_db.py");
-    std::fs::write(&script, include_str!("bench_support/big_db.py"))?;
-    writeln!(
-        std::io::stdout(),
-        "bench-backup: generating {} (once; cached)",
-        path.display()
-    )?;
-    let started = Instant::now();
-    let status = Command::new("python3")
-        .arg(&script)
-        .arg(seed)
-        .arg(&path)
-        .arg((size_mib << 20).to_string())
-        .status()?;
-    if !status.success() {
-        bail!("generating {} failed ({status})", path.display());
-    }
-    writeln!(
-        std::io::stdout(),
-        "bench-backup: generated in {:.1} s",
-        started.elapsed().as_secs_f64()
-    )?;
-    Ok(path)
 }
 
 /// Runs `hubfleet backup` on the lab into a fresh directory, removed afterwards.

@@ -19,16 +19,13 @@ mod lab;
 mod support;
 
 use std::io::Write;
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::Parser;
 use lab::{Hubs, Lab};
-use support::{PackageSource, secs, verdict};
+use support::{PackageSource, Watcher, secs, verdict};
 
 const FROM: &str = "4.1.6";
 const TO: &str = "6.1.1";
@@ -42,55 +39,6 @@ struct Args {
     /// Where both hubs' pip gets the target: the reference installs from the index.
     #[arg(long, value_enum, default_value = "index")]
     source: PackageSource,
-}
-
-/// Polls a hub's `/hub/api` every 100 ms in a thread; what it answered and when.
-struct Watcher {
-    stop: Arc<AtomicBool>,
-    thread: std::thread::JoinHandle<Vec<(f64, Option<String>)>>,
-}
-
-impl Watcher {
-    fn start(addr: SocketAddr) -> Watcher {
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
-        let thread = std::thread::spawn(move || {
-            let mut samples = Vec::new();
-            let mut went_down = false;
-            while !flag.load(Ordering::Relaxed) {
-                let at = support::now();
-                let version = support::hub_version(addr);
-                went_down |= version.is_none();
-                let back = went_down && version.as_deref() == Some(TO);
-                samples.push((at, version));
-                if back {
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(100));
-            }
-            samples
-        });
-        Watcher { stop, thread }
-    }
-
-    /// Stops polling; the downtime it saw: from the first failed poll to the first answer
-    /// with `TO`.
-    fn finish(self) -> Option<f64> {
-        // The tool under test may have seen the hub back a poll before this watcher did: give
-        // it a few seconds to see it too, then stop it anyway.
-        let deadline = std::time::Instant::now() + Duration::from_secs(5);
-        while !self.thread.is_finished() && std::time::Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        self.stop.store(true, Ordering::Relaxed);
-        let samples = self.thread.join().ok()?;
-        let down = samples.iter().find(|(_, v)| v.is_none())?.0;
-        let up = samples
-            .iter()
-            .find(|(t, v)| *t > down && v.as_deref() == Some(TO))?
-            .0;
-        Some(up - down)
-    }
 }
 
 fn main() -> Result<()> {
@@ -112,7 +60,7 @@ fn main() -> Result<()> {
         out,
         "bench-downtime: h1 with hubfleet upgrade --to {TO} (backup and download while up)"
     )?;
-    let watcher = Watcher::start(support::public_addr(&lab.hosts()[0]));
+    let watcher = Watcher::start(support::public_addr(&lab.hosts()[0]), TO);
     let (fleet_wall, fleet_down, timeline) = hubfleet_upgrade(&lab, &args.hubfleet)?;
     let fleet_seen = watcher.finish();
 
@@ -120,7 +68,7 @@ fn main() -> Result<()> {
         out,
         "bench-downtime: h2 naively: stop, pip install -U, upgrade-db, start over one ssh"
     )?;
-    let watcher = Watcher::start(support::public_addr(&lab.hosts()[1]));
+    let watcher = Watcher::start(support::public_addr(&lab.hosts()[1]), TO);
     let naive = support::naive_upgrade(&lab, 1, TO)?;
     let naive_seen = watcher.finish();
 

@@ -49,6 +49,9 @@ pub enum Command {
     /// Upgrade JupyterHub on every selected hub, safely (the steps: `upgrade --help`).
     #[command(long_about = crate::step::Step::order_help())]
     Upgrade(UpgradeArgs),
+    /// Put hubs back as an archive has them: database, config, env and release.
+    #[command(long_about = ROLLBACK_HELP)]
+    Rollback(RollbackArgs),
     /// Gather each hub's facts: versions, database, revision, disk, whether it serves.
     Facts(FactsArgs),
     /// Check backup archives against the manifest each carries.
@@ -190,6 +193,46 @@ pub struct UpgradeArgs {
     /// Seconds to wait after notifying users before the hub stops.
     #[arg(long, value_name = "SECONDS", default_value_t = 0)]
     pub grace: u64,
+}
+
+/// What `rollback --help` says first.
+const ROLLBACK_HELP: &str =
+    "Put hubs back as an archive has them: database, config, env and release.
+
+Undoes, on demand, an upgrade that succeeded but is regretted. Per host, before anything stops:
+the archive verifies (as `hubfleet verify`), it was taken from this host, its database's revision
+is its release's; the host counts the users, tokens and servers of the live database that the
+archive does not have (lost by the rollback) and names the files that differ. Then, after a yes:
+stop (confirmed), the live database and every replaced file kept beside themselves (nothing is
+deleted), the archive's files and database put back, its env back (ENV.hubfleet-previous when it
+holds the archive's release, else the manifest's package list installed), start; /hub/api must
+report the archive's release.
+
+It asks before it stops anything. Without a terminal to ask on, it refuses to stop hubs unless
+`--yes` is given. `--dry-run` changes nothing.";
+
+/// `hubfleet rollback`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("which").required(true).args(["archive", "latest"])))]
+pub struct RollbackArgs {
+    /// Which hosts, how many at once, where the results go.
+    #[command(flatten)]
+    pub fleet: FleetArgs,
+    /// The archive to put back (`BACKUP_DIR/HOST/TIMESTAMP.tar.gz`): it must be the host's own.
+    #[arg(long, value_name = "PATH")]
+    pub archive: Option<PathBuf>,
+    /// Each host's newest archive in the backup directory.
+    #[arg(long)]
+    pub latest: bool,
+    /// Where `--latest` looks, and per-host logs go.
+    #[command(flatten)]
+    pub backups: BackupDirArg,
+    /// Check everything and show each host's plan and what it would lose, changing nothing.
+    #[arg(long, short = 'C', visible_alias = "check")]
+    pub dry_run: bool,
+    /// `--yes`: stop and roll back without asking (required when stdin is not a terminal).
+    #[command(flatten)]
+    pub confirm: ConfirmArg,
 }
 
 /// `hubfleet facts`.

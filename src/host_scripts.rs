@@ -226,6 +226,7 @@ pub const CUTOVER: HostScript = script!(
     "hub_environment",
     "database",
     "kept_database",
+    "hub_control",
     "host_lock";
     "cutover"
 );
@@ -326,20 +327,22 @@ pub enum Change<'a> {
 /// Starts [`CUTOVER`] in a session of its own and prints its pid (`launch.py`).
 pub const LAUNCH: HostScript = script!("cutover_record", "host_lock"; "launch");
 
-/// What `launch.py` reads.
+/// What `launch.py` reads: the detached script (the cutover, or a rollback's restore) and its
+/// argument.
 #[derive(Debug, Serialize)]
-pub struct LaunchArgs<'a> {
-    /// The record it creates and hands to the cutover.
+pub struct LaunchArgs<'a, A: ScriptArgs> {
+    /// The record it creates and hands to the detached script.
     pub record: &'a str,
-    /// The cutover's program.
+    /// The detached script's program.
     pub script: &'static str,
-    /// The cutover's argument.
-    pub args: CutoverArgs<'a>,
-    /// The run's host lock, which must still be this run's, and is handed to the cutover.
-    pub lock: LockRef<'a>,
+    /// Its argument.
+    pub args: A,
+    /// The run's host lock, which must still be this run's, and is handed to the detached
+    /// script (`None`: a script whose command takes no host lock).
+    pub lock: Option<LockRef<'a>>,
 }
 
-impl ScriptArgs for LaunchArgs<'_> {
+impl<A: ScriptArgs> ScriptArgs for LaunchArgs<'_, A> {
     const SCRIPT: HostScript = LAUNCH;
 }
 
@@ -357,6 +360,127 @@ pub struct FollowArgs<'a> {
 
 impl ScriptArgs for FollowArgs<'_> {
     const SCRIPT: HostScript = FOLLOW;
+}
+
+/// `hubfleet rollback`'s checks on the host (`restore_check.py`): the archive received on stdin,
+/// checked, extracted, and what restoring it would lose and change.
+pub const RESTORE_CHECK: HostScript =
+    script!("revisions", "database", "kept_database"; "restore_check");
+
+/// What `restore_check.py` reads.
+#[derive(Debug, Serialize)]
+pub struct RestoreCheckArgs<'a> {
+    /// The live database.
+    pub db: &'a str,
+    /// The sha256 of the archive file, as verified on the controller.
+    pub archive_sha256: &'a str,
+    /// The archive's members, with where each lives on the host.
+    pub members: Vec<RestoreMember<'a>>,
+    /// The archive's alembic revision, which the env kept by an upgrade must know.
+    pub revision: &'a str,
+    /// `ENV.hubfleet-previous`.
+    pub previous: String,
+    /// Whether the extracted archive stays for the restore (not with `--dry-run`).
+    pub keep: bool,
+    /// Free disk the check needs where it extracts: the archive and its members.
+    pub bytes_needed: u64,
+}
+
+impl ScriptArgs for RestoreCheckArgs<'_> {
+    const SCRIPT: HostScript = RESTORE_CHECK;
+}
+
+/// A member of an archive and its place on the host.
+#[derive(Debug, Serialize)]
+pub struct RestoreMember<'a> {
+    /// Its path in the archive.
+    pub path: &'a str,
+    /// Its sha256, from the manifest.
+    pub sha256: String,
+    /// Its role, as the manifest says it.
+    pub role: &'static str,
+    /// Where it lives on the host (`None` for the package list).
+    pub live: Option<String>,
+}
+
+/// `hubfleet rollback`'s restore, run detached on the host by [`LAUNCH`] (`restore.py`).
+pub const RESTORE: HostScript = script!(
+    "database", "kept_database", "hub_control"; "restore"
+);
+
+/// What `restore.py` reads (the keys `hub_control.py` reads among them).
+#[derive(Debug, Serialize)]
+pub struct RestoreArgs<'a> {
+    /// Its record: on its command line, as for the cutover (see [`CutoverArgs::record`]).
+    pub record: &'a str,
+    /// The operator's stop command.
+    pub stop: &'a str,
+    /// Seconds the hub may take to stop.
+    pub stop_timeout: u64,
+    /// The operator's start command.
+    pub start: &'a str,
+    /// Seconds the hub may take to start and answer.
+    pub start_timeout: u64,
+    /// The hub's `/hub/api`.
+    pub url: &'a str,
+    /// The live database.
+    pub db: &'a str,
+    /// How the hub runs.
+    pub hub: HubEnvironmentArgs<'a>,
+    /// The hub env.
+    pub env: &'a str,
+    /// The archive's JupyterHub release, which `/hub/api` must report at the end.
+    pub version: &'a str,
+    /// The archive's alembic revision, which the restored database must be at.
+    pub revision: &'a str,
+    /// The release the hub serves now, started again if the rollback stops it but changes
+    /// nothing.
+    pub restart_version: Option<&'a str>,
+    /// Where `restore_check.py` extracted the archive (removed once the rollback is done).
+    pub stage: &'a str,
+    /// Where the live database is kept before the archive's replaces it.
+    pub kept_db: &'a str,
+    /// Appended to a live file's path to keep it before the archive's copy replaces it.
+    pub aside_suffix: &'a str,
+    /// The archived files (config, cookie secret, extras) that differ from the live ones.
+    pub files: Vec<RestoreFile<'a>>,
+    /// The archived database.
+    pub database: RestoreFile<'a>,
+    /// How the archive's env comes back.
+    pub change: EnvBack<'a>,
+}
+
+impl ScriptArgs for RestoreArgs<'_> {
+    const SCRIPT: HostScript = RESTORE;
+}
+
+/// A file the restore puts in place.
+#[derive(Debug, Serialize)]
+pub struct RestoreFile<'a> {
+    /// The extracted copy, on the host.
+    pub archived: &'a str,
+    /// Its sha256, from the manifest.
+    pub sha256: &'a str,
+    /// Where it goes.
+    pub live: &'a str,
+}
+
+/// How the archive's env comes back.
+#[derive(Debug, Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum EnvBack<'a> {
+    /// The hub env holds the archive's release already.
+    Keep,
+    /// `ENV.hubfleet-previous` holds the archive's release: it is exchanged with the hub env.
+    Previous {
+        /// `ENV.hubfleet-previous`.
+        previous: &'a str,
+    },
+    /// The manifest's package list is installed into the hub env.
+    Install {
+        /// The install command line.
+        command: String,
+    },
 }
 
 /// Takes the run's host lock and holds it while its channel is open (`lock.py`).

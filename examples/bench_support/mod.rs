@@ -13,6 +13,15 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail};
 
+mod big_db;
+mod watcher;
+
+// Each benchmark uses a different subset (as `dead_code` above).
+#[allow(unused_imports)]
+pub use big_db::big_db;
+#[allow(unused_imports)]
+pub use watcher::Watcher;
+
 /// Runs `hubfleet upgrade --to TO --allow-active-servers` on the lab (only `limit` if given),
 /// with its backups and `--report` in a fresh temporary directory; the timed run, checked, and
 /// the report's JSON.
@@ -21,6 +30,20 @@ pub fn run_upgrade(
     hubfleet: &std::path::Path,
     to: &str,
     limit: Option<&str>,
+) -> Result<(Run, serde_json::Value)> {
+    let (run, json) = try_upgrade(lab, hubfleet, to, limit, &[])?;
+    run.check("hubfleet upgrade")?;
+    Ok((run, json))
+}
+
+/// [`run_upgrade`] with `extra` arguments, whatever its exit code (an upgrade a benchmark makes
+/// fail), as long as it wrote its report.
+pub fn try_upgrade(
+    lab: &crate::lab::Lab,
+    hubfleet: &std::path::Path,
+    to: &str,
+    limit: Option<&str>,
+    extra: &[&str],
 ) -> Result<(Run, serde_json::Value)> {
     let dir = tempfile::Builder::new()
         .prefix("bench-upgrade-")
@@ -37,11 +60,14 @@ pub fn run_upgrade(
         .arg(dir.path().join("backups"))
         .arg("--report")
         .arg(&report)
-        .arg("--no-progress");
+        .arg("--no-progress")
+        .args(extra);
     let run = run_timed(&command)?;
-    run.check("hubfleet upgrade")?;
-    let json = serde_json::from_slice(&std::fs::read(&report)?)?;
-    Ok((run, json))
+    let Ok(bytes) = std::fs::read(&report) else {
+        run.check("hubfleet upgrade")?;
+        bail!("hubfleet upgrade wrote no report:\n{}", run.stderr_text());
+    };
+    Ok((run, serde_json::from_slice(&bytes)?))
 }
 
 /// Compiles every host's hub env to `.pyc` files, as pip does when it installs: the lab installs

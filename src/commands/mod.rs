@@ -8,6 +8,7 @@ mod facts;
 mod inventory;
 mod man;
 mod output;
+mod rollback;
 mod run_job;
 mod targets;
 mod upgrade;
@@ -31,6 +32,7 @@ pub fn run(cli: &Cli) -> u8 {
         Command::Exec(args) => args.fleet.output.json,
         Command::Backup(args) => args.fleet.output.json,
         Command::Upgrade(args) => args.fleet.output.json,
+        Command::Rollback(args) => args.fleet.output.json,
         Command::Facts(args) => args.fleet.output.json,
         Command::Completions(_) | Command::Man(_) => false,
     };
@@ -42,6 +44,7 @@ pub fn run(cli: &Cli) -> u8 {
         Command::Exec(args) => exec::run(args, &printer),
         Command::Backup(args) => backup::run(args, &printer),
         Command::Upgrade(args) => upgrade::run(args, &printer),
+        Command::Rollback(args) => rollback::run(args, &printer),
         Command::Facts(args) => facts::run(args, &printer),
         Command::Verify(args) => verify::run(args, &printer),
         Command::Completions(args) => Ok(completions::run(args, &printer)),

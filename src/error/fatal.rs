@@ -57,6 +57,9 @@ pub enum FatalError {
     /// The async runtime could not start.
     #[error("cannot start the async runtime")]
     Runtime(#[source] std::io::Error),
+    /// `rollback` would stop hubs, and nobody was there to say yes.
+    #[error("`rollback` stops hubs: it needs a yes, and stdin is not a terminal")]
+    NoConfirmation,
 }
 
 impl FatalError {
@@ -82,6 +85,9 @@ impl FatalError {
                     .to_owned(),
             ],
             Self::ManPages { .. } | Self::Runtime(_) => Vec::new(),
+            Self::NoConfirmation => {
+                vec!["nothing was run: check with `--dry-run` first, then pass `--yes`".to_owned()]
+            }
         }
     }
 }

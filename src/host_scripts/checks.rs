@@ -11,7 +11,16 @@ use super::*;
 
 /// Every script a host runs.
 const ALL: &[HostScript] = &[
-    GATHER, BACKUP, STAGE, REHEARSE, CUTOVER, LAUNCH, FOLLOW, LOCK,
+    GATHER,
+    BACKUP,
+    STAGE,
+    REHEARSE,
+    CUTOVER,
+    LAUNCH,
+    FOLLOW,
+    RESTORE_CHECK,
+    RESTORE,
+    LOCK,
 ];
 
 /// Runs `python3 -c CODE` with `script` on its stdin, and `PYTHONPATH` at `path` if given.
@@ -200,10 +209,51 @@ fn every_argument_struct_has_the_keys_its_script_reads() {
                 record: "",
                 script: CUTOVER.source,
                 args: cutover(),
-                lock: LockRef { path: "", run: "" },
+                lock: Some(LockRef { path: "", run: "" }),
             }),
         ),
         (FOLLOW.name, keys(&FollowArgs { status: "", pid: 1 })),
+        (
+            RESTORE_CHECK.name,
+            keys(&RestoreCheckArgs {
+                db: "",
+                archive_sha256: "",
+                members: Vec::new(),
+                revision: "",
+                previous: String::new(),
+                keep: false,
+                bytes_needed: 0,
+            }),
+        ),
+        (
+            RESTORE.name,
+            keys(&RestoreArgs {
+                record: "",
+                stop: "stop",
+                stop_timeout: 1,
+                start: "start",
+                start_timeout: 1,
+                url: "",
+                db: "",
+                hub: hub(),
+                env: "",
+                version: "",
+                revision: "",
+                restart_version: None,
+                stage: "",
+                kept_db: "",
+                aside_suffix: "",
+                files: Vec::new(),
+                database: RestoreFile {
+                    archived: "",
+                    sha256: "",
+                    live: "",
+                },
+                change: EnvBack::Install {
+                    command: String::new(),
+                },
+            }),
+        ),
         (
             LOCK.name,
             keys(&LockArgs {
@@ -214,10 +264,13 @@ fn every_argument_struct_has_the_keys_its_script_reads() {
         ),
     ];
     for (name, mut keys) in checks {
-        if name == CUTOVER.name {
-            // Only for the cutover's command line (see `CutoverArgs::record`).
+        let mut read = reads(name);
+        if name == CUTOVER.name || name == RESTORE.name {
+            // Only for the detached script's command line (see `CutoverArgs::record`).
             keys.remove("record");
+            // What they share, the stop, start and health, reads its keys from the same `args`.
+            read.extend(reads("hub_control"));
         }
-        assert_eq!(keys, reads(name), "{name}");
+        assert_eq!(keys, read, "{name}");
     }
 }

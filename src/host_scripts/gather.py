@@ -4,6 +4,7 @@
 # so the controller always gets facts it can show. Reads the database read-only; writes nothing.
 import platform
 import shutil
+import time
 import urllib.request
 
 facts = {"problems": []}

@@ -9,8 +9,6 @@
 # outlives the channel, and while that pid runs (its command line naming this file) the lock
 # counts as held. A run that ends well empties the file; a holder that vanished leaves it full,
 # and the next run takes it over, saying whose it was.
-import time
-
 LOCK_SUFFIX = ".hubfleet-lock"
 # In a staged copy of the env: the token of the run that made it (stage.py), which the cutover
 # requires before it swaps the copy in.
@@ -28,6 +26,8 @@ def lock_path(env):
 def read_holder(fd):
     # The holder's JSON from the lock's open fd; None for an empty (released) lock. A holder
     # being written is read again: it is one small pwrite.
+    import time  # here, not at the top: the scripts this module is composed into differ in what they import
+
     for _ in range(5):
         data = os.pread(fd, 65536, 0)
         if not data.strip():
@@ -65,6 +65,8 @@ def runs_naming(pid, needle):
     # line for a moment (its launcher learns of the exec when the close-on-exec pipe closes,
     # before the kernel sets the new arguments), and so does one that has exited but is not yet
     # reaped: looked at again briefly.
+    import time  # here, not at the top: the scripts this module is composed into differ in what they import
+
     for _ in range(20):
         try:
             with open(f"/proc/{int(pid)}/cmdline", "rb") as f:

@@ -27,6 +27,7 @@ import re
 import shutil
 import sysconfig
 import tempfile
+import time
 import zipfile
 from importlib import metadata
 

@@ -441,5 +441,6 @@ fn stage_action(host: &Host, target: &Target) -> String {
     }
 }
 
+// The rollback plan's tests build their host the same way.
 #[cfg(test)]
-mod tests;
+pub(super) mod tests;

@@ -6,6 +6,7 @@ mod host_logs;
 mod lines;
 mod recap;
 mod recap_columns;
+mod rollback_columns;
 mod summary;
 mod upgrade_columns;
 

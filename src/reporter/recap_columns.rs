@@ -21,3 +21,19 @@ impl RecapColumns for () {
         Vec::new()
     }
 }
+
+/// The lines under a hub left down: the commands that finish by hand, numbered (none for a hub
+/// that is not down).
+pub(super) fn by_hand(commands: &[String]) -> Vec<String> {
+    if commands.is_empty() {
+        return Vec::new();
+    }
+    let mut lines = vec!["the hub is DOWN; to finish by hand, on the host:".to_owned()];
+    lines.extend(
+        commands
+            .iter()
+            .enumerate()
+            .map(|(i, command)| format!("  {}. {command}", i + 1)),
+    );
+    lines
+}

@@ -60,15 +60,7 @@ impl RecapColumns for UpgradeReport {
             };
             notes.insert(0, pinned.line());
         }
-        if !self.by_hand.is_empty() {
-            notes.push("the hub is DOWN; to finish by hand, on the host:".to_owned());
-            notes.extend(
-                self.by_hand
-                    .iter()
-                    .enumerate()
-                    .map(|(i, command)| format!("  {}. {command}", i + 1)),
-            );
-        }
+        notes.extend(super::recap_columns::by_hand(&self.by_hand));
         notes
     }
 }

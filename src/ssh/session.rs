@@ -163,22 +163,49 @@ impl Session {
         &self,
         command: &RemoteCommand,
     ) -> Result<(ExitStatus, Vec<u8>, Vec<u8>), SshError> {
-        #[derive(Default)]
-        struct Capture {
-            stdout: Vec<u8>,
-            stderr: Vec<u8>,
-        }
-        impl OutputSink for Capture {
-            fn stdout(&mut self, chunk: &[u8]) {
-                self.stdout.extend_from_slice(chunk);
-            }
-            fn stderr(&mut self, chunk: &[u8]) {
-                self.stderr.extend_from_slice(chunk);
-            }
-        }
         let mut capture = Capture::default();
         let status = self.exec(command, &mut capture).await?;
         Ok((status, capture.stdout, capture.stderr))
+    }
+
+    /// Runs one command with `input` as its standard input (then EOF) and collects its whole
+    /// output: for an upload with a small answer, such as an archive sent back to its host.
+    pub async fn exec_with_input(
+        &self,
+        command: &RemoteCommand,
+        input: impl tokio::io::AsyncRead + Unpin + Send + 'static,
+    ) -> Result<(ExitStatus, Vec<u8>, Vec<u8>), SshError> {
+        let mut capture = Capture::default();
+        let status = self.send_input(command, input, &mut capture).await?;
+        Ok((status, capture.stdout, capture.stderr))
+    }
+
+    /// [`Session::exec_with_input`], the output streamed to `sink`.
+    async fn send_input(
+        &self,
+        command: &RemoteCommand,
+        mut input: impl tokio::io::AsyncRead + Unpin + Send + 'static,
+        sink: &mut dyn OutputSink,
+    ) -> Result<ExitStatus, SshError> {
+        use tokio::io::AsyncWriteExt;
+        let mut running = self.start(command).await?;
+        let mut writer = running.channel.make_writer();
+        // Sent beside the reading below: a command that writes while it reads must not block
+        // on a window nobody drains. Shutting the writer down sends EOF.
+        let send = tokio::spawn(async move {
+            tokio::io::copy(&mut input, &mut writer).await?;
+            writer.shutdown().await
+        });
+        while let Some(output) = running.next().await? {
+            match output {
+                Output::Stdout(chunk) => sink.stdout(&chunk),
+                Output::Stderr(chunk) => sink.stderr(&chunk),
+            }
+        }
+        // A command that exits before reading all of its input ends the upload: its exit status
+        // says why, so a failed send is not the error reported.
+        send.abort();
+        running.status()
     }
 
     /// Runs one command and hands back its standard output as a stream, for large downloads.
@@ -258,5 +285,21 @@ impl Session {
         } else {
             self.host.protocol(doing)(error)
         }
+    }
+}
+
+/// A command's whole output, for the small ones.
+#[derive(Default)]
+struct Capture {
+    stdout: Vec<u8>,
+    stderr: Vec<u8>,
+}
+
+impl OutputSink for Capture {
+    fn stdout(&mut self, chunk: &[u8]) {
+        self.stdout.extend_from_slice(chunk);
+    }
+    fn stderr(&mut self, chunk: &[u8]) {
+        self.stderr.extend_from_slice(chunk);
     }
 }

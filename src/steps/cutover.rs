@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use crate::facts::alembic::Revisions;
 use crate::host_scripts::{
-    CUTOVER, Change, CutoverArgs, FollowArgs, HubEnvironmentArgs, LaunchArgs, LockRef, ScriptArgs,
+    Change, CutoverArgs, FollowArgs, HubEnvironmentArgs, LaunchArgs, LockRef, ScriptArgs,
 };
 use crate::inventory::Host;
 use crate::runner::{Ended, HostEvents, StepFailure};
@@ -168,29 +168,14 @@ pub async fn cutover(
         change,
         lock: cutover.lock,
     };
-    let pid = launch(host, session, status, args).await?;
-
-    let follow = FollowArgs { status, pid }
-        .command(super::hub_python(host))
-        .become_(host.hub.become_.clone());
-    let mut record = Record {
-        events,
-        partial: Vec::new(),
-        step: "stop",
-        began: None,
-        result: None,
-        revisions: None,
-        kept: None,
-    };
-    let followed = session.exec(&follow, &mut record).await;
-    record.step_ended(matches!(record.result, Some(Outcome::Ok { .. })));
-    let Record {
+    let pid = launch(host, session, status, args, Some(cutover.lock)).await?;
+    let Followed {
+        followed,
         step,
         result,
         revisions,
         kept,
-        ..
-    } = record;
+    } = follow(host, session, events, status, pid).await;
     if let Some((path, sha256)) = kept {
         way_back.kept_db = Some(path);
         way_back.kept_sha256 = Some(sha256);
@@ -202,13 +187,6 @@ pub async fn cutover(
         ),
         ended: Ended::Failed,
     };
-    if result.is_some() {
-        // Read to its end: the record has served (best effort; the next cutover replaces it).
-        let remove = RemoteCommand::new("rm")
-            .args(["-f", "--", status])
-            .become_(host.hub.become_.clone());
-        let _ = session.exec_capture(&remove).await;
-    }
     match (followed, result) {
         (_, Some(Outcome::Ok { previous, revision })) => Ok(CutoverDone {
             previous_env: previous,
@@ -261,17 +239,73 @@ pub async fn cutover(
     }
 }
 
-/// Starts the cutover with `args` on the host, its record at `status`; its pid.
-async fn launch(
+/// What following a detached script's record gave: how the follower ended, the step running
+/// last, the result, and what the record said on the way.
+pub(super) struct Followed {
+    /// How `follow.py` ended (a lost connection is an error).
+    pub(super) followed: Result<ExitStatus, crate::ssh::SshError>,
+    /// The step the record named last.
+    pub(super) step: &'static str,
+    /// The result line, if it came.
+    pub(super) result: Option<Outcome>,
+    /// The target's alembic revisions, read once installed (conda).
+    pub(super) revisions: Option<Revisions>,
+    /// The database kept at the stop, and its sha256.
+    pub(super) kept: Option<(String, String)>,
+}
+
+/// Follows the record at `status` of the detached script `pid` (the cutover, or a rollback's
+/// restore), turning its lines into the host's events as they come; once its result is read, the
+/// record is removed.
+pub(super) async fn follow(
+    host: &Host,
+    session: &Session,
+    events: &HostEvents,
+    status: &str,
+    pid: u32,
+) -> Followed {
+    let follow = FollowArgs { status, pid }
+        .command(super::hub_python(host))
+        .become_(host.hub.become_.clone());
+    let mut record = Record {
+        events,
+        partial: Vec::new(),
+        step: "stop",
+        began: None,
+        result: None,
+        revisions: None,
+        kept: None,
+    };
+    let followed = session.exec(&follow, &mut record).await;
+    record.step_ended(matches!(record.result, Some(Outcome::Ok { .. })));
+    if record.result.is_some() {
+        // Read to its end: the record has served (best effort; the next cutover replaces it).
+        let remove = RemoteCommand::new("rm")
+            .args(["-f", "--", status])
+            .become_(host.hub.become_.clone());
+        let _ = session.exec_capture(&remove).await;
+    }
+    Followed {
+        followed,
+        step: record.step,
+        result: record.result,
+        revisions: record.revisions,
+        kept: record.kept,
+    }
+}
+
+/// Starts `args`'s script detached on the host, its record at `status`; its pid.
+pub(super) async fn launch<A: ScriptArgs>(
     host: &Host,
     session: &Session,
     status: &str,
-    args: CutoverArgs<'_>,
+    args: A,
+    lock: Option<LockRef<'_>>,
 ) -> Result<u32, StepFailure> {
     let launch = LaunchArgs {
         record: status,
-        script: CUTOVER.source,
-        lock: args.lock,
+        script: A::SCRIPT.source,
+        lock,
         args,
     };
     let launch = launch
@@ -306,9 +340,10 @@ async fn launch(
     }
 }
 
+/// The result line of a detached script's record.
 #[derive(Deserialize)]
 #[serde(tag = "result", rename_all = "lowercase")]
-enum Outcome {
+pub(super) enum Outcome {
     Ok {
         previous: Option<String>,
         revision: String,
@@ -344,7 +379,7 @@ struct Line {
 
 /// The step names the cutover reports, as the runner's events name them: a name the record
 /// does not know (a newer `cutover.py` than this controller) is reported as `cutover`.
-fn step_name(step: &str) -> &'static str {
+pub(super) fn step_name(step: &str) -> &'static str {
     // The rollback is not a step of the plan: it is what the downtime's steps do when one fails.
     if step == "rollback" {
         return "rollback";

@@ -5,7 +5,8 @@ use super::*;
 use crate::facts::HubEnvironment;
 use crate::inventory::{Inventory, RawVars, ResolveContext, SshConfig};
 
-fn host(extra: &str) -> Host {
+/// `h1` of an inventory with `extra` lines.
+pub(in crate::plan) fn host(extra: &str) -> Host {
     let context = ResolveContext {
         home: PathBuf::from("/home/op"),
         ssh_config: SshConfig::default(),
