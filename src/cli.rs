@@ -132,6 +132,46 @@ pub struct BackupDirArg {
     pub dir: PathBuf,
 }
 
+/// How a run spreads over its hosts: batches and a failure budget (`upgrade`; any job can take
+/// them, the runner does the batching).
+#[derive(Debug, Args)]
+pub struct RolloutArgs {
+    /// Hosts per batch, as Ansible's `serial`: `1,5,25%` upgrades 1 host, then 5, then 25 % of
+    /// the selected hosts at a time (the last size repeats; a percentage is rounded down, at
+    /// least 1). A batch starts only when the previous one is done and within `--max-fail`.
+    #[arg(long, value_name = "SIZES")]
+    pub serial: Option<crate::runner::Serial>,
+    /// A first batch of one host, before the others (or before `--serial`'s batches).
+    #[arg(long)]
+    pub canary: bool,
+    /// The failed hosts the run tolerates before no new host starts: `N` in all (`0` stops at
+    /// the first failure) or `N%` of a batch, as Ansible's `max_fail_percentage`. Rolled-back,
+    /// down and unreachable hosts count as failed. Hosts already running finish; those never
+    /// started end `not started`. Without it, the run stops when a whole batch failed.
+    #[arg(long, value_name = "N|N%")]
+    pub max_fail: Option<crate::runner::FailureBudget>,
+}
+
+impl RolloutArgs {
+    /// The batches these flags ask for.
+    pub fn serial(&self) -> crate::runner::Serial {
+        let serial = self
+            .serial
+            .clone()
+            .unwrap_or_else(crate::runner::Serial::all_at_once);
+        if self.canary {
+            serial.after_a_canary()
+        } else {
+            serial
+        }
+    }
+
+    /// The failure budget these flags ask for.
+    pub fn budget(&self) -> crate::runner::FailureBudget {
+        self.max_fail.unwrap_or_default()
+    }
+}
+
 /// `hubfleet inventory`.
 #[derive(Debug, Args)]
 pub struct InventoryArgs {
@@ -166,9 +206,13 @@ pub struct UpgradeArgs {
     /// The JupyterHub version to reach, as PyPI spells it (`5.2.1`, `5.3.0b1`), or `latest`.
     #[arg(long, value_name = "VERSION")]
     pub to: String,
-    /// Where archives and per-host logs go.
+    /// Where archives and per-host logs go; failed hosts are listed in `DIR/retry-TIMESTAMP.txt`
+    /// for `--limit @FILE`.
     #[command(flatten)]
     pub backups: BackupDirArg,
+    /// Batches and the failure budget.
+    #[command(flatten)]
+    pub rollout: RolloutArgs,
     /// Gather facts, resolve the target and print each host's plan, changing nothing.
     #[arg(long, short = 'C', visible_alias = "check")]
     pub dry_run: bool,
@@ -323,6 +367,43 @@ mod tests {
                 other => panic!("{other:?}"),
             };
             assert_eq!(parsed, dry_run, "{args}");
+        }
+    }
+
+    #[test]
+    fn batches_and_the_failure_budget_are_parsed_before_anything_runs() {
+        let upgrade =
+            |flags: &str| match parse(&format!("upgrade -i inv --to 6.1.1 {flags}")).command {
+                Command::Upgrade(a) => a.rollout,
+                other => panic!("{other:?}"),
+            };
+        let plain = upgrade("");
+        assert_eq!(plain.serial().batches(5), [5]);
+        assert_eq!(plain.budget(), crate::runner::FailureBudget::WholeBatch);
+        let rollout = upgrade("--serial 1,50% --max-fail 0");
+        assert_eq!(rollout.serial().batches(5), [1, 2, 2]);
+        assert_eq!(rollout.budget(), crate::runner::FailureBudget::Hosts(0));
+        assert_eq!(upgrade("--canary").serial().batches(5), [1, 4]);
+        assert_eq!(
+            upgrade("--canary --serial 2").serial().batches(5),
+            [1, 2, 2]
+        );
+        assert_eq!(
+            upgrade("--max-fail 20%").budget(),
+            crate::runner::FailureBudget::Percent(20)
+        );
+        for bad in [
+            "--serial 0",
+            "--serial 1,x",
+            "--max-fail 101%",
+            "--max-fail=-1",
+        ] {
+            let words = format!("hubfleet upgrade -i inv --to 6.1.1 {bad}");
+            let error = Cli::try_parse_from(words.split_whitespace()).unwrap_err();
+            assert!(
+                error.to_string().contains("invalid value"),
+                "{bad}: {error}"
+            );
         }
     }
 

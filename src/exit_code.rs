@@ -7,8 +7,10 @@
 //! | 2 | some host failed, or was rolled back after a failure; `verify`: some archive has an error |
 //! | 4 | some host was unreachable (connection, host key or authentication refused) |
 //! | 8 | some hub is left down: its rollback could not complete, or `--no-rollback` |
+//! | 16 | the run stopped early: some host was interrupted before its stop or never started |
+//! | 128+N | a second signal N (130: Ctrl-C) exited at once |
 //!
-//! The codes add up: 6 is failed and unreachable, 10 failed and down, 14 all three.
+//! The codes add up: 6 is failed and unreachable, 10 failed and down, 18 failed and stopped.
 
 use crate::runner::Counts;
 
@@ -20,6 +22,18 @@ pub const FAILED: u8 = 2;
 pub const UNREACHABLE: u8 = 4;
 /// Some hub is left down and needs a hand.
 pub const DOWN: u8 = 8;
+/// The run stopped early (failure budget, Ctrl-C): some host was left alone, its hub untouched.
+pub const STOPPED: u8 = 16;
+
+/// A second signal exited at once: as a shell reports a process killed by it.
+pub fn for_signal(signal: &str) -> u8 {
+    let number = match signal {
+        "SIGHUP" => 1,
+        "SIGINT" => 2,
+        _ => 15,
+    };
+    128 + number
+}
 
 /// The exit code of a run with these counts.
 pub fn for_counts(counts: Counts) -> u8 {
@@ -32,6 +46,9 @@ pub fn for_counts(counts: Counts) -> u8 {
     }
     if counts.down > 0 {
         code |= DOWN;
+    }
+    if counts.interrupted + counts.not_started > 0 {
+        code |= STOPPED;
     }
     code
 }
@@ -54,6 +71,7 @@ mod tests {
                 rolled_back,
                 down,
                 unreachable,
+                ..Counts::default()
             })
         };
         assert_eq!(
@@ -67,6 +85,18 @@ mod tests {
                 c(0, 1, 1, 1, 1),
             ],
             [0, 2, 2, 4, 6, 8, 14]
+        );
+        let stopped = |interrupted, not_started| Counts {
+            failed: 1,
+            interrupted,
+            not_started,
+            ..Counts::default()
+        };
+        assert_eq!(for_counts(stopped(0, 4)), 18);
+        assert_eq!(for_counts(stopped(2, 0)), 18);
+        assert_eq!(
+            ["SIGINT", "SIGTERM", "SIGHUP"].map(for_signal),
+            [130, 143, 129]
         );
     }
 }

@@ -24,4 +24,6 @@ pub enum Ended {
     RolledBack,
     /// The hub is down and needs a hand.
     Down,
+    /// The run was asked to stop before this host's stop: the hub is untouched.
+    Interrupted,
 }

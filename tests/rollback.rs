@@ -9,7 +9,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use lab::runs::{
-    NEWEST, archives, assert_kept, snapshot_of, sqlite, tree_hashes, upgrade_to_newest,
+    NEWEST, archives, assert_kept, at_old_start, on_the_new_release_start, snapshot_of, sqlite,
+    tree_hashes, upgrade_to_newest,
 };
 use lab::{Lab, LabHost, shell_quote, text};
 use sha2::{Digest, Sha256};
@@ -19,28 +20,6 @@ const OLD_HEAD: &str = "0eee8c825d24";
 
 fn lab(hosts: usize) -> Lab {
     lab::runs::serving_lab(hosts)
-}
-
-/// Makes `host`'s `start.sh` run `then` first when its env holds JupyterHub 5 or later (what an
-/// authenticator that breaks on the new release does: the rehearsal, upgrade-db on a copy, passes;
-/// the failure comes after the stop). On the old release it first copies the database to
-/// [`at_old_start`]: the database exactly as the rollback put it back, before the hub writes to it
-/// again.
-fn on_the_new_release_start(host: &LabHost, then: &str) {
-    let script = host.hub_dir.join("start.sh");
-    let body = std::fs::read_to_string(&script).unwrap();
-    let python = shell_quote(&host.hub_env.join("bin/python"));
-    let guard = format!(
-        "set -euo pipefail\nif ! {python} -c 'import jupyterhub, sys; sys.exit(jupyterhub.version_info[0] >= 5)'; then\n    {then}\nelse\n    cp {} {}\nfi\n",
-        shell_quote(&host.hub_db()),
-        shell_quote(&at_old_start(host)),
-    );
-    std::fs::write(&script, body.replacen("set -euo pipefail\n", &guard, 1)).unwrap();
-}
-
-/// Where `start.sh` copies the database when it starts the old release.
-fn at_old_start(host: &LabHost) -> PathBuf {
-    host.hub_dir.join("db-at-old-start.sqlite")
 }
 
 /// Makes `host`'s `jupyterhub upgrade-db` run `python` (code in its config) once `marker` exists,

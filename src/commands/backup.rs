@@ -24,6 +24,7 @@ pub fn run(args: &BackupArgs, printer: &Printer) -> Result<u8, FatalError> {
         targets: crate::inventory::Targets::Hubs,
         fleet: &args.fleet,
         logs: Some(&args.backups.dir),
+        rollout: None,
     };
     let job = BackupJob {
         backup_dir: args.backups.dir.clone(),

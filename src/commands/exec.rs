@@ -26,6 +26,7 @@ pub fn run(args: &ExecArgs, printer: &Printer) -> Result<u8, FatalError> {
         targets: crate::inventory::Targets::HubsAndNamedHelpers,
         fleet: &args.fleet,
         logs: None,
+        rollout: None,
     };
     run_job(&options, Arc::new(job), printer)
 }

@@ -20,6 +20,7 @@ pub fn run(args: &FactsArgs, printer: &Printer) -> Result<u8, FatalError> {
         targets: crate::inventory::Targets::Hubs,
         fleet: &args.fleet,
         logs: None,
+        rollout: None,
     };
     let code = run_job(&options, Arc::new(FactsJob), printer)?;
     if !args.fleet.output.json {

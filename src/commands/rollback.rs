@@ -26,6 +26,7 @@ pub fn run(args: &RollbackArgs, printer: &Printer) -> Result<u8, FatalError> {
         targets: crate::inventory::Targets::Hubs,
         fleet: &args.fleet,
         logs: Some(&args.backups.dir),
+        rollout: None,
     };
     let job = |dry_run| {
         Arc::new(RollbackJob {

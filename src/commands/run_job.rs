@@ -6,12 +6,12 @@ use std::io::IsTerminal;
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::cli::FleetArgs;
+use crate::cli::{FleetArgs, RolloutArgs};
 use crate::error::FatalError;
 use crate::inventory::{Host, Targets};
 use crate::printer::{Printer, Verbosity};
 use crate::reporter::{HostLogs, RecapColumns, Reporter, Summary, render_recap};
-use crate::runner::{HostJob, HostResult, run_fleet};
+use crate::runner::{Board, FleetRun, HostJob, HostResult, Rollout, run_fleet};
 use crate::ssh::{Credentials, PassphrasePrompt};
 
 use super::{output, targets};
@@ -34,8 +34,11 @@ pub(super) struct RunOptions<'a> {
     pub(super) targets: Targets,
     /// Inventory, `--limit`, `--forks`, `--json`, `--report`.
     pub(super) fleet: &'a FleetArgs,
-    /// Where per-host logs of remote output go (beside the backups); `None` shows output.
+    /// Where per-host logs of remote output go (beside the backups); `None` shows output. The
+    /// retry file of a run with failed hosts goes there too.
     pub(super) logs: Option<&'a Path>,
+    /// `--serial`, `--canary`, `--max-fail`, for the commands that take them.
+    pub(super) rollout: Option<&'a RolloutArgs>,
 }
 
 /// Selects the hosts, runs `job` on them with the reporters attached, prints the recap (or the
@@ -61,6 +64,8 @@ pub(super) struct Fleet<'a> {
     pub(super) hosts: Vec<Host>,
     runtime: tokio::runtime::Runtime,
     credentials: Credentials,
+    /// Batches, the failure budget, Ctrl-C and the board of where each host is.
+    rollout: Rollout,
 }
 
 impl<'a> Fleet<'a> {
@@ -82,12 +87,22 @@ impl<'a> Fleet<'a> {
         let runtime = tokio::runtime::Runtime::new().map_err(FatalError::Runtime)?;
         let credentials = Credentials::new(passphrase_prompt());
         runtime.block_on(credentials.preload(hosts.iter().map(|h| &h.ssh)));
+        let args = options.rollout;
+        let rollout = Rollout {
+            serial: args.map_or_else(crate::runner::Serial::all_at_once, RolloutArgs::serial),
+            budget: args.map(RolloutArgs::budget).unwrap_or_default(),
+            board: Board::new(hosts.iter().map(|h| h.name.as_str())),
+            ..Rollout::default()
+        };
+        // Signals are caught only now: a Ctrl-C at a passphrase prompt still ends hubfleet at once.
+        listen_for_signals(&runtime, &rollout, printer);
         Ok(Self {
             options,
             printer,
             hosts,
             runtime,
             credentials,
+            rollout,
         })
     }
 
@@ -99,12 +114,29 @@ impl<'a> Fleet<'a> {
         job: Arc<J>,
         logs: Option<HostLogs>,
     ) -> Vec<HostResult<J::Report>> {
+        // All at once, outside the batches and the budget, but stopped by Ctrl-C as the run is.
+        let rollout = Rollout {
+            interrupt: self.rollout.interrupt.clone(),
+            board: self.rollout.board.clone(),
+            ..Rollout::default()
+        };
+        self.run_with(hosts, job, logs, &rollout).results
+    }
+
+    /// Runs `job` on `hosts` as `rollout` says, with the reporters attached.
+    fn run_with<J: HostJob>(
+        &self,
+        hosts: &[Host],
+        job: Arc<J>,
+        logs: Option<HostLogs>,
+        rollout: &Rollout,
+    ) -> FleetRun<J::Report> {
         let (events, reporter) = Reporter::start(*self.printer, logs);
         let forks = usize::from(self.options.fleet.forks);
-        let run = run_fleet(hosts, forks, &self.credentials, job, events);
-        let results = self.runtime.block_on(run);
+        let run = run_fleet(hosts, forks, &self.credentials, job, events, rollout);
+        let run = self.runtime.block_on(run);
         reporter.finish();
-        results
+        run
     }
 
     /// Runs `job` on every selected host, prints the recap (or JSON), writes the report, and
@@ -118,8 +150,8 @@ impl<'a> Fleet<'a> {
             .logs
             .map(|dir| HostLogs::new(dir, self.options.command));
         let log_hint = logs.as_ref().map(|l| l.path("HOST"));
-        let results = self.run_on(&self.hosts, job, logs);
-        let code = self.finish(results);
+        let run = self.run_with(&self.hosts, job, logs, &self.rollout);
+        let code = self.finish_run(run);
         // A notice, not a result or an error: `--quiet` leaves it out.
         if let Some(path) = log_hint.filter(|_| self.printer.verbosity > Verbosity::Quiet) {
             self.printer.err(&format!(
@@ -135,13 +167,79 @@ impl<'a> Fleet<'a> {
         &self,
         results: Vec<HostResult<R>>,
     ) -> u8 {
-        let summary = Summary::new(results);
+        self.finish_run(FleetRun {
+            results,
+            stopped: None,
+        })
+    }
+
+    /// [`Fleet::finish`] for a whole run: why it stopped early, if it did, is said under the
+    /// recap and in the report, and its failed hosts go to a retry file beside the backups.
+    fn finish_run<R: RecapColumns + serde::Serialize>(&self, run: FleetRun<R>) -> u8 {
+        let mut summary = Summary::new(run.results);
+        summary.stopped = run.stopped.map(|reason| reason.to_string());
+        if let Some(dir) = self.options.logs {
+            summary.retry_file = write_retry_file(dir, &summary.to_retry(), self.printer);
+        }
         let code = summary.exit_code;
         let (printer, output) = (self.printer, &self.options.fleet.output);
         output::emit(output, printer, self.options.command, &summary, || {
-            render_recap(&summary.hosts, terminal_width(), printer.color)
+            let mut recap = render_recap(&summary.hosts, terminal_width(), printer.color);
+            if let Some(why) = &summary.stopped {
+                recap.push_str(&format!("\nthe run stopped early: {why}"));
+            }
+            recap
         });
+        if let Some(path) = &summary.retry_file {
+            printer.err(&format!(
+                "the failed hosts are listed in `{}`: run again on them with `--limit @{}`",
+                path.display(),
+                path.display()
+            ));
+        }
         code
+    }
+}
+
+/// Catches SIGINT, SIGTERM and SIGHUP for the run: the first stops the rollout (no new host, no
+/// new step before a stop), the second exits at once, saying where each host was left.
+fn listen_for_signals(runtime: &tokio::runtime::Runtime, rollout: &Rollout, printer: &Printer) {
+    let _entered = runtime.enter();
+    let (board, printer) = (rollout.board.clone(), *printer);
+    let listening = rollout.interrupt.listen(move |signal| {
+        printer.err(&format!(
+            "{signal} again: exiting at once; where each host was left:"
+        ));
+        for line in board.lines() {
+            printer.err(&format!("  {line}"));
+        }
+        std::process::exit(i32::from(crate::exit_code::for_signal(signal)));
+    });
+    if let Err(e) = listening {
+        printer.err(&format!(
+            "warning: Ctrl-C will end hubfleet at once (cannot catch signals: {e})"
+        ));
+    }
+}
+
+/// Writes the names of `hosts` (failed or unreachable) to `DIR/retry-TIMESTAMP.txt`, atomically,
+/// for `--limit @FILE`; its path, if there was anything to write and it could be written.
+fn write_retry_file(dir: &Path, hosts: &[&str], printer: &Printer) -> Option<std::path::PathBuf> {
+    if hosts.is_empty() {
+        return None;
+    }
+    let stem = format!("retry-{}", crate::backup_dir::stamp(jiff::Timestamp::now()));
+    let path = crate::backup_dir::candidates(dir, &stem, "txt", 99).find(|p| !p.exists())?;
+    let text: String = hosts.iter().map(|h| format!("{h}\n")).collect();
+    match crate::atomic_file::write(&path, text.as_bytes()) {
+        Ok(()) => Some(path),
+        Err(e) => {
+            printer.err(&format!(
+                "warning: the retry file `{}` was not written: {e}",
+                path.display()
+            ));
+            None
+        }
     }
 }
 

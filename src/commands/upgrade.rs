@@ -24,6 +24,7 @@ pub fn run(args: &UpgradeArgs, printer: &Printer) -> Result<u8, FatalError> {
         targets: crate::inventory::Targets::Hubs,
         fleet: &args.fleet,
         logs: Some(&args.backups.dir),
+        rollout: Some(&args.rollout),
     };
     let fleet = Fleet::prepare(&options, printer)?;
     let pinned = match to {

@@ -64,6 +64,10 @@ pub struct HostFacts {
     /// The host lock of a run (`host_lock.py`): held now, or left by a holder that vanished.
     #[serde(default)]
     pub lock: Option<LockState>,
+    /// The record an earlier cutover left, which no controller read to its result (its
+    /// controller was killed or exited at a second Ctrl-C): the upgrade reports how it ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cutover_left: Option<String>,
     /// What could not be read, one line each.
     #[serde(default)]
     pub problems: Vec<String>,

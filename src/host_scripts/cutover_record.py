@@ -33,3 +33,15 @@ def running_cutover(record):
 def still_running(pid, record):
     # What facts and the launcher say of a cutover that still runs.
     return f"an earlier upgrade's cutover is still running on this host (pid {pid}, its record in {record}): wait until it ends, then run again"
+
+
+def left_record(record):
+    # The text of a record no controller read to its result (a controller removes a record once
+    # it has it): the trace of a cutover whose controller went away, for the next run to report.
+    # Read without following links, as it was created; None when there is none.
+    try:
+        fd = os.open(record, os.O_RDONLY | os.O_NOFOLLOW)
+    except FileNotFoundError:
+        return None
+    with os.fdopen(fd, "rb") as f:
+        return f.read().decode("utf-8", "replace")

@@ -217,13 +217,20 @@ if server_url is not None:
 
 # A cutover (the downtime of an upgrade, run on the host by a process of its own) that an earlier
 # run started and that is still running: nothing may stop this hub now.
+# A record of one that ended with no controller reading it is read here, for the upgrade to report.
 facts["cutover_record"] = None
 facts["cutover_running"] = None
+facts["cutover_left"] = None
 if path:
     record = facts["cutover_record"] = cutover_record(path)
     facts["cutover_running"] = running_cutover(record)
     if facts["cutover_running"]:
         facts["problems"].append(still_running(facts["cutover_running"], record))
+    else:
+        try:
+            facts["cutover_left"] = left_record(record)
+        except OSError as e:
+            problem(f"cannot read the record {record} an earlier cutover left", e)
 
 # The host lock of a run (host_lock.py), held or left by one that vanished.
 try:

@@ -224,7 +224,14 @@ fn items(text: &str) -> impl Iterator<Item = &str> {
 fn read_names(file: &Path, limit: &str) -> Result<Vec<String>, InventoryError> {
     let text = std::fs::read_to_string(file).map_err(|e| InventoryError::BadLimit {
         pattern: limit.to_owned(),
-        message: format!("cannot read `{}`: {e}", PathBuf::from(file).display()),
+        message: match e.kind() {
+            // Most often a retry file's name mistyped, or taken from another backup directory.
+            std::io::ErrorKind::NotFound => format!(
+                "cannot read `{}`: no such file (a run with failed hosts lists them in `BACKUP_DIR/retry-TIMESTAMP.txt`; its path is under the recap)",
+                PathBuf::from(file).display()
+            ),
+            _ => format!("cannot read `{}`: {e}", PathBuf::from(file).display()),
+        },
     })?;
     Ok(text
         .lines()

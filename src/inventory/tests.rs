@@ -523,8 +523,8 @@ fn limit_errors_say_what_is_wrong() {
         err("[a"),
         "`--limit [a`: `[a` is not a valid glob: unclosed character class; missing ']'"
     );
-    assert!(
-        err("@/nonexistent/file")
-            .starts_with("`--limit @/nonexistent/file`: cannot read `/nonexistent/file`")
+    assert_eq!(
+        err("@/nonexistent/file"),
+        "`--limit @/nonexistent/file`: cannot read `/nonexistent/file`: no such file (a run with failed hosts lists them in `BACKUP_DIR/retry-TIMESTAMP.txt`; its path is under the recap)"
     );
 }

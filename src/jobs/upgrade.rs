@@ -11,7 +11,7 @@ use crate::archive;
 use crate::facts::HostFacts;
 use crate::inventory::Host;
 use crate::plan::{CutoverWork, Request, UpgradePlan, Work, policy};
-use crate::runner::{HostEvents, HostJob, StepFailure, Summary};
+use crate::runner::{Ended, HostEvents, HostJob, StepFailure, Summary};
 use crate::ssh::{RemoteCommand, Session};
 use crate::step::{Phase, Step};
 use crate::steps::{self, Cutover, Done, HostLock, LockHolder, OnHost, Staged, WayBack};
@@ -90,6 +90,10 @@ impl UpgradeJob {
         report.latest_resolved_on = self.pinned.as_ref().map(|p| p.host.clone());
         report.revision_before = facts.db_revision.clone();
         policy::may_touch(&facts)?;
+        if let Some(text) = &facts.cutover_left {
+            earlier_cutover(host, session, events, &facts, text, report).await?;
+        }
+        before(events, "stage")?;
         if policy::serves(&facts, &self.to) {
             let plan = UpgradePlan::unchanged(host, &facts, &self.to);
             return self
@@ -129,13 +133,17 @@ impl UpgradeJob {
             if let Ok(stored) = &stored {
                 record_backup(report, stored);
             }
-            let target = self.pinned_refusal(target)?;
+            let target = self.pinned_refusal(target.map_err(|f| interrupted_at(events, f)))?;
             if let Err(failure) = stored {
                 discard(host, session, &target.staged).await;
-                return Err(failure);
+                return Err(interrupted_at(events, failure));
             }
             (target, true)
         };
+        if let Err(failure) = before(events, "check") {
+            discard(host, session, &target.staged).await;
+            return Err(failure);
+        }
         report.packages = target.install.clone();
         report.version_target = Some(target.version.clone());
         if policy::serves(&facts, &target.version) {
@@ -225,6 +233,15 @@ impl UpgradeJob {
             _ => None,
         });
         for planned in &plan.steps {
+            // Until the stop, an interrupted run starts no new step: the hub is left untouched.
+            if staged.is_some()
+                && let Err(failure) = before(events, planned.step)
+            {
+                if let Some(staged) = &staged {
+                    discard(host, session, staged).await;
+                }
+                return Err(failure);
+            }
             if matches!(planned.work, Work::Cutover(_)) {
                 staged = None;
             }
@@ -251,6 +268,7 @@ impl UpgradeJob {
             if let Err(failure) = done {
                 if let Some(staged) = &staged {
                     discard(host, session, staged).await;
+                    return Err(interrupted_at(events, failure));
                 }
                 return Err(failure);
             }
@@ -305,6 +323,79 @@ impl UpgradeJob {
         report.revision_after = Some(done.revision);
         report.version_after = Some(work.version.clone());
         Ok(())
+    }
+}
+
+/// Reports the cutover an earlier run left on the host unread (its controller was killed, or
+/// exited at a second Ctrl-C), from its record: a cutover that ended upgraded lets this run carry
+/// on (the facts show the target serving); one that rolled back, failed or left the hub down is
+/// this run's outcome for the host, so a second downtime is never started before the operator
+/// has seen why the first one failed. The record is removed once read; one without a result
+/// (the cutover died) is kept, for the operator.
+async fn earlier_cutover(
+    host: &Host,
+    session: &Session,
+    events: &HostEvents,
+    facts: &HostFacts,
+    text: &str,
+    report: &mut UpgradeReport,
+) -> Result<(), StepFailure> {
+    let record = facts.cutover_record.as_deref().unwrap_or("its record");
+    events.step(
+        "record",
+        format!("an earlier run's cutover left its record unread: {record}"),
+    );
+    let mut way_back = WayBack::default();
+    let ended = steps::earlier_cutover(events, text, &mut way_back);
+    // Only a cutover that did not end upgraded leaves its kept database for the report.
+    if !matches!(ended, Some(Ok(_))) {
+        report.kept_db = way_back.kept_db;
+        report.kept_db_sha256 = way_back.kept_sha256;
+        report.by_hand = way_back.by_hand;
+    }
+    let Some(ended) = ended else {
+        return Err(policy::refused(format!(
+            "an earlier run's cutover ended without a result (its record {record} is kept): the hub may be down; check it and read the record, remove the record, then run again"
+        )));
+    };
+    steps::remove_record(host, session, record).await;
+    ended.map(|_| ()).map_err(|failure| StepFailure {
+        reason: format!(
+            "in an earlier run whose controller went away (from the cutover's record): {}",
+            failure.reason
+        ),
+        ..failure
+    })
+}
+
+/// Refuses to begin `step` once the run was interrupted (Ctrl-C): used before every step up to
+/// the stop, so an interrupted host ends with its hub untouched.
+fn before(events: &HostEvents, step: &'static str) -> Result<(), StepFailure> {
+    match events.interrupted() {
+        Some(signal) => Err(StepFailure {
+            step,
+            reason: format!(
+                "interrupted by {signal} before the stop: hub untouched, what was staged removed; run again to upgrade it"
+            ),
+            ended: Ended::Interrupted,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// A step before the stop that failed while the run was interrupted was most likely abandoned
+/// for it (a backup stream): the host ended interrupted, the step's own words kept.
+fn interrupted_at(events: &HostEvents, failure: StepFailure) -> StepFailure {
+    match events.interrupted() {
+        Some(signal) if failure.ended == Ended::Failed => StepFailure {
+            reason: format!(
+                "interrupted by {signal} before the stop ({}): hub untouched, what was staged removed; run again to upgrade it",
+                failure.reason
+            ),
+            ended: Ended::Interrupted,
+            ..failure
+        },
+        _ => failure,
     }
 }
 

@@ -203,6 +203,11 @@ impl Bars {
             }
             // In the host's log, and with `-v` in plain lines: never on a bar.
             Event::Command { .. } => {}
+            Event::RunStopping { .. } => {
+                if let Some(line) = lines::render(event, "") {
+                    let _ = self.multi.println(line.trim_start());
+                }
+            }
             Event::Output { host, stream, line } => {
                 let line = format!("{host} | {line}");
                 // Suspend the bars so a result line is never torn by a redraw.

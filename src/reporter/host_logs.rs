@@ -74,7 +74,9 @@ impl HostLogs {
                     timing.started.as_secs_f64()
                 ),
             ),
-            Event::RunStarted { .. } | Event::HostStarted { .. } => return,
+            Event::RunStarted { .. } | Event::RunStopping { .. } | Event::HostStarted { .. } => {
+                return;
+            }
         };
         let dir = crate::backup_dir::host_dir(&self.dir, host);
         let file = self

@@ -54,6 +54,9 @@ pub fn render(event: &Event, time: &str) -> Option<String> {
             transfer,
         } => Some(format!("{time} {host} {step} {transfer}")),
         Event::Output { host, line, .. } => Some(format!("{host} | {line}")),
+        Event::RunStopping { reason } => Some(format!(
+            "{time} run stopping: {reason}; no new host starts, hosts in their cutover are followed to their end"
+        )),
         Event::HostFinished {
             host,
             outcome,
@@ -69,6 +72,10 @@ pub fn render(event: &Event, time: &str) -> Option<String> {
             Outcome::Down { step, reason } => {
                 format!("{time} {host} DOWN after {step} failed: {reason}")
             }
+            Outcome::Interrupted { step, reason } => {
+                format!("{time} {host} interrupted before {step}: {reason}")
+            }
+            Outcome::NotStarted { reason } => format!("{time} {host} {reason}"),
             Outcome::Unreachable { reason, .. } => {
                 format!("{time} {host} {}: {reason}", outcome.label())
             }

@@ -104,8 +104,17 @@ pub fn render<R: RecapColumns>(results: &[HostResult<R>], width: u16, color: boo
         0 => String::new(),
         n => format!(", {n} DOWN"),
     };
+    // So are hosts a stopped run left alone.
+    let left: String = [
+        (counts.interrupted, "interrupted"),
+        (counts.not_started, "not started"),
+    ]
+    .iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, what)| format!(", {n} {what}"))
+    .collect();
     out.push(format!(
-        "{} hosts: {} ok, {} failed{rolled_back}{down}, {} unreachable",
+        "{} hosts: {} ok, {} failed{rolled_back}{down}, {} unreachable{left}",
         results.len(),
         counts.ok,
         counts.failed,
@@ -144,7 +153,10 @@ fn outcome_lines(outcome: &Outcome) -> Vec<String> {
             },
             "what to do: its users cannot log in; bring it back by hand now, with the steps below if any (also in `--report`), then check that /hub/api answers".to_owned(),
         ],
-        Outcome::Unreachable { reason, .. } => vec![reason.clone()],
+        Outcome::Interrupted { step, reason } => vec![format!("before {step}: {reason}")],
+        Outcome::Unreachable { reason, .. } | Outcome::NotStarted { reason } => {
+            vec![reason.clone()]
+        }
     }
 }
 
@@ -156,6 +168,8 @@ fn painted(outcome: &Outcome, cell: &str) -> String {
         Outcome::RolledBack { .. } => "33",
         Outcome::Down { .. } => "1;31",
         Outcome::Failed { .. } | Outcome::Unreachable { .. } => "31",
+        // Left alone, the hub untouched: a warning, not a failure.
+        Outcome::Interrupted { .. } | Outcome::NotStarted { .. } => "33",
     };
     format!("\x1b[{code}m{cell}\x1b[0m")
 }

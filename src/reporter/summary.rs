@@ -46,6 +46,15 @@ pub struct Summary<R> {
     pub counts: Counts,
     /// The exit code hubfleet returns for this run.
     pub exit_code: u8,
+    /// Why the run stopped before every host had its turn (`--max-fail`, Ctrl-C).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<String>,
+    /// The file naming the failed and unreachable hosts, for `--limit @FILE`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::lossy_path::serialize"
+    )]
+    pub retry_file: Option<std::path::PathBuf>,
     /// Every host's result.
     pub hosts: Vec<HostResult<R>>,
 }
@@ -56,8 +65,20 @@ impl<R: Serialize> Summary<R> {
         Self {
             counts: Counts::of(&results),
             exit_code: crate::exit_code::for_counts(Counts::of(&results)),
+            stopped: None,
+            retry_file: None,
             hosts: results,
         }
+    }
+
+    /// The hosts to try again: those that failed (rolled back and down included) or could not
+    /// be reached, in inventory order.
+    pub fn to_retry(&self) -> Vec<&str> {
+        self.hosts
+            .iter()
+            .filter(|h| h.outcome.counts_as_failed())
+            .map(|h| h.host.as_str())
+            .collect()
     }
 }
 

@@ -15,6 +15,16 @@ pub struct Counts {
     pub down: usize,
     /// Hosts not reached (no connection, refused host key, no accepted key).
     pub unreachable: usize,
+    /// Hosts the run stopped before their stop (Ctrl-C): their hubs untouched.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub interrupted: usize,
+    /// Hosts the run never started: its failure budget was spent, or it was interrupted.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub not_started: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl Counts {
@@ -31,6 +41,8 @@ impl Counts {
                 }
                 Outcome::Down { .. } => counts.down += 1,
                 Outcome::Unreachable { .. } => counts.unreachable += 1,
+                Outcome::Interrupted { .. } => counts.interrupted += 1,
+                Outcome::NotStarted { .. } => counts.not_started += 1,
             }
         }
         counts

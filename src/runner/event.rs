@@ -81,6 +81,12 @@ pub enum Event {
         /// The line, without its newline, lossily decoded as UTF-8.
         line: String,
     },
+    /// The run stops starting hosts (its failure budget spent, or a signal): hosts running
+    /// finish, those in their cutover are followed to their end.
+    RunStopping {
+        /// Why, in words.
+        reason: String,
+    },
     /// A host finished, one way or another.
     HostFinished {
         /// The host.
@@ -103,6 +109,7 @@ impl Event {
             Self::Output { line, .. } => crate::secrets::mask_in_place(line),
             Self::HostFinished { .. }
             | Self::RunStarted { .. }
+            | Self::RunStopping { .. }
             | Self::HostStarted { .. }
             | Self::StepTimed { .. }
             | Self::Summary { .. }

@@ -5,7 +5,7 @@ use std::sync::mpsc::SyncSender;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use super::{Event, StepTiming, Stream};
+use super::{Board, Event, Interrupt, StepTiming, Stream};
 use crate::ssh::OutputSink;
 
 /// Sends events about one host. Sending blocks when the reporter is behind (the channel is
@@ -18,6 +18,11 @@ pub struct HostEvents {
     started: Instant,
     /// Every step timed so far, shared by the clones.
     timings: Arc<Mutex<Vec<StepTiming>>>,
+    /// Whether the run was asked to stop (Ctrl-C): jobs check it before each step that can
+    /// still be left out.
+    interrupt: Interrupt,
+    /// Where the run's hosts are, for the last words of a second Ctrl-C.
+    board: Option<Board>,
 }
 
 impl HostEvents {
@@ -28,6 +33,36 @@ impl HostEvents {
             tx,
             started: Instant::now(),
             timings: Arc::default(),
+            interrupt: Interrupt::default(),
+            board: None,
+        }
+    }
+
+    /// These events, for a run that `interrupt` may stop and whose hosts `board` keeps.
+    pub fn watched(self, interrupt: Interrupt, board: Board) -> Self {
+        Self {
+            interrupt,
+            board: Some(board),
+            ..self
+        }
+    }
+
+    /// The signal that asked the run to stop, if one did: a job starts no new step before its
+    /// stop once this is `Some`.
+    pub fn interrupted(&self) -> Option<&'static str> {
+        self.interrupt.signal()
+    }
+
+    /// The run's interrupt, for a step that waits and should stop waiting when asked.
+    pub fn interrupt(&self) -> &Interrupt {
+        &self.interrupt
+    }
+
+    /// Notes that this host's cutover runs on the host with its record at `record`: if the
+    /// controller exits at once (a second Ctrl-C), it says where that record is.
+    pub fn cutover_started(&self, record: &str) {
+        if let Some(board) = &self.board {
+            board.cutover(&self.host, record);
         }
     }
 
@@ -81,10 +116,14 @@ impl HostEvents {
 
     /// Reports that the host entered `step`.
     pub fn step(&self, step: &'static str, detail: impl Into<String>) {
+        let detail = detail.into();
+        if let Some(board) = &self.board {
+            board.step(&self.host, step, &crate::secrets::mask(&detail));
+        }
         self.send(Event::Step {
             host: self.host.clone(),
             step,
-            detail: detail.into(),
+            detail,
         });
     }
 

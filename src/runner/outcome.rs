@@ -34,6 +34,20 @@ pub enum Outcome {
         /// The original failure, then the host's state.
         reason: String,
     },
+    /// The run was asked to stop (Ctrl-C, SIGTERM, SIGHUP) before this host's stop: what it had
+    /// readied was removed, and the hub was never touched.
+    Interrupted {
+        /// The step it would have run next, or the one that was abandoned.
+        step: String,
+        /// Which signal, and how the host is left.
+        reason: String,
+    },
+    /// The host was never started: the run stopped first (its failure budget spent, or an
+    /// interrupt). Nothing on it was touched.
+    NotStarted {
+        /// Why the run stopped, naming the host whose failure spent the budget.
+        reason: String,
+    },
     /// The host could not be reached safely: no connection, a refused host key, no accepted key.
     Unreachable {
         /// What kind of failure.
@@ -51,6 +65,8 @@ impl Outcome {
             Self::Failed { .. } => "failed",
             Self::RolledBack { .. } => "rolled back",
             Self::Down { .. } => "DOWN",
+            Self::Interrupted { .. } => "interrupted",
+            Self::NotStarted { .. } => "not started",
             Self::Unreachable { failure, .. } => match failure {
                 SshFailure::Unreachable => "unreachable",
                 SshFailure::HostKeyUnknown => "host key unknown",
@@ -68,6 +84,8 @@ impl Outcome {
             Self::Failed { reason, .. }
             | Self::RolledBack { reason, .. }
             | Self::Down { reason, .. }
+            | Self::Interrupted { reason, .. }
+            | Self::NotStarted { reason }
             | Self::Unreachable { reason, .. } => {
                 crate::secrets::mask_in_place(reason);
             }
@@ -81,7 +99,22 @@ impl Outcome {
             Self::Failed { reason, .. }
             | Self::RolledBack { reason, .. }
             | Self::Down { reason, .. }
+            | Self::Interrupted { reason, .. }
+            | Self::NotStarted { reason }
             | Self::Unreachable { reason, .. } => Some(reason),
+        }
+    }
+
+    /// Whether this host counts against the failure budget (`--max-fail`) and goes to the retry
+    /// file: its upgrade did not happen though it was tried. Rolled-back, down and unreachable
+    /// hosts count; interrupted and never-started ones were not tried.
+    pub fn counts_as_failed(&self) -> bool {
+        match self {
+            Self::Failed { .. }
+            | Self::RolledBack { .. }
+            | Self::Down { .. }
+            | Self::Unreachable { .. } => true,
+            Self::Ok | Self::Interrupted { .. } | Self::NotStarted { .. } => false,
         }
     }
 }
@@ -94,6 +127,7 @@ impl Ended {
             Self::Failed => Outcome::Failed { step, reason },
             Self::RolledBack => Outcome::RolledBack { step, reason },
             Self::Down => Outcome::Down { step, reason },
+            Self::Interrupted => Outcome::Interrupted { step, reason },
         }
     }
 }

@@ -164,6 +164,7 @@ pub async fn backup(
         .map_err(|e| failed(crate::error::one_line(&e, &e.hints())))?;
     let (dir, name, stream_events) = (backup_dir.to_path_buf(), host.name.clone(), events.clone());
     let db_size = facts.db_size;
+    let interrupt = events.interrupt().clone();
     let runtime = tokio::runtime::Handle::current();
     let started = Instant::now();
     let stored = tokio::task::spawn_blocking(move || {
@@ -171,6 +172,7 @@ pub async fn backup(
         let reader = RemoteReader {
             runtime,
             stdout: Some(stdout),
+            interrupt,
         };
         let stored = archive::store(&dir, &name, reader, &progress);
         progress.done(started.elapsed());
@@ -223,6 +225,9 @@ fn check_controller_space(backup_dir: &Path, db_size: u64) -> Result<(), String>
 struct RemoteReader {
     runtime: tokio::runtime::Handle,
     stdout: Option<RemoteStdout>,
+    /// Ctrl-C abandons the stream: the read fails, so the archive's temporary file is removed
+    /// and no `.partial` is left.
+    interrupt: crate::runner::Interrupt,
 }
 
 impl Read for RemoteReader {
@@ -230,7 +235,15 @@ impl Read for RemoteReader {
         let Some(stdout) = self.stdout.as_mut() else {
             return Ok(0);
         };
-        let n = self.runtime.block_on(stdout.read(buf))?;
+        let n = self.runtime.block_on(async {
+            tokio::select! {
+                read = stdout.read(buf) => read,
+                () = self.interrupt.wait() => Err(std::io::Error::other(format!(
+                    "abandoned on {}: no archive kept",
+                    self.interrupt.signal().unwrap_or("a signal")
+                ))),
+            }
+        })?;
         if n > 0 {
             return Ok(n);
         }

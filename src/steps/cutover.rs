@@ -4,7 +4,8 @@
 //!
 //! The record is a file of JSON lines beside the database ([`Cutover::record`]); the controller
 //! removes it once it has the result, so a record left on a host is the trace of a cutover whose
-//! controller went away.
+//! controller went away: the next run reads it and reports how that cutover ended
+//! ([`earlier_cutover`]) before it removes it, and the launcher refuses to start beside it.
 //!
 //! Once the stop is confirmed the cutover keeps the database as it is ([`kept_database`]), and a
 //! failure after anything changed is rolled back on the host; the result says how the host ended:
@@ -169,6 +170,7 @@ pub async fn cutover(
         lock: cutover.lock,
     };
     let pid = launch(host, session, status, args, Some(cutover.lock)).await?;
+    events.cutover_started(status);
     let Followed {
         followed,
         step,
@@ -187,31 +189,56 @@ pub async fn cutover(
         ),
         ended: Ended::Failed,
     };
-    match (followed, result) {
-        (_, Some(Outcome::Ok { previous, revision })) => Ok(CutoverDone {
+    if let Some(ended) = ended(result, revisions, way_back) {
+        return ended;
+    }
+    match followed {
+        Err(e) => Err(lost(format!(
+            "lost the connection during the cutover: {}",
+            crate::error::one_line(&e, &e.hints())
+        ))),
+        Ok(ExitStatus::Code(3)) => Err(StepFailure {
+            step,
+            reason: format!(
+                "the cutover on the host (pid {pid}) ended without a result: see its record in {status}"
+            ),
+            ended: Ended::Failed,
+        }),
+        Ok(status) => Err(lost(format!(
+            "following the cutover ended without its result ({})",
+            super::describe(status)
+        ))),
+    }
+}
+
+/// How a cutover ended, from the result its record holds; `None` without one.
+fn ended(
+    result: Option<Outcome>,
+    revisions: Option<Revisions>,
+    way_back: &mut WayBack,
+) -> Option<Result<CutoverDone, StepFailure>> {
+    Some(match result? {
+        Outcome::Ok { previous, revision } => Ok(CutoverDone {
             previous_env: previous,
             revision,
             revisions,
         }),
-        (_, Some(Outcome::Failed { step, reason })) => Err(StepFailure {
+        Outcome::Failed { step, reason } => Err(StepFailure {
             step: step_name(&step),
             reason,
             ended: Ended::Failed,
         }),
-        (_, Some(Outcome::RolledBack { step, reason })) => Err(StepFailure {
+        Outcome::RolledBack { step, reason } => Err(StepFailure {
             step: step_name(&step),
             reason,
             ended: Ended::RolledBack,
         }),
-        (
-            _,
-            Some(Outcome::Down {
-                step,
-                reason,
-                state,
-                by_hand,
-            }),
-        ) => {
+        Outcome::Down {
+            step,
+            reason,
+            state,
+            by_hand,
+        } => {
             way_back.by_hand = by_hand;
             Err(StepFailure {
                 step: step_name(&step),
@@ -221,22 +248,35 @@ pub async fn cutover(
                 ended: Ended::Down,
             })
         }
-        (Err(e), None) => Err(lost(format!(
-            "lost the connection during the cutover: {}",
-            crate::error::one_line(&e, &e.hints())
-        ))),
-        (Ok(ExitStatus::Code(3)), None) => Err(StepFailure {
-            step,
-            reason: format!(
-                "the cutover on the host (pid {pid}) ended without a result: see its record in {status}"
-            ),
-            ended: Ended::Failed,
-        }),
-        (Ok(status), None) => Err(lost(format!(
-            "following the cutover ended without its result ({})",
-            super::describe(status)
-        ))),
+    })
+}
+
+/// The record of an earlier cutover that no controller read to its end (its controller was
+/// killed, lost, or exited at a second Ctrl-C), as the facts found it beside the database: its
+/// lines are reported as they were recorded, and how it ended is returned (`None`: it holds no
+/// result, the cutover died without one). The caller removes the record only once it is read.
+pub fn earlier_cutover(
+    events: &HostEvents,
+    text: &str,
+    way_back: &mut WayBack,
+) -> Option<Result<CutoverDone, StepFailure>> {
+    let mut record = Record {
+        replay: true,
+        ..Record::new(events)
+    };
+    record.stdout(text.as_bytes());
+    record.stdout(b"\n");
+    let Record {
+        result,
+        revisions,
+        kept,
+        ..
+    } = record;
+    if let Some((path, sha256)) = kept {
+        way_back.kept_db = Some(path);
+        way_back.kept_sha256 = Some(sha256);
     }
+    ended(result, revisions, way_back)
 }
 
 /// What following a detached script's record gave: how the follower ended, the step running
@@ -267,23 +307,11 @@ pub(super) async fn follow(
     let follow = FollowArgs { status, pid }
         .command(super::hub_python(host))
         .become_(host.hub.become_.clone());
-    let mut record = Record {
-        events,
-        partial: Vec::new(),
-        step: "stop",
-        began: None,
-        result: None,
-        revisions: None,
-        kept: None,
-    };
+    let mut record = Record::new(events);
     let followed = session.exec(&follow, &mut record).await;
     record.step_ended(matches!(record.result, Some(Outcome::Ok { .. })));
     if record.result.is_some() {
-        // Read to its end: the record has served (best effort; the next cutover replaces it).
-        let remove = RemoteCommand::new("rm")
-            .args(["-f", "--", status])
-            .become_(host.hub.become_.clone());
-        let _ = session.exec_capture(&remove).await;
+        remove_record(host, session, status).await;
     }
     Followed {
         followed,
@@ -292,6 +320,15 @@ pub(super) async fn follow(
         revisions: record.revisions,
         kept: record.kept,
     }
+}
+
+/// Removes a record read to its result: it has served, and the next cutover refuses to start
+/// beside a record nobody read (best effort: the next run reads it again otherwise).
+pub async fn remove_record(host: &Host, session: &Session, record: &str) {
+    let remove = RemoteCommand::new("rm")
+        .args(["-f", "--", record])
+        .become_(host.hub.become_.clone());
+    let _ = session.exec_capture(&remove).await;
 }
 
 /// Starts `args`'s script detached on the host, its record at `status`; its pid.
@@ -406,9 +443,25 @@ struct Record<'a> {
     revisions: Option<Revisions>,
     /// The database kept at the stop, and its sha256.
     kept: Option<(String, String)>,
+    /// Whether the record is read after its cutover ended (an earlier run's), not followed live.
+    replay: bool,
 }
 
-impl Record<'_> {
+impl<'a> Record<'a> {
+    /// A record read from its first line, its events sent to `events`.
+    fn new(events: &'a HostEvents) -> Self {
+        Self {
+            events,
+            partial: Vec::new(),
+            step: "stop",
+            began: None,
+            result: None,
+            revisions: None,
+            kept: None,
+            replay: false,
+        }
+    }
+
     /// Times the step running now, if any, as ended.
     fn step_ended(&mut self, ok: bool) {
         if let Some(began) = self.began.take() {
@@ -428,6 +481,13 @@ impl Record<'_> {
             self.result = serde_json::from_slice(raw).ok();
         } else if let (Some(step), Some(text)) = (&line.step, line.text) {
             let step = step_name(step);
+            // An earlier run's cutover, read afterwards: its lines are told as that record's,
+            // not as steps this run takes.
+            if self.replay {
+                self.events.step("record", format!("{step}: {text}"));
+                self.step = step;
+                return;
+            }
             let new_step = self.began.is_none() || step != self.step;
             if new_step {
                 self.step_ended(true);

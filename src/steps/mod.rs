@@ -16,7 +16,10 @@ mod step_work;
 mod upgrade_db;
 
 pub use backup::{Backup, backup, backup_command};
-pub use cutover::{Cutover, CutoverDone, WayBack, cutover, kept_database, swap_description};
+pub use cutover::{
+    Cutover, CutoverDone, WayBack, cutover, earlier_cutover, kept_database, remove_record,
+    swap_description,
+};
 pub use gather_facts::gather_facts;
 pub use host_lock::{HostLock, LockHolder, NotLocked, SILENCE, lock};
 pub use install::{Source, install_command};

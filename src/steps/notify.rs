@@ -74,7 +74,11 @@ pub async fn notify(
             "notify",
             format!("grace period of {}s before the stop", grace.as_secs()),
         );
-        tokio::time::sleep(grace).await;
+        // Ctrl-C ends the wait: the job then stops before the stop, the hub untouched.
+        tokio::select! {
+            () = tokio::time::sleep(grace) => {}
+            () = events.interrupt().wait() => {}
+        }
     }
     Ok(())
 }

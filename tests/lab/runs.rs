@@ -7,7 +7,7 @@ use std::process::Command;
 
 use sha2::{Digest, Sha256};
 
-use super::{Hubs, Lab, text};
+use super::{Hubs, Lab, LabHost, shell_quote, text};
 
 /// The newest release in the lab's wheelhouse (`scripts/setup`) and its alembic head.
 pub const NEWEST: &str = "6.1.1";
@@ -161,6 +161,28 @@ pub fn tree_hashes(dir: &Path) -> BTreeMap<PathBuf, String> {
         }
     }
     hashes
+}
+
+/// Makes `host`'s `start.sh` run `then` first when its env holds JupyterHub 5 or later (what an
+/// authenticator that breaks on the new release does: the rehearsal, upgrade-db on a copy, passes;
+/// the failure comes after the stop). On the old release it first copies the database to
+/// [`at_old_start`]: the database exactly as the rollback put it back, before the hub writes to it
+/// again.
+pub fn on_the_new_release_start(host: &LabHost, then: &str) {
+    let script = host.hub_dir.join("start.sh");
+    let body = std::fs::read_to_string(&script).unwrap();
+    let python = shell_quote(&host.hub_env.join("bin/python"));
+    let guard = format!(
+        "set -euo pipefail\nif ! {python} -c 'import jupyterhub, sys; sys.exit(jupyterhub.version_info[0] >= 5)'; then\n    {then}\nelse\n    cp {} {}\nfi\n",
+        shell_quote(&host.hub_db()),
+        shell_quote(&at_old_start(host)),
+    );
+    std::fs::write(&script, body.replacen("set -euo pipefail\n", &guard, 1)).unwrap();
+}
+
+/// Where `start.sh` copies the database when it starts the old release.
+pub fn at_old_start(host: &LabHost) -> PathBuf {
+    host.hub_dir.join("db-at-old-start.sqlite")
 }
 
 /// A lab of `hosts` hubs of JupyterHub 4.1.6, the release the upgrade tests upgrade from.

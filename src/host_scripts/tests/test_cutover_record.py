@@ -44,6 +44,35 @@ class Record(unittest.TestCase):
             f.flush()
             self.assertIsNone(cutover_record.running_cutover(f.name))
 
+    def test_a_left_record_is_read_whole_and_never_through_a_link(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            record = os.path.join(tmp, ".db.hubfleet-cutover.jsonl")
+            self.assertIsNone(cutover_record.left_record(record))
+            lines = json.dumps({"pid": 1}) + "\n" + json.dumps({"result": "rolled-back", "step": "start", "reason": "x"}) + "\n"
+            with open(record, "w") as f:
+                f.write(lines)
+            self.assertEqual(cutover_record.left_record(record), lines)
+            link = os.path.join(tmp, ".other.hubfleet-cutover.jsonl")
+            os.symlink(record, link)
+            with self.assertRaises(OSError):
+                cutover_record.left_record(link)
+
+    def test_the_launcher_refuses_a_record_nobody_read_and_leaves_it_as_it_was(self):
+        from compose import _read
+
+        source = "".join(_read(name) for name in ("prelude", "cutover_record", "launch"))
+        with tempfile.TemporaryDirectory() as tmp:
+            record = os.path.join(tmp, ".db.hubfleet-cutover.jsonl")
+            lines = json.dumps({"pid": 1}) + "\n" + json.dumps({"result": "rolled-back", "step": "start", "reason": "x"}) + "\n"
+            with open(record, "w") as f:
+                f.write(lines)
+            args = json.dumps({"record": record, "script": "raise SystemExit(9)", "args": {}})
+            done = subprocess.run([sys.executable, "-c", source, args], capture_output=True, text=True)
+            self.assertEqual(done.returncode, 3, done.stderr)
+            self.assertIn("has not been read: run the upgrade again", done.stderr)
+            with open(record) as f:
+                self.assertEqual(f.read(), lines)
+
 
 if __name__ == "__main__":
     unittest.main()
