@@ -55,7 +55,16 @@ macro_rules! script {
 }
 
 /// The fact-gathering script (`gather.py`), run by the hub's Python.
-pub const GATHER: HostScript = script!("revisions", "database", "database_server", "cutover_record", "hub_environment"; "gather");
+pub const GATHER: HostScript = script!(
+    "revisions",
+    "database",
+    "database_server",
+    "cutover_record",
+    "hub_environment",
+    "bounded",
+    "host_lock";
+    "gather"
+);
 
 /// What `gather.py` reads.
 #[derive(Debug, Serialize)]
@@ -66,6 +75,8 @@ pub struct GatherArgs<'a> {
     pub health_url: &'a str,
     /// The single-user env, whose jupyterhub must match the hub's.
     pub singleuser_env: Option<&'a str>,
+    /// Seconds the hub's config may take to load (`config_timeout`).
+    pub config_timeout: u64,
 }
 
 impl ScriptArgs for GatherArgs<'_> {
@@ -140,7 +151,7 @@ impl ScriptArgs for BackupArgs<'_> {
 }
 
 /// Resolves the target release and readies it on the host (`stage.py`).
-pub const STAGE: HostScript = script!("revisions", "resolver"; "stage");
+pub const STAGE: HostScript = script!("revisions", "resolver", "bounded", "host_lock"; "stage");
 
 /// What `stage.py` reads.
 #[derive(Debug, Serialize)]
@@ -163,6 +174,11 @@ pub struct StageArgs<'a> {
     pub conda: &'a str,
     /// uv's path, for a uv env.
     pub uv: &'a str,
+    /// Seconds the stage's installer commands may take together (`stage_timeout`).
+    pub stage_timeout: u64,
+    /// This run's token, written into a staged copy once it is complete: the cutover swaps in
+    /// only a copy that carries it.
+    pub token: &'a str,
 }
 
 impl ScriptArgs for StageArgs<'_> {
@@ -206,7 +222,13 @@ impl ScriptArgs for RehearseArgs<'_> {
 
 /// The downtime, run detached on the host by [`LAUNCH`] (`cutover.py`).
 pub const CUTOVER: HostScript = script!(
-    "revisions", "hub_environment", "database", "kept_database", "hub_control"; "cutover"
+    "revisions",
+    "hub_environment",
+    "database",
+    "kept_database",
+    "hub_control",
+    "host_lock";
+    "cutover"
 );
 
 /// What `cutover.py` reads.
@@ -255,6 +277,17 @@ pub struct CutoverArgs<'a> {
     pub reinstall_previous: Option<String>,
     /// What takes the old release's place.
     pub change: Change<'a>,
+    /// The run's host lock, handed to the cutover, which empties it when it ends.
+    pub lock: LockRef<'a>,
+}
+
+/// A run's host lock, as the scripts after `lock.py` name it.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct LockRef<'a> {
+    /// The lock file, as `lock.py` found it.
+    pub path: &'a str,
+    /// The run's token: the lock is this run's while its holder names it.
+    pub run: &'a str,
 }
 
 impl ScriptArgs for CutoverArgs<'_> {
@@ -277,6 +310,8 @@ pub enum Change<'a> {
         replaces_previous: bool,
         /// The swap, as the progress line says it.
         text: String,
+        /// The run's token, which the readied env must carry to be swapped in.
+        token: &'a str,
     },
     /// The packages `stage` downloaded are installed.
     Install {
@@ -290,7 +325,7 @@ pub enum Change<'a> {
 }
 
 /// Starts [`CUTOVER`] in a session of its own and prints its pid (`launch.py`).
-pub const LAUNCH: HostScript = script!("cutover_record"; "launch");
+pub const LAUNCH: HostScript = script!("cutover_record", "host_lock"; "launch");
 
 /// What `launch.py` reads: the detached script (the cutover, or a rollback's restore) and its
 /// argument.
@@ -302,6 +337,9 @@ pub struct LaunchArgs<'a, A: ScriptArgs> {
     pub script: &'static str,
     /// Its argument.
     pub args: A,
+    /// The run's host lock, which must still be this run's, and is handed to the detached
+    /// script (`None`: a script whose command takes no host lock).
+    pub lock: Option<LockRef<'a>>,
 }
 
 impl<A: ScriptArgs> ScriptArgs for LaunchArgs<'_, A> {
@@ -443,6 +481,24 @@ pub enum EnvBack<'a> {
         /// The install command line.
         command: String,
     },
+}
+
+/// Takes the run's host lock and holds it while its channel is open (`lock.py`).
+pub const LOCK: HostScript = script!("host_lock"; "lock");
+
+/// What `lock.py` reads.
+#[derive(Debug, Serialize)]
+pub struct LockArgs<'a> {
+    /// The hub env, beside which the lock lives.
+    pub env: &'a str,
+    /// Who holds it: written into the lock for a refused run to name.
+    pub holder: &'a crate::steps::LockHolder,
+    /// Seconds without a heartbeat after which the controller is taken for gone.
+    pub silence: u64,
+}
+
+impl ScriptArgs for LockArgs<'_> {
+    const SCRIPT: HostScript = LOCK;
 }
 
 #[cfg(test)]

@@ -201,6 +201,7 @@ async fn a_test_only_step_between_rehearse_and_notify_is_planned_shown_and_run_i
         rollback: true,
         message: String::new(),
         grace: Duration::ZERO,
+        holder: hubfleet::steps::LockHolder::this_run("upgrade"),
         pinned: None,
     };
     let mut report = UpgradeReport::default();

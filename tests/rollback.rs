@@ -12,19 +12,14 @@ use lab::runs::{
     NEWEST, archives, assert_kept, at_old_start, on_the_new_release_start, snapshot_of, sqlite,
     tree_hashes, upgrade_to_newest,
 };
-use lab::{Hubs, Lab, LabHost, shell_quote, text};
+use lab::{Lab, LabHost, shell_quote, text};
 use sha2::{Digest, Sha256};
 
 /// The revision of the lab's JupyterHub 4.1.6 databases.
 const OLD_HEAD: &str = "0eee8c825d24";
 
 fn lab(hosts: usize) -> Lab {
-    Lab::builder()
-        .hosts(hosts)
-        .hubs(Hubs::Running)
-        .jupyterhub("4.1.6")
-        .start()
-        .unwrap()
+    lab::runs::serving_lab(hosts)
 }
 
 /// Makes `host`'s `jupyterhub upgrade-db` run `python` (code in its config) once `marker` exists,

@@ -50,14 +50,14 @@ fn a_controller_lost_during_the_downtime_leaves_the_host_to_finish_the_upgrade()
         "{seen:#?}"
     );
 
-    // A run meanwhile finds the cutover still running and leaves the host alone.
+    // A run meanwhile finds the host locked by the cutover, which holds the lock its run handed
+    // it, and leaves the host alone.
     let out = lab.hubfleet(&args);
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(
-        stderr.contains(
-            "h1 failed at check: an earlier upgrade's cutover is still running on this host (pid "
-        ),
+        stderr.contains("h1 failed at lock: another run holds this host's lock")
+            && stderr.contains("its cutover running on this host as pid "),
         "{stderr}"
     );
 

@@ -87,8 +87,11 @@ impl RecapColumns for HostFacts {
             or_dash(self.running_version.clone()),
             or_dash(self.active_servers.map(|n| n.to_string())),
             or_dash(self.free_disk.map(human_bytes)),
-            self.problems
+            self.lock
+                .as_ref()
+                .and_then(crate::facts::LockState::note)
                 .iter()
+                .chain(&self.problems)
                 .chain(&self.blockers)
                 .cloned()
                 .chain(self.database_warnings())

@@ -56,6 +56,7 @@ pub fn run(args: &UpgradeArgs, printer: &Printer) -> Result<u8, FatalError> {
         rollback: !args.no_rollback,
         message: args.message.clone(),
         grace: Duration::from_secs(args.grace),
+        holder: crate::steps::LockHolder::this_run("upgrade"),
         pinned,
     };
     fleet.run(Arc::new(job))

@@ -61,6 +61,9 @@ pub struct HostFacts {
     /// The pid of a cutover an earlier upgrade started on this host and that still runs.
     #[serde(default)]
     pub cutover_running: Option<u32>,
+    /// The host lock of a run (`host_lock.py`): held now, or left by a holder that vanished.
+    #[serde(default)]
+    pub lock: Option<LockState>,
     /// The record an earlier cutover left, which no controller read to its result (its
     /// controller was killed or exited at a second Ctrl-C): the upgrade reports how it ended.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -68,6 +71,32 @@ pub struct HostFacts {
     /// What could not be read, one line each.
     #[serde(default)]
     pub problems: Vec<String>,
+}
+
+/// The host lock as the facts found it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LockState {
+    /// The lock file, beside the hub env.
+    pub path: String,
+    /// Whether a run holds it now (its lock process, or its cutover, runs).
+    pub held: bool,
+    /// Who holds it (or last held it, for a stale lock), in words: subcommand, start time,
+    /// user@controller, pid, and the cutover's pid once it runs.
+    pub said: Option<String>,
+}
+
+impl LockState {
+    /// What the facts table says of the lock; `None` for a free, clean one.
+    pub fn note(&self) -> Option<String> {
+        match (self.held, &self.said) {
+            (true, Some(said)) => Some(format!("locked by {said}")),
+            (true, None) => Some(format!("locked ({})", self.path)),
+            (false, Some(said)) => Some(format!(
+                "stale lock left by {said} (the next run takes it over)"
+            )),
+            (false, None) => None,
+        }
+    }
 }
 
 impl HostFacts {
@@ -190,5 +219,37 @@ mod tests {
         };
         assert_eq!(sqlite.database_label(), "sqlite");
         assert!(sqlite.database_warnings().is_empty());
+    }
+}
+
+#[cfg(test)]
+mod lock_tests {
+    use super::LockState;
+
+    #[test]
+    fn the_facts_say_whether_the_lock_is_held_stale_or_free() {
+        let lock = |held: bool, said: Option<&str>| LockState {
+            path: "/opt/.hub.hubfleet-lock".to_owned(),
+            held,
+            said: said.map(str::to_owned),
+        };
+        let by = "`hubfleet upgrade` started 2026-12-07T23:00:00Z by alice@ctl (pid 42)";
+        let cases = [
+            (lock(true, Some(by)), Some(format!("locked by {by}"))),
+            (
+                lock(true, None),
+                Some("locked (/opt/.hub.hubfleet-lock)".to_owned()),
+            ),
+            (
+                lock(false, Some(by)),
+                Some(format!(
+                    "stale lock left by {by} (the next run takes it over)"
+                )),
+            ),
+            (lock(false, None), None),
+        ];
+        for (state, note) in cases {
+            assert_eq!(state.note(), note, "{state:?}");
+        }
     }
 }

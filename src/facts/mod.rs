@@ -5,4 +5,4 @@ pub mod database;
 mod host_facts;
 
 pub use database::{ClientTool, DbBackend, ServerFacts};
-pub use host_facts::{HostFacts, HubEnvironment};
+pub use host_facts::{HostFacts, HubEnvironment, LockState};

@@ -20,6 +20,7 @@ const ALL: &[HostScript] = &[
     FOLLOW,
     RESTORE_CHECK,
     RESTORE,
+    LOCK,
 ];
 
 /// Runs `python3 -c CODE` with `script` on its stdin, and `PYTHONPATH` at `path` if given.
@@ -147,6 +148,7 @@ fn every_argument_struct_has_the_keys_its_script_reads() {
         rollback: true,
         reinstall_previous: None,
         change: Change::Nothing,
+        lock: LockRef { path: "", run: "" },
     };
     let checks = [
         // Not a script: the module every script that loads the hub's config calls.
@@ -157,6 +159,7 @@ fn every_argument_struct_has_the_keys_its_script_reads() {
                 hub: hub(),
                 health_url: "",
                 singleuser_env: None,
+                config_timeout: 1,
             }),
         ),
         (
@@ -188,6 +191,8 @@ fn every_argument_struct_has_the_keys_its_script_reads() {
                 installer: Installer::Pip,
                 conda: "",
                 uv: "",
+                stage_timeout: 1,
+                token: "",
             }),
         ),
         (
@@ -204,6 +209,7 @@ fn every_argument_struct_has_the_keys_its_script_reads() {
                 record: "",
                 script: CUTOVER.source,
                 args: cutover(),
+                lock: Some(LockRef { path: "", run: "" }),
             }),
         ),
         (FOLLOW.name, keys(&FollowArgs { status: "", pid: 1 })),
@@ -246,6 +252,14 @@ fn every_argument_struct_has_the_keys_its_script_reads() {
                 change: EnvBack::Install {
                     command: String::new(),
                 },
+            }),
+        ),
+        (
+            LOCK.name,
+            keys(&LockArgs {
+                env: "",
+                holder: &crate::steps::LockHolder::this_run("upgrade"),
+                silence: 1,
             }),
         ),
     ];

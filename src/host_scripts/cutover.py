@@ -23,11 +23,31 @@ record_fd = int(sys.argv[2])
 signal.signal(signal.SIGHUP, signal.SIG_IGN)
 
 
+class NotOurs(Unchanged):
+    # The staged env is not the one this run made: it is another run's, and stays.
+    pass
+
+
+def check_staged(change, step):
+    # The copy carries the token of the run that staged it (stage.py writes it last, once the
+    # copy is complete): another run may have removed it, replaced it, or be installing into it.
+    next_env = change["next"]
+    try:
+        with open(os.path.join(next_env, STAGED_TOKEN)) as f:
+            found = f.read().strip()
+    except OSError:
+        found = None
+    if found != change["token"]:
+        said = "carries no token (it is missing, or was not completed)" if found is None else f"carries the token {found!r}, not this run's {change['token']!r}"
+        raise NotOurs(step, f"{next_env} is not the env this run staged: it {said}; another run replaced or removed it, so it is not swapped in; nothing was changed; run the upgrade again")
+
+
 def swap(change):
     env, next_env, previous = change["env"], change["next"], change["previous"]
     record(step="swap", text=change["text"])
     if not os.path.isdir(os.path.join(next_env, "bin")):
         raise Unchanged("swap", f"{next_env}, the env readied before the stop, is missing: nothing was changed")
+    check_staged(change, "swap")
     if os.path.lexists(previous):
         if not change["replaces_previous"]:
             raise Unchanged("swap", f"{previous} exists: move it away and run the upgrade again; nothing was changed")
@@ -83,8 +103,9 @@ def discard(change):
 
 def unchanged(failure):
     # Nothing was changed, but the hub is down: it goes back up on its env rather than stay down,
-    # and what was readied for it goes.
-    discard(args["change"])
+    # and what was readied for it goes (unless another run's).
+    if not isinstance(failure, NotOurs):
+        discard(args["change"])
     return started_again(failure.reason)
 
 
@@ -239,6 +260,9 @@ def cutover():
     if wrong:
         discard(change)
         raise Failed("check", "; ".join(wrong) + ": the hub was not stopped")
+    if change["kind"] == "swap":
+        record(step="check", text=f"{change['next']} is the env this run staged")
+        check_staged(change, "check")
     # The facts that allowed the upgrade are minutes old by now (stage, backup, rehearsal,
     # grace): a user who started a server meanwhile is not interrupted unless allowed.
     if not args["allow_active_servers"]:
@@ -270,6 +294,11 @@ def cutover():
         except Unchanged as e:
             forget(progress)
             raise Failed("swap", unchanged(e)) from None
+        # Inside ENV now: the token has served.
+        try:
+            os.unlink(os.path.join(change["env"], STAGED_TOKEN))
+        except OSError:
+            pass
         except OSError as e:
             forget(progress)
             raise Failed("swap", unchanged(Failed("swap", f"the swap failed: {e}; nothing was changed"))) from None
@@ -309,6 +338,33 @@ def forget(progress):
             record(output=f"cannot remove {progress.kept}: {e}")
 
 
+def release_lock():
+    # The run's host lock, handed to this process by launch.py: emptied once the cutover has its
+    # result, if it still names this run. The run's lock.py may hold the flock a little longer
+    # (the controller reads the result first): waited for, bounded.
+    import fcntl
+
+    lock = args["lock"]
+    try:
+        fd = os.open(lock["path"], os.O_RDWR | os.O_NOFOLLOW)
+    except OSError:
+        return
+    try:
+        for _ in range(1200):
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                time.sleep(0.1)
+        else:
+            return
+        holder = read_holder(fd)
+        if holder and holder.get("run") == lock["run"]:
+            write_holder(fd, None)
+    finally:
+        os.close(fd)
+
+
 record(pid=os.getpid())
 try:
     record(result="ok", **cutover())
@@ -320,3 +376,8 @@ except Failed as e:
     record(result="failed", step=e.step, reason=e.reason)
 except BaseException as e:  # noqa: BLE001 - the controller must always get a result
     record(result="failed", step="cutover", reason=f"{type(e).__name__}: {e}")
+finally:
+    try:
+        release_lock()
+    except Exception as e:  # noqa: BLE001 - the result is recorded; a lock left is taken over
+        record(output=f"cannot release the host lock: {e}")

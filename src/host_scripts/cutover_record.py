@@ -25,22 +25,9 @@ def running_cutover(record):
         return None
     if not pid or any(line.startswith(b'{"result"') for line in lines):
         return None
-    import time  # here, not at the top: the scripts this module is composed into differ in what they import
-
-    # A process in the middle of its exec shows an empty command line for a moment (the launcher
-    # learns of the exec when the close-on-exec pipe closes, before the kernel sets the new
-    # arguments), and so does one that has exited but is not yet reaped: look again briefly.
-    for _ in range(20):
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                cmdline = f.read()
-        except OSError:
-            return None
-        if cmdline:
-            break
-        time.sleep(0.025)
-    names = {record.encode(), json.dumps(record)[1:-1].encode()}
-    return pid if any(name in cmdline for name in names) else None
+    # Composed with host_lock.py, whose runs_naming() reads the command line (again, while a
+    # process in the middle of its exec shows an empty one).
+    return pid if runs_naming(pid, record) else None
 
 
 def still_running(pid, record):

@@ -4,7 +4,7 @@
 # so the controller always gets facts it can show. Reads the database read-only; writes nothing.
 import platform
 import shutil
-import subprocess
+import time
 import urllib.request
 
 facts = {"problems": []}
@@ -72,19 +72,23 @@ facts["db_path"] = None
 facts["cookie_secret_file"] = None
 facts["server"] = None
 server_url = None
-try:
-    if not can_resolve:
-        raise LookupError("skipped")
+
+
+def resolve_config():
+    # Runs in a child (in_child): the config is the operator's code, and may hang. What it
+    # returns goes back to the parent through a pipe, on the host.
+    found = {"blockers": [], "server": None}
     with applied(hub) as running:
         app, parsed = hub_db_url(config)
-        facts["db_url"] = parsed.render_as_string(hide_password=True)
-        facts["db_backend"] = parsed.get_backend_name()
-        if facts["db_backend"] == "sqlite" and parsed.database not in (None, "", ":memory:"):
-            facts["db_path"] = os.path.abspath(parsed.database)
-        elif facts["db_backend"] != "sqlite":
-            # The URL object (password inside) stays in this process; only facts leave it.
-            server_url = parsed
-            facts["server"] = {
+        found["db_url"] = parsed.render_as_string(hide_password=True)
+        found["db_backend"] = parsed.get_backend_name()
+        if found["db_backend"] == "sqlite" and parsed.database not in (None, "", ":memory:"):
+            found["db_path"] = os.path.abspath(parsed.database)
+        elif found["db_backend"] != "sqlite":
+            # The URL (password inside) only crosses the pipe to the parent, on the host, which
+            # keeps it out of the facts.
+            found["server_url"] = parsed.render_as_string(hide_password=False)
+            found["server"] = {
                 "driver": parsed.get_driver_name(),
                 # `postgresql://` names no driver: SQLAlchemy 2.1 reads it as psycopg 3, older
                 # releases as psycopg2 (research: the SQLAlchemy 2.1 driver switch).
@@ -92,19 +96,85 @@ try:
                 "psycopg3_installed": has_module("psycopg"),
                 "server_version": None,
                 "may_create_databases": None,
-                "tools": client_tools(facts["db_backend"], hub["env"].get("PATH")),
+                "tools": client_tools(found["db_backend"], hub["env"].get("PATH")),
             }
         secret = app.cookie_secret_file
-        facts["cookie_secret_file"] = os.path.abspath(secret) if secret else None
-    facts["hub_environment"]["config_reads"] = sorted(running.reads)
+        found["cookie_secret_file"] = os.path.abspath(secret) if secret else None
+    found["config_reads"] = sorted(running.reads)
     unprovided = running.unprovided()
     # An environment out of reach says so already, with the same fixes.
     if unprovided and not hub["blockers"]:
-        facts["blockers"].append(unprovided_problem(unprovided))
+        found["blockers"].append(unprovided_problem(unprovided))
+    return found
+
+
+def in_child(work, timeout, key, what):
+    # `work()` in a forked child that leads a process group of its own, its result (JSON) back
+    # through a pipe; past `timeout` seconds the group is killed and TimeoutError raised with the
+    # line to show. The child's stdout goes to stderr: what a config prints must not mix with
+    # the facts.
+    import select
+    import signal
+
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setpgid(0, 0)
+            os.close(read_end)
+            os.dup2(2, 1)
+            try:
+                out = {"ok": work()}
+            except BaseException as e:  # noqa: BLE001 - told to the parent
+                out = {"error": f"{type(e).__name__}: {e}"}
+            data = json.dumps(out).encode()
+            while data:
+                data = data[os.write(write_end, data):]
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    chunks, deadline = [], time.monotonic() + timeout
+    try:
+        while True:
+            left = deadline - time.monotonic()
+            ready = select.select([read_end], [], [], max(0, left))[0] if left > 0 else []
+            if not ready:
+                try:
+                    os.killpg(pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+                raise TimeoutError(over_time(what, timeout, key))
+            chunk = os.read(read_end, 65536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(read_end)
+        os.waitpid(pid, 0)
+    out = json.loads(b"".join(chunks) or b'{"error": "the child ended without a result"}')
+    if "error" in out:
+        raise RuntimeError(out["error"])
+    return out["ok"]
+
+
+try:
+    if not can_resolve:
+        raise LookupError("skipped")
+    # Bounded: a config that waits on a slow service for a secret must not hang the run.
+    found = in_child(resolve_config, args["config_timeout"], "config_timeout", f"loading the hub config {config}")
+    facts["blockers"] += found.pop("blockers")
+    facts["hub_environment"]["config_reads"] = found.pop("config_reads")
+    if "server_url" in found:
+        from sqlalchemy.engine import make_url
+
+        server_url = make_url(found.pop("server_url"))
+    facts.update(found)
 except LookupError:
     pass
+except TimeoutError as e:
+    facts["blockers"].append(str(e))
 except Exception as e:  # noqa: BLE001
-    problem(f"cannot load the hub config {config}", e)
+    facts["problems"].append(f"cannot load the hub config {config}: {e}")
 
 # The database the running hub has open must be the one its config resolves here.
 if hub["pid"] is not None and facts["db_path"] and hub["provided"] is None:
@@ -161,6 +231,13 @@ if path:
             facts["cutover_left"] = left_record(record)
         except OSError as e:
             problem(f"cannot read the record {record} an earlier cutover left", e)
+
+# The host lock of a run (host_lock.py), held or left by one that vanished.
+try:
+    facts["lock"] = lock_state(args["hub"]["hub_env"])
+except OSError as e:
+    facts["lock"] = None
+    problem("cannot read the host lock", e)
 
 try:
     facts["free_disk"] = shutil.disk_usage(workdir if can_resolve else "/").free

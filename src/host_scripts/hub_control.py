@@ -106,10 +106,12 @@ def stop(step="stop", command=True):
     if command:
         try:
             sh(step, args["stop"], timeout=args["stop_timeout"])
-        except TimedOut as e:
-            # A stop command that hangs (a script waiting on something else) may still have
-            # stopped the hub: whether it did is what the confirmation below finds out.
-            record(output=e.reason)
+        except Failed as e:
+            # A stop command that hangs (a script waiting on something else) or exits non-zero
+            # (a script whose last line failed after the hub went down) may still have stopped
+            # the hub: whether it did is what the confirmation below finds out, never the exit
+            # status alone. A hub that went quiet is upgraded, or started again on its env.
+            record(output=f"`{args['stop']}`: {e.reason}; the confirmation decides whether the hub stopped")
     db = os.path.realpath(args["db"])
     record(step=step, text=f"waiting until {args['url']} stops answering and no process has {args['db']} open")
     while True:

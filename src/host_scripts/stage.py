@@ -19,14 +19,15 @@
 #   hub env and its directory are left byte-identical.
 # mode "stage": does it.
 # Prints one JSON object: version, revisions {rev: down_rev}, install [name==version], staged.
+# Every installer command is bounded by `stage_timeout` (bounded.py); a copy that is complete
+# carries the run's token (STAGED_TOKEN, host_lock.py), which the cutover checks before the swap.
 import glob
 import importlib.util
 import re
 import shutil
-import signal
-import subprocess
 import sysconfig
 import tempfile
+import time
 import zipfile
 from importlib import metadata
 
@@ -38,10 +39,26 @@ requirement = "jupyterhub" if args["to"] == "latest" else f"jupyterhub=={args['t
 env = os.path.realpath(args["env"])
 next_env = env + ".hubfleet-next"
 previous_env = env + ".hubfleet-previous"
+# Every installer command of this stage together may take `stage_timeout` seconds (an index that
+# never answers, a resolver that loops): then the one running is stopped with its process group.
+deadline = time.monotonic() + args["stage_timeout"]
+
+
+def installer(cmd, **kwargs):
+    # An installer command (pip, uv, conda), bounded by what is left of the stage's time.
+    left = max(1.0, deadline - time.monotonic())
+    try:
+        return bounded(cmd, left, "stage_timeout", **kwargs)
+    except TimedOutCommand:
+        fail(
+            f"the stage's installer `{' '.join(cmd)}` was still running {args['stage_timeout']}s after the stage began "
+            "and was stopped with its process group; raise `stage_timeout` in the inventory if the index is that slow; "
+            "the staged copy is removed and the hub keeps serving"
+        )
 
 
 def run(cmd, **kwargs):
-    done = subprocess.run(cmd, capture_output=True, text=True, **kwargs)
+    done = installer(cmd, **kwargs)
     if done.returncode != 0:
         # The controller shows the last line: the error, not uv's closing `hint:`, followed by
         # what the resolver said of its cause, which pip prints above it.
@@ -236,7 +253,7 @@ def resolve(report):
     # What the installer would install into the hub env, [(name, version)]; nothing is installed.
     if args["installer"] == "uv":
         # uv has no JSON report: its dry run lists `+ name==version` for what it would install.
-        out = subprocess.run(uv_command() + ["--dry-run", "--python", sys.executable, "--upgrade-package", "jupyterhub", requirement], capture_output=True, text=True)
+        out = installer(uv_command() + ["--dry-run", "--python", sys.executable, "--upgrade-package", "jupyterhub", requirement])
         if out.returncode != 0:
             fail(f"uv pip install --dry-run failed:\n{out.stderr[-2000:]}")
         return [tuple(m.groups()) for m in re.finditer(r"^\s*\+ (\S+)==(\S+)\s*$", out.stderr + out.stdout, re.M)]
@@ -257,7 +274,7 @@ def broken_requirements(python):
         cmd = [args["uv"], "pip", "check", "--python", python]
     else:
         cmd = [python, "-m", "pip", "--disable-pip-version-check", "check"]
-    done = subprocess.run(cmd, capture_output=True, text=True)
+    done = installer(cmd)
     if done.returncode == 0:
         return set()
     lines = {l.strip() for l in (done.stdout + done.stderr).splitlines() if "requires" in l or "has requirement" in l}
@@ -345,6 +362,10 @@ def ready_next_env(installed):
         shutil.rmtree(next_env)
         return nothing(installed)
     point_scripts_at(next_env, env)
+    # Last, once the copy is complete: which run made it. The cutover swaps in only a copy that
+    # carries its own run's token, never one another run replaced or left half-installed.
+    with open(os.path.join(next_env, STAGED_TOKEN), "w") as f:
+        f.write(args["token"])
     # On disk before the swap, while the hub still serves: a power cut after the swap must not
     # find the new env's files empty.
     os.sync()
@@ -390,7 +411,12 @@ def pip_stage(tmp):
             why = f"the hub's {inside[0]} lives inside it" if inside else "it is not a venv in a writable directory"
             fail(f"cannot upgrade {env} with uv: {why}; hubfleet upgrades a uv env only by swapping in an upgraded copy")
         os.makedirs(args["stage"], exist_ok=True)
-        run([sys.executable, "-m", "pip", "--disable-pip-version-check", "download", "--quiet", "--dest", args["stage"], requirement])
+        try:
+            run([sys.executable, "-m", "pip", "--disable-pip-version-check", "download", "--quiet", "--dest", args["stage"], requirement])
+        except BaseException:
+            # Half the packages are no way to install: they go, as a half-made copy does.
+            shutil.rmtree(args["stage"], ignore_errors=True)
+            raise
     staged = staged_next_env() if swap else {"kind": "in-place"}
     return {"version": version, "revisions": target_revisions(tmp), "install": names(items), "staged": staged}
 

@@ -45,6 +45,18 @@ pub struct Hub {
     /// down).
     #[serde(serialize_with = "crate::seconds::serialize")]
     pub upgrade_db_timeout: Duration,
+    /// How long the stage's installer may take while the hub serves: past it, its process group
+    /// is stopped, the staged copy removed, and the hub keeps serving.
+    #[serde(serialize_with = "crate::seconds::serialize")]
+    pub stage_timeout: Duration,
+    /// How long the `notify` command may take: past it, its process group is stopped and the
+    /// upgrade refused before the stop.
+    #[serde(serialize_with = "crate::seconds::serialize")]
+    pub notify_timeout: Duration,
+    /// How long loading the hub's config may take when the facts resolve its database (a config
+    /// that asks a slow service for a secret must not hang the run).
+    #[serde(serialize_with = "crate::seconds::serialize")]
+    pub config_timeout: Duration,
     /// Shell command that tells users an upgrade is coming, with the text in `$HUBFLEET_MESSAGE`.
     pub notify: Option<String>,
     /// URL of `/hub/api` as seen from the host.

@@ -100,6 +100,13 @@ raw_vars! {
     /// Seconds `jupyterhub upgrade-db` may take in the downtime before it is stopped and the
     /// cutover rolled back.
     upgrade_db_timeout: u64,
+    /// Seconds the stage's installer (pip, uv or conda, while the hub serves) may take before it
+    /// is stopped and the staged copy removed.
+    stage_timeout: u64,
+    /// Seconds the `notify` command may take before it is stopped and the upgrade refused.
+    notify_timeout: u64,
+    /// Seconds the hub's config may take to load when the facts resolve its database.
+    config_timeout: u64,
     /// Shell command that tells users an upgrade is coming (`$HUBFLEET_MESSAGE` holds the text).
     notify: String,
     /// URL of the hub's `/hub/api`, as reachable from the host.

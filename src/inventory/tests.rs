@@ -115,7 +115,7 @@ fn extra_var_errors_name_the_argument() {
         ),
         (
             "colour=red",
-            "`-e colour=red`: unknown key `colour`, expected one of `address`, `port`, `user`, `identity_files`, `known_hosts`, `host_key_policy`, `connect_timeout`, `keepalive`, `jump`, `become`, `become_user`, `hub_env`, `installer`, `conda`, `uv`, `singleuser_env`, `singleuser_installer`, `config`, `workdir`, `environment`, `environment_file`, `stop`, `stop_timeout`, `start`, `start_timeout`, `upgrade_db_timeout`, `notify`, `health_url`, `backup_extra`, `hub`",
+            "`-e colour=red`: unknown key `colour`, expected one of `address`, `port`, `user`, `identity_files`, `known_hosts`, `host_key_policy`, `connect_timeout`, `keepalive`, `jump`, `become`, `become_user`, `hub_env`, `installer`, `conda`, `uv`, `singleuser_env`, `singleuser_installer`, `config`, `workdir`, `environment`, `environment_file`, `stop`, `stop_timeout`, `start`, `start_timeout`, `upgrade_db_timeout`, `stage_timeout`, `notify_timeout`, `config_timeout`, `notify`, `health_url`, `backup_extra`, `hub`",
         ),
         (
             "stop_timout=5",

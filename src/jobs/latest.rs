@@ -34,7 +34,7 @@ impl HostJob for ResolveLatest {
         let facts = events
             .timed("facts", steps::gather_facts(host, session, events))
             .await?;
-        let stage = steps::stage(host, &facts, session, events, "latest", false, None);
+        let stage = steps::stage(host, &facts, session, events, "latest", None, None);
         let target = events.timed("stage", stage).await?;
         report.version = Some(target.version);
         Ok(())

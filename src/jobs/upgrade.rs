@@ -14,7 +14,7 @@ use crate::plan::{CutoverWork, Request, UpgradePlan, Work, policy};
 use crate::runner::{Ended, HostEvents, HostJob, StepFailure, Summary};
 use crate::ssh::{RemoteCommand, Session};
 use crate::step::{Phase, Step};
-use crate::steps::{self, Cutover, Done, OnHost, Staged, WayBack};
+use crate::steps::{self, Cutover, Done, HostLock, LockHolder, OnHost, Staged, WayBack};
 
 /// `hubfleet upgrade` on one host.
 #[derive(Debug, Clone)]
@@ -34,6 +34,8 @@ pub struct UpgradeJob {
     pub message: String,
     /// `--grace`.
     pub grace: Duration,
+    /// This run, as the host lock names it; its token also marks what it stages.
+    pub holder: LockHolder,
     /// `--to latest`, resolved once for the run: `to` is its version.
     pub pinned: Option<Pinned>,
 }
@@ -47,6 +49,40 @@ impl HostJob for UpgradeJob {
         session: &Session,
         events: &HostEvents,
         report: &mut UpgradeReport,
+    ) -> Result<(), StepFailure> {
+        // From the facts to the end of the cutover, no other run touches the host. A dry run
+        // changes nothing and takes no lock (its facts show one that is held).
+        if self.dry_run {
+            return self.run_locked(host, session, events, report, None).await;
+        }
+        let lock = match steps::lock(host, session, events, &self.holder).await {
+            Ok(lock) => lock,
+            Err(steps::NotLocked::Refused(refused)) => return Err(refused),
+            // A login that cannot write beside the env: the facts, which only read, may know
+            // the better reason (an environment out of reach, a database it cannot see).
+            Err(steps::NotLocked::Unusable(unusable)) => {
+                let facts = steps::gather_facts(host, session, events).await?;
+                policy::may_touch(&facts)?;
+                return Err(unusable);
+            }
+        };
+        let done = self
+            .run_locked(host, session, events, report, Some(&lock))
+            .await;
+        lock.release().await;
+        done
+    }
+}
+
+impl UpgradeJob {
+    /// The upgrade of one host, under `lock` (`None`: a dry run).
+    async fn run_locked(
+        &self,
+        host: &Host,
+        session: &Session,
+        events: &HostEvents,
+        report: &mut UpgradeReport,
+        lock: Option<&HostLock>,
     ) -> Result<(), StepFailure> {
         let facts = events
             .timed("facts", steps::gather_facts(host, session, events))
@@ -62,7 +98,7 @@ impl HostJob for UpgradeJob {
         if policy::serves(&facts, &self.to) {
             let plan = UpgradePlan::unchanged(host, &facts, &self.to);
             return self
-                .execute(host, session, events, &facts, plan, report)
+                .execute_under(host, session, events, &facts, plan, report, lock)
                 .await;
         }
         policy::database(&facts)?;
@@ -71,7 +107,7 @@ impl HostJob for UpgradeJob {
             policy::active_servers(&facts, self.allow_active_servers)?;
         }
         let (target, backed_up) = if self.dry_run {
-            let stage = steps::stage(host, &facts, session, events, &self.to, false, None);
+            let stage = steps::stage(host, &facts, session, events, &self.to, None, None);
             (
                 self.pinned_refusal(events.timed("stage", stage).await)?,
                 false,
@@ -79,7 +115,15 @@ impl HostJob for UpgradeJob {
         } else {
             // The snapshot needs the database's size beside it while the env is copied.
             let reserve = facts.db_path.as_deref().zip(facts.db_size);
-            let stage = steps::stage(host, &facts, session, events, &self.to, true, reserve);
+            let stage = steps::stage(
+                host,
+                &facts,
+                session,
+                events,
+                &self.to,
+                Some(&self.holder.run),
+                reserve,
+            );
             // Both only read the serving hub's files and both can take long (pip and the index;
             // a large database): the database streams while pip works.
             let backup = steps::backup(host, &facts, session, events, &self.backup_dir);
@@ -104,7 +148,7 @@ impl HostJob for UpgradeJob {
         if policy::serves(&facts, &target.version) {
             let plan = UpgradePlan::unchanged(host, &facts, &target.version);
             return self
-                .execute(host, session, events, &facts, plan, report)
+                .execute_under(host, session, events, &facts, plan, report, lock)
                 .await;
         }
         let request = Request {
@@ -115,7 +159,7 @@ impl HostJob for UpgradeJob {
         };
         match UpgradePlan::build(host, &facts, &target, &request, backed_up) {
             Ok(plan) => {
-                self.execute(host, session, events, &facts, plan, report)
+                self.execute_under(host, session, events, &facts, plan, report, lock)
                     .await
             }
             Err(refusal) => {
@@ -124,9 +168,7 @@ impl HostJob for UpgradeJob {
             }
         }
     }
-}
 
-impl UpgradeJob {
     /// A stage that failed on the release pinned from another host says so.
     fn pinned_refusal<T>(&self, staged: Result<T, StepFailure>) -> Result<T, StepFailure> {
         match &self.pinned {
@@ -136,7 +178,8 @@ impl UpgradeJob {
     }
 
     /// Walks `plan` (a dry run only records it), each step in its order. Until the stop, a
-    /// failure removes what was staged; from the stop on, the cutover on the host owns it.
+    /// failure removes what was staged; from the stop on, the cutover on the host owns it. Holds
+    /// no host lock, so a cutover in `plan` is refused: [`HostJob::run`] walks a plan under it.
     pub async fn execute(
         &self,
         host: &Host,
@@ -145,6 +188,25 @@ impl UpgradeJob {
         facts: &HostFacts,
         plan: UpgradePlan,
         report: &mut UpgradeReport,
+    ) -> Result<(), StepFailure> {
+        self.execute_under(host, session, events, facts, plan, report, None)
+            .await
+    }
+
+    /// [`UpgradeJob::execute`] under the run's host `lock` (`None`: a dry run, or no cutover).
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the host's context, its facts, the plan, the report and the lock it runs under"
+    )]
+    async fn execute_under(
+        &self,
+        host: &Host,
+        session: &Session,
+        events: &HostEvents,
+        facts: &HostFacts,
+        plan: UpgradePlan,
+        report: &mut UpgradeReport,
+        lock: Option<&HostLock>,
     ) -> Result<(), StepFailure> {
         report.migrations = plan.migrations.clone().unwrap_or_default();
         report.unchanged = plan.steps.iter().all(|s| s.phase != Phase::Downtime);
@@ -193,7 +255,8 @@ impl UpgradeJob {
                     done.map(|done| record(report, done))
                 }
                 Work::Cutover(cutover) => {
-                    self.cutover(host, session, events, cutover, report).await
+                    self.cutover(host, session, events, cutover, report, lock)
+                        .await
                 }
             };
             if let Err(failure) = done {
@@ -215,7 +278,15 @@ impl UpgradeJob {
         events: &HostEvents,
         work: &CutoverWork,
         report: &mut UpgradeReport,
+        lock: Option<&HostLock>,
     ) -> Result<(), StepFailure> {
+        let Some(lock) = lock else {
+            return Err(StepFailure {
+                step: "stop",
+                reason: "no host lock is held for this cutover: nothing was changed".to_owned(),
+                ended: crate::runner::Ended::Failed,
+            });
+        };
         let cutover = Cutover {
             staged: &work.staged,
             db_path: &work.db_path,
@@ -225,6 +296,10 @@ impl UpgradeJob {
             restart_version: work.restart_version.as_deref(),
             allow_active_servers: work.allow_active_servers,
             rollback: self.rollback,
+            lock: crate::host_scripts::LockRef {
+                path: &lock.path,
+                run: &self.holder.run,
+            },
         };
         let down = Instant::now();
         let mut way_back = WayBack::default();

@@ -5,6 +5,7 @@
 //! that session. Failures are [`SshError`]s whose [`SshFailure`] is the host's outcome. Nothing in
 //! this module prints.
 
+mod attached;
 mod ciphers;
 mod command;
 mod credentials;
@@ -16,6 +17,7 @@ mod running;
 mod session;
 mod target;
 
+pub use attached::Attached;
 pub use command::{Become, RemoteCommand, UnquotableArgument};
 pub use credentials::{Credentials, PassphrasePrompt};
 pub use error::{ChangedHostKey, SshError, SshFailure, UnknownHostKey};

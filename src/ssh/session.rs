@@ -235,6 +235,12 @@ impl Session {
         })
     }
 
+    /// Starts `command` and keeps its channel open for as long as the returned value lives: a
+    /// remote process that holds something (the host lock) for the life of its channel.
+    pub async fn attach(&self, command: &RemoteCommand) -> Result<super::Attached, SshError> {
+        Ok(super::Attached::new(self.start(command).await?))
+    }
+
     /// Closes the connection politely (and then the jump host's, if any).
     pub async fn close(self) {
         // Best effort: the peer may already be gone, and there is nothing to report either way.

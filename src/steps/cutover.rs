@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use crate::facts::alembic::Revisions;
 use crate::host_scripts::{
-    Change, CutoverArgs, FollowArgs, HubEnvironmentArgs, LaunchArgs, ScriptArgs,
+    Change, CutoverArgs, FollowArgs, HubEnvironmentArgs, LaunchArgs, LockRef, ScriptArgs,
 };
 use crate::inventory::Host;
 use crate::runner::{Ended, HostEvents, StepFailure};
@@ -46,6 +46,9 @@ pub struct Cutover<'a> {
     pub allow_active_servers: bool,
     /// Whether a failure after the stop is rolled back (`--no-rollback` leaves it stopped).
     pub rollback: bool,
+    /// The run's host lock, handed to the cutover; its run token is the one the staged env must
+    /// carry.
+    pub lock: LockRef<'a>,
 }
 
 /// Where the cutover keeps the database as it was at the stop: beside it, so on the same
@@ -117,6 +120,7 @@ pub async fn cutover(
             previous,
             replaces_previous: *replaces_previous,
             text: swap_description(env, path, previous, *replaces_previous),
+            token: cutover.lock.run,
         },
         Staged::InPlace => Change::Install {
             command: line(
@@ -163,8 +167,9 @@ pub async fn cutover(
             .to_string()
         }),
         change,
+        lock: cutover.lock,
     };
-    let pid = launch(host, session, status, args).await?;
+    let pid = launch(host, session, status, args, Some(cutover.lock)).await?;
     events.cutover_started(status);
     let Followed {
         followed,
@@ -332,10 +337,12 @@ pub(super) async fn launch<A: ScriptArgs>(
     session: &Session,
     status: &str,
     args: A,
+    lock: Option<LockRef<'_>>,
 ) -> Result<u32, StepFailure> {
     let launch = LaunchArgs {
         record: status,
         script: A::SCRIPT.source,
+        lock,
         args,
     };
     let launch = launch

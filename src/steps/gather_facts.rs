@@ -27,6 +27,7 @@ pub async fn gather_facts(
         hub: HubEnvironmentArgs::of(host),
         health_url: &host.hub.health_url,
         singleuser_env: host.hub.singleuser_env.as_deref(),
+        config_timeout: host.hub.config_timeout.as_secs(),
     };
     let mut facts: HostFacts = run_script("facts", host, session, None, &args).await?;
     facts.mask_secrets();

@@ -4,6 +4,7 @@
 mod backup;
 mod cutover;
 mod gather_facts;
+mod host_lock;
 mod install;
 mod notify;
 mod rehearse;
@@ -20,6 +21,7 @@ pub use cutover::{
     swap_description,
 };
 pub use gather_facts::gather_facts;
+pub use host_lock::{HostLock, LockHolder, NotLocked, SILENCE, lock};
 pub use install::{Source, install_command};
 pub use notify::{Notify, notify};
 pub use rehearse::{Rehearse, rehearse, rehearse_description};

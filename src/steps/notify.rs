@@ -57,11 +57,18 @@ pub async fn notify(
     let Some(notify) = &host.hub.notify else {
         return Ok(());
     };
-    // The message travels as a quoted environment value, never as shell code.
-    let command = RemoteCommand::shell(notify)
+    // The message travels as a quoted environment value, never as shell code. coreutils'
+    // `timeout` puts the command in a process group of its own and, past `notify_timeout`,
+    // signals the whole group (SIGTERM, then SIGKILL 5 s later): a hung notify never holds the
+    // upgrade, nor leaves children behind.
+    let limit = host.hub.notify_timeout.as_secs();
+    let command = RemoteCommand::new("timeout")
+        .args(["-k", "5", &limit.to_string(), "sh", "-c", notify])
         .env("HUBFLEET_MESSAGE", message)
         .become_(host.hub.become_.clone());
-    run_command("notify", "telling users", session, events, &command).await?;
+    run_command("notify", "telling users", session, events, &command)
+        .await
+        .map_err(|failure| timed_out(failure, notify, limit))?;
     if !grace.is_zero() {
         events.step(
             "notify",
@@ -74,4 +81,47 @@ pub async fn notify(
         }
     }
     Ok(())
+}
+
+/// A notify that `timeout` stopped (it exits 124, or 137 once it had to SIGKILL) says so, and
+/// which key to raise.
+fn timed_out(failure: StepFailure, notify: &str, limit: u64) -> StepFailure {
+    if failure.reason.ends_with("(exit code 124)") || failure.reason.ends_with("(exit code 137)") {
+        StepFailure {
+            reason: format!(
+                "`{notify}` did not finish within {limit}s and was stopped with its process group; raise `notify_timeout` in the inventory if it needs longer; the hub was not stopped"
+            ),
+            ..failure
+        }
+    } else {
+        failure
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runner::Ended;
+
+    #[test]
+    fn a_notify_stopped_by_timeout_says_which_key_to_raise_and_another_failure_is_kept() {
+        let failed = |reason: &str| StepFailure {
+            step: "notify",
+            reason: reason.to_owned(),
+            ended: Ended::Failed,
+        };
+        for code in [124, 137] {
+            let said = timed_out(
+                failed(&format!("no output (exit code {code})")),
+                "wall x",
+                3,
+            );
+            assert_eq!(
+                said.reason,
+                "`wall x` did not finish within 3s and was stopped with its process group; raise `notify_timeout` in the inventory if it needs longer; the hub was not stopped"
+            );
+        }
+        let other = failed("wall: cannot open /dev/pts/1 (exit code 1)");
+        assert_eq!(timed_out(other.clone(), "wall x", 3), other);
+    }
 }

@@ -149,7 +149,7 @@ pub async fn restore(
     restored: &mut Restored,
 ) -> Result<(), StepFailure> {
     let status = args.record.to_owned();
-    let pid = launch(host, session, &status, args).await?;
+    let pid = launch(host, session, &status, args, None).await?;
     let Followed {
         followed,
         step,

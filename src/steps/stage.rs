@@ -57,8 +57,9 @@ pub fn stage_dir(host: &Host) -> String {
     format!("{}/.hubfleet-stage", host.hub.env.trim_end_matches('/'))
 }
 
-/// Resolves `to` (a version or `latest`). With `download`, the target is readied as [`Staged`]
-/// says; without, nothing is written outside a temporary directory (dry run). `reserve` is disk
+/// Resolves `to` (a version or `latest`). With `token` (the run's), the target is readied as
+/// [`Staged`] says, a readied copy marked with the token; without, nothing is written outside a
+/// temporary directory (dry run). Its installer is bounded by the host's `stage_timeout`. `reserve` is disk
 /// space another step takes at the same time beside a path (the backup's snapshot beside the
 /// database): a copy of the env is refused if it would not leave that much free there.
 pub async fn stage(
@@ -67,10 +68,10 @@ pub async fn stage(
     session: &Session,
     events: &HostEvents,
     to: &str,
-    download: bool,
+    token: Option<&str>,
     reserve: Option<(&str, u64)>,
 ) -> Result<Target, StepFailure> {
-    let (mode, said) = if download {
+    let (mode, said) = if token.is_some() {
         (StageMode::Stage, "stage")
     } else {
         (StageMode::DryRun, "dry-run")
@@ -102,6 +103,8 @@ pub async fn stage(
         installer: host.hub.installer,
         conda: &host.hub.conda,
         uv: &host.hub.uv,
+        stage_timeout: host.hub.stage_timeout.as_secs(),
+        token: token.unwrap_or_default(),
     };
     let target: Target = run_script("stage", host, session, Some(events), &args).await?;
     events.summary("stage", Summary::Packages(target.install.len()));

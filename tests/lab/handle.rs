@@ -217,6 +217,12 @@ impl Lab {
         self.sshds[self.hosts[i].sshd].stop();
     }
 
+    /// Cuts host `i` off mid-session: its sshd's listener and every open session killed at
+    /// once (with `addresses_per_sshd` > 1 also its neighbours').
+    pub fn cut_off(&self, i: usize) {
+        self.sshds[self.hosts[i].sshd].cut_off();
+    }
+
     /// Starts the sshd serving host `i` again.
     pub fn start_sshd(&self, i: usize) -> Result<()> {
         self.sshds[self.hosts[i].sshd].start()

@@ -13,6 +13,16 @@ use super::{Hubs, Lab, LabHost, shell_quote, text};
 pub const NEWEST: &str = "6.1.1";
 pub const NEWEST_HEAD: &str = "f460b0348206";
 
+/// A lab of `hosts` hubs serving JupyterHub 4.1.6, the release the upgrade tests start from.
+pub fn serving_lab(hosts: usize) -> Lab {
+    Lab::builder()
+        .hosts(hosts)
+        .hubs(Hubs::Running)
+        .jupyterhub("4.1.6")
+        .start()
+        .unwrap()
+}
+
 /// One value of `sql` on the SQLite database `db`, with the sqlite3 CLI.
 pub fn sqlite(db: &Path, sql: &str) -> String {
     let out = Command::new("sqlite3")

@@ -175,6 +175,19 @@ impl Sshd {
         }
     }
 
+    /// Cuts every client off at once, as a host that drops off the network: the listener and
+    /// each of its per-connection processes are killed (SIGKILL), so open sessions end with no
+    /// goodbye and their commands lose their channels.
+    pub fn cut_off(&self) {
+        let Some(listener) = self.tracked().live_pid() else {
+            return;
+        };
+        let sessions = descendants(listener);
+        teardown::signal("-KILL", &sessions);
+        teardown::stop_pids(&[listener]);
+        teardown::wait_gone(&sessions, Duration::from_secs(5));
+    }
+
     /// Whether sshd is running.
     pub fn is_running(&self) -> bool {
         self.tracked().live_pid().is_some()
@@ -212,4 +225,41 @@ pub fn keygen(path: &Path, comment: &str) -> Result<()> {
         bail!("`ssh-keygen -f {}` failed ({status})", path.display());
     }
     Ok(())
+}
+
+/// Every process below `pid` (children first found through `/proc/*/stat`'s parent field).
+fn descendants(pid: u32) -> Vec<u32> {
+    let parents: Vec<(u32, u32)> = fs::read_dir("/proc")
+        .map(|d| {
+            d.flatten()
+                .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+                .filter_map(|p| {
+                    let stat = fs::read_to_string(format!("/proc/{p}/stat")).ok()?;
+                    // `pid (comm) state ppid …`: the comm may hold spaces, so after its `)`.
+                    let ppid = stat
+                        .rsplit_once(')')?
+                        .1
+                        .split_whitespace()
+                        .nth(1)?
+                        .parse()
+                        .ok()?;
+                    Some((p, ppid))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut found = vec![pid];
+    let mut i = 0;
+    while i < found.len() {
+        let parent = found[i];
+        found.extend(
+            parents
+                .iter()
+                .filter(|(_, pp)| *pp == parent)
+                .map(|(p, _)| *p),
+        );
+        i += 1;
+    }
+    found.remove(0);
+    found
 }

@@ -137,7 +137,7 @@ pub fn alive(pid: u32) -> bool {
     }
 }
 
-fn signal(signal: &str, pids: &[u32]) {
+pub fn signal(signal: &str, pids: &[u32]) {
     let live: Vec<String> = pids
         .iter()
         .filter(|&&p| alive(p))

@@ -8,7 +8,7 @@ import unittest
 
 from compose import load
 
-cutover_record = load("cutover_record")
+cutover_record = load("cutover_record", "host_lock")
 
 
 class Record(unittest.TestCase):

@@ -141,6 +141,9 @@ impl Resolver<'_> {
                 &vars.upgrade_db_timeout,
                 600,
             )?,
+            stage_timeout: self.seconds(name, "stage_timeout", &vars.stage_timeout, 1800)?,
+            notify_timeout: self.seconds(name, "notify_timeout", &vars.notify_timeout, 120)?,
+            config_timeout: self.seconds(name, "config_timeout", &vars.config_timeout, 60)?,
             notify: vars
                 .notify
                 .as_ref()
