@@ -60,13 +60,13 @@ class Record(unittest.TestCase):
     def test_the_launcher_refuses_a_record_nobody_read_and_leaves_it_as_it_was(self):
         from compose import _read
 
-        source = "".join(_read(name) for name in ("prelude", "cutover_record", "launch"))
+        source = "".join(_read(name) for name in ("prelude", "cutover_record", "host_lock", "launch"))
         with tempfile.TemporaryDirectory() as tmp:
             record = os.path.join(tmp, ".db.hubfleet-cutover.jsonl")
             lines = json.dumps({"pid": 1}) + "\n" + json.dumps({"result": "rolled-back", "step": "start", "reason": "x"}) + "\n"
             with open(record, "w") as f:
                 f.write(lines)
-            args = json.dumps({"record": record, "script": "raise SystemExit(9)", "args": {}})
+            args = json.dumps({"record": record, "script": "raise SystemExit(9)", "args": {}, "lock": None})
             done = subprocess.run([sys.executable, "-c", source, args], capture_output=True, text=True)
             self.assertEqual(done.returncode, 3, done.stderr)
             self.assertIn("has not been read: run the upgrade again", done.stderr)
