@@ -97,9 +97,27 @@ fn a_second_run_is_refused_naming_the_holder_and_a_stale_lock_is_taken_over() {
     assert!(refusal.contains(&holder), "{refusal} lacks {holder}");
     assert!(refusal.contains("nothing was changed"), "{refusal}");
 
+    // So is a rollback: it takes the same lock before anything else.
+    let inventory = lab.inventory().to_str().unwrap().to_owned();
+    let rollback = lab.hubfleet(&[
+        "rollback",
+        "-i",
+        &inventory,
+        "--latest",
+        "--yes",
+        "--no-progress",
+        "--backup-dir",
+        backups.to_str().unwrap(),
+    ]);
+    let stderr = text(&rollback.stderr);
+    assert_eq!(rollback.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("another run holds this host's lock") && stderr.contains(&holder),
+        "{stderr}"
+    );
+
     // `facts` shows the held lock; the config, which still waits, is stopped at its
     // `config_timeout`.
-    let inventory = lab.inventory().to_str().unwrap().to_owned();
     let began = Instant::now();
     let facts = lab.hubfleet(&[
         "facts",

@@ -13,6 +13,7 @@ use crate::error::FatalError;
 use crate::jobs::{ArchiveChoice, RollbackJob};
 use crate::printer::Printer;
 use crate::reporter::HostLogs;
+use crate::steps::LockHolder;
 
 /// Rolls back every selected host (or, with `--dry-run`, prints each host's plan).
 pub fn run(args: &RollbackArgs, printer: &Printer) -> Result<u8, FatalError> {
@@ -36,6 +37,7 @@ pub fn run(args: &RollbackArgs, printer: &Printer) -> Result<u8, FatalError> {
                 .map_or(ArchiveChoice::Latest, ArchiveChoice::Path),
             backup_dir: args.backups.dir.clone(),
             dry_run,
+            holder: LockHolder::this_run("rollback"),
         })
     };
     let fleet = Fleet::prepare(&options, printer)?;

@@ -7,12 +7,14 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use super::RollbackReport;
-use crate::host_scripts::{EnvBack, RestoreArgs, RestoreCheckArgs, RestoreFile, RestoreMember};
+use crate::host_scripts::{
+    EnvBack, LockRef, RestoreArgs, RestoreCheckArgs, RestoreFile, RestoreMember,
+};
 use crate::inventory::Host;
 use crate::plan::{EnvPlan, RollbackPlan, check_archive, live_path, policy};
 use crate::runner::{HostEvents, HostJob, StepFailure};
 use crate::ssh::Session;
-use crate::steps::{self, Restored};
+use crate::steps::{self, HostLock, LockHolder, NotLocked, Restored};
 
 /// Which archive a host is rolled back to.
 #[derive(Debug, Clone)]
@@ -32,6 +34,8 @@ pub struct RollbackJob {
     pub backup_dir: PathBuf,
     /// `--dry-run`: stop at the plan.
     pub dry_run: bool,
+    /// This run, as the host lock names it.
+    pub holder: LockHolder,
 }
 
 impl HostJob for RollbackJob {
@@ -43,6 +47,33 @@ impl HostJob for RollbackJob {
         session: &Session,
         events: &HostEvents,
         report: &mut RollbackReport,
+    ) -> Result<(), StepFailure> {
+        // As for an upgrade: from the facts to the end of the restore, no other run touches the
+        // host; a dry run changes nothing and takes no lock.
+        if self.dry_run {
+            return self.run_locked(host, session, events, report, None).await;
+        }
+        let lock = match steps::lock(host, session, events, &self.holder).await {
+            Ok(lock) => lock,
+            Err(NotLocked::Refused(refused) | NotLocked::Unusable(refused)) => return Err(refused),
+        };
+        let done = self
+            .run_locked(host, session, events, report, Some(&lock))
+            .await;
+        lock.release().await;
+        done
+    }
+}
+
+impl RollbackJob {
+    /// The rollback of one host, under `lock` (`None`: a dry run).
+    async fn run_locked(
+        &self,
+        host: &Host,
+        session: &Session,
+        events: &HostEvents,
+        report: &mut RollbackReport,
+        lock: Option<&HostLock>,
     ) -> Result<(), StepFailure> {
         let facts = events
             .timed("facts", steps::gather_facts(host, session, events))
@@ -162,7 +193,11 @@ impl HostJob for RollbackJob {
         };
         let down = Instant::now();
         let mut restored = Restored::default();
-        let done = steps::restore(host, session, events, args, &mut restored).await;
+        let lock = lock.map(|lock| LockRef {
+            path: &lock.path,
+            run: &self.holder.run,
+        });
+        let done = steps::restore(host, session, events, args, lock, &mut restored).await;
         if let Some((path, sha256)) = restored.kept {
             report.kept_db = Some(path);
             report.kept_db_sha256 = Some(sha256);
@@ -174,9 +209,7 @@ impl HostJob for RollbackJob {
         report.revision_after = restored.revision;
         Ok(())
     }
-}
 
-impl RollbackJob {
     /// The archive `host` is rolled back to.
     fn archive_of(&self, host: &Host) -> Result<PathBuf, StepFailure> {
         match &self.archive {

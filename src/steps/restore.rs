@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::cutover::{Followed, Outcome, follow, launch, step_name};
 use super::script::describe;
-use crate::host_scripts::{RestoreArgs, RestoreCheckArgs, ScriptArgs};
+use crate::host_scripts::{LockRef, RestoreArgs, RestoreCheckArgs, ScriptArgs};
 use crate::inventory::Host;
 use crate::runner::{Ended, HostEvents, StepFailure};
 use crate::ssh::{OutputSink, Session};
@@ -140,16 +140,18 @@ pub struct Restored {
     pub revision: Option<String>,
 }
 
-/// Puts the archive back on the host, detached, and follows it to its end.
+/// Puts the archive back on the host, detached, and follows it to its end. `lock`: the run's host
+/// lock, handed to the restore as to a cutover, so that it stays held while the restore runs.
 pub async fn restore(
     host: &Host,
     session: &Session,
     events: &HostEvents,
     args: RestoreArgs<'_>,
+    lock: Option<LockRef<'_>>,
     restored: &mut Restored,
 ) -> Result<(), StepFailure> {
     let status = args.record.to_owned();
-    let pid = launch(host, session, &status, args, None).await?;
+    let pid = launch(host, session, &status, args, lock).await?;
     let Followed {
         followed,
         step,
