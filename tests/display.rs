@@ -17,7 +17,7 @@ use pty::{Tmux, shell_line};
 use regex::Regex;
 
 /// The steps a host bar can name (`src/steps/`, and `connect` from the runner).
-const STEPS: &str = "connect|facts|stage|backup|rehearse|check|stop|swap|install|upgrade-db|start|health|singleuser";
+const STEPS: &str = "connect|lock|facts|stage|backup|rehearse|check|stop|swap|install|upgrade-db|start|health|singleuser";
 
 /// Pane size of the terminal test; `COLUMNS` says the same to the recap.
 const PANE: (u16, u16) = (120, 40);

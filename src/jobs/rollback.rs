@@ -53,7 +53,10 @@ impl HostJob for RollbackJob {
         if self.dry_run {
             return self.run_locked(host, session, events, report, None).await;
         }
-        let lock = match steps::lock(host, session, events, &self.holder).await {
+        let lock = match events
+            .timed("lock", steps::lock(host, session, events, &self.holder))
+            .await
+        {
             Ok(lock) => lock,
             Err(NotLocked::Refused(refused) | NotLocked::Unusable(refused)) => return Err(refused),
         };

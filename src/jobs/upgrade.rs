@@ -55,7 +55,10 @@ impl HostJob for UpgradeJob {
         if self.dry_run {
             return self.run_locked(host, session, events, report, None).await;
         }
-        let lock = match steps::lock(host, session, events, &self.holder).await {
+        let lock = match events
+            .timed("lock", steps::lock(host, session, events, &self.holder))
+            .await
+        {
             Ok(lock) => lock,
             Err(steps::NotLocked::Refused(refused)) => return Err(refused),
             // A login that cannot write beside the env: the facts, which only read, may know
