@@ -3,6 +3,7 @@
 
 mod backup;
 mod cutover;
+mod detached;
 mod gather_facts;
 mod host_lock;
 mod install;
@@ -17,9 +18,9 @@ mod upgrade_db;
 
 pub use backup::{Backup, backup, backup_command};
 pub use cutover::{
-    Cutover, CutoverDone, WayBack, cutover, earlier_cutover, kept_database, remove_record,
-    swap_description,
+    Cutover, CutoverDone, WayBack, cutover, earlier_cutover, kept_database, swap_description,
 };
+pub use detached::remove_record;
 pub use gather_facts::gather_facts;
 pub use host_lock::{HostLock, LockHolder, NotLocked, SILENCE, lock};
 pub use install::{Source, install_command};

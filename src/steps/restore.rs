@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::cutover::{Followed, Outcome, follow, launch, step_name};
+use super::detached::{Followed, Outcome, follow, launch, step_name};
 use super::script::describe;
 use crate::host_scripts::{LockRef, RestoreArgs, RestoreCheckArgs, ScriptArgs};
 use crate::inventory::Host;
