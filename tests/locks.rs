@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use lab::runs::{NEWEST, upgrade_args, upgrade_to_newest};
+use lab::runs::{NEWEST, upgrade_args, upgrade_to_newest, wait_for};
 use lab::{Lab, LabHost, text};
 
 fn lab() -> Lab {
@@ -32,14 +32,6 @@ fn config_waits_while(host: &LabHost, marker: &Path) {
         "\nimport os as _os, time as _time\nwhile _os.path.exists({marker:?}):\n    _time.sleep(0.2)\n"
     ));
     std::fs::write(&config, body).unwrap();
-}
-
-fn wait_for(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 fn controller_name() -> String {

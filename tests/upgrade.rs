@@ -10,7 +10,7 @@ use std::path::Path;
 
 use lab::runs::{
     NEWEST, NEWEST_HEAD, archives, assert_kept, jupyterhub_in, keep_an_earlier_upgrades_env,
-    lab_of as lab, leftovers, snapshot_of, sqlite, tree_hashes, upgrade_to,
+    lab_of as lab, leftovers, snapshot_of, sqlite, tree_hashes, upgrade_to, wait_for,
 };
 use lab::{Hubs, text, unwrapped};
 
@@ -65,8 +65,24 @@ fn three_hubs_upgrade_across_migrations_and_keep_their_users_and_tokens() {
             "{stderr}"
         );
         // Nothing of hubfleet's is left beside the database: not the rehearsal's copy, not the
-        // cutover's record (its follower removes it once it has the result).
-        assert_eq!(leftovers(&host.hub_dir, ".hubfleet-"), Vec::<String>::new());
+        // cutover's record (its follower removes it once it has the result). The host lock's
+        // file stays beside the env (a flock file is never removed: a run waiting on it would
+        // lock a file no other run sees), emptied: nobody holds it.
+        let lock = ".env.hubfleet-lock";
+        assert_eq!(
+            leftovers(&host.hub_dir, ".hubfleet-"),
+            vec![lock.to_owned()]
+        );
+        // The cutover holds it until it has tidied up after its result (the env it replaced).
+        wait_for(
+            &format!("{}'s lock to be released", host.name),
+            std::time::Duration::from_secs(60),
+            || {
+                std::fs::read_to_string(host.hub_dir.join(lock))
+                    .unwrap()
+                    .is_empty()
+            },
+        );
     }
     assert!(
         stdout.contains("3 hosts: 3 ok, 0 failed, 0 unreachable"),
@@ -107,6 +123,7 @@ fn three_hubs_upgrade_across_migrations_and_keep_their_users_and_tokens() {
             steps,
             [
                 "connect",
+                "lock",
                 "facts",
                 "stage",
                 "backup",

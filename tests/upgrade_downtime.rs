@@ -108,11 +108,29 @@ fn a_stop_command_that_hangs_after_stopping_the_hub_is_stopped_and_the_upgrade_g
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert_eq!(lab.hub_version(0).unwrap(), NEWEST);
     // The hanging command was stopped, and the per-host log says so.
+    // The sleeping command itself (`time.sleep(600) MARKER`), not a process whose arguments
+    // merely quote the stop command (the cutover, which may still be tidying up).
     let pgrep = std::process::Command::new("pgrep")
-        .args(["-f", &marker.display().to_string()])
+        .args(["-f", &format!(r"time\.sleep\(600\) {}", marker.display())])
         .output()
         .unwrap();
-    assert!(pgrep.stdout.is_empty(), "{}", text(&pgrep.stdout));
+    let still = text(&pgrep.stdout);
+    assert!(
+        still.is_empty(),
+        "still running: {}",
+        text(
+            &std::process::Command::new("ps")
+                .args([
+                    "-o",
+                    "pid,args",
+                    "-p",
+                    &still.split_whitespace().collect::<Vec<_>>().join(",")
+                ])
+                .output()
+                .unwrap()
+                .stdout
+        )
+    );
     let log = std::fs::read_dir(backups.join(&host.name))
         .unwrap()
         .map(|e| e.unwrap().path())

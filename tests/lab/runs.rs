@@ -243,6 +243,18 @@ pub fn leftovers(dir: &Path, needle: &str) -> Vec<String> {
         .collect()
 }
 
+/// Waits until `done`, looking every 100 ms; fails the test after `timeout`, naming `what`.
+pub fn wait_for(what: &str, timeout: std::time::Duration, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + timeout;
+    while !done() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
 /// The jupyterhub release the Python env at `env` imports.
 pub fn jupyterhub_in(env: &Path) -> String {
     let out = std::process::Command::new(env.join("bin/python"))
